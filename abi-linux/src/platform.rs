@@ -1,0 +1,50 @@
+//! What the personality needs from the machine it runs on, implemented by the loader.
+
+/// How a guest range is going to be accessed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+}
+
+/// The host side of the layer: raw mappings and the thread's CPU state. Everything here acts on the
+/// calling guest thread; the personality keeps the bookkeeping (address-space map, signal state).
+pub trait Platform: Send + Sync {
+    /// Maps `len` bytes of anonymous zeroed memory with Linux `prot` bits. `fixed` replaces whatever
+    /// the guest had at `addr`; otherwise `addr` is a hint. Returns the address or a Linux errno.
+    fn map_anonymous(&self, addr: u64, len: u64, prot: u32, fixed: bool) -> Result<u64, crate::Errno>;
+    /// Maps `len` bytes of host file `host_fd` at `offset`, shared (writes reach the file).
+    fn map_host_file_shared(
+        &self,
+        addr: u64,
+        len: u64,
+        prot: u32,
+        fixed: bool,
+        host_fd: i32,
+        offset: u64,
+    ) -> Result<u64, crate::Errno>;
+    /// Unmaps a range previously mapped for the guest.
+    fn unmap(&self, addr: u64, len: u64) -> Result<(), crate::Errno>;
+    /// Changes protection of a guest range (Linux `prot` bits).
+    fn protect(&self, addr: u64, len: u64, prot: u32) -> Result<(), crate::Errno>;
+    /// Moves/resizes a mapping (Linux mremap semantics and flags).
+    fn remap(&self, old: u64, old_len: u64, new_len: u64, flags: u32, new_addr: u64) -> Result<u64, crate::Errno>;
+    /// Flushes a shared mapping to its file (Linux msync flags).
+    fn sync(&self, addr: u64, len: u64, flags: u32) -> Result<(), crate::Errno>;
+    /// Passes advice that the host kernel understands (Linux madvise numbers).
+    fn advise(&self, addr: u64, len: u64, advice: u32) -> Result<(), crate::Errno>;
+
+    /// The calling thread's guest FS base (its TLS pointer).
+    fn fs_base(&self) -> u64;
+    /// Sets the calling thread's guest FS base; it takes effect when the thread returns to the guest.
+    fn set_fs_base(&self, value: u64);
+
+    /// Ends the whole guest process with exit status `code` (0..=255). Does not return.
+    fn exit_group(&self, code: i32) -> !;
+    /// Ends the whole guest process as killed by Linux signal `signo`: one line on stderr naming
+    /// it, exit status 128 + signo. Does not return.
+    fn die_of_signal(&self, signo: u32) -> !;
+
+    /// Writes a diagnostic line (tracer output, warnings) to rumplx's stderr.
+    fn log(&self, line: &str);
+}

@@ -1,0 +1,10 @@
+//! Syscall handlers and their table entries, one module per family (like compat_linux's
+//! linux_file.c, linux_misc.c, …).
+
+pub mod file;
+pub mod signal;
+
+use crate::table::Entry;
+
+/// Every family's entries; [`crate::table::Table::new`] gathers them.
+pub const FAMILIES: &[&[Entry]] = &[file::ENTRIES, signal::ENTRIES];

@@ -1,0 +1,72 @@
+//! The rump kernel interface, and the backends that serve it.
+//!
+//! Everything above this crate talks to "a NetBSD kernel" through [`RumpKernel`]: NetBSD syscall
+//! numbers, NetBSD structs in this address space, NetBSD errno values, and the `rump_pub_lwproc_*` /
+//! `rump_pub_etfs_*` style calls for processes and host resources. Nothing here names a Linux number,
+//! struct or errno: the host is reached only through the embedded backend's hypercall layer (as
+//! librumpuser does for a real rump kernel).
+//!
+//! Backends:
+//! - [`embedded`]: a kernel-only stack in Rust with NetBSD semantics (the default).
+
+pub mod embedded;
+
+pub use abi_netbsd::{Errno, SysResult};
+
+/// Process id inside the rump kernel.
+pub type Pid = i32;
+/// Light-weight process (thread) id inside the rump kernel.
+pub type LwpId = i32;
+
+/// What a host resource registered under a guest path is (`rump_pub_etfs_register`'s `RUMP_ETFS_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostKind {
+    /// A single host file (or device node) appears at the guest path.
+    File,
+    /// A host directory tree appears at the guest path, confined to it.
+    Dir,
+}
+
+/// The interface of a rump kernel as seen by the Linux personality.
+///
+/// `syscall` has the semantics of `rump_sys_*` in local mode: arguments are NetBSD syscall arguments,
+/// pointers are addresses in this address space (already checked by the caller), structs are NetBSD's.
+/// The calling host thread acts as the rump lwp it is currently bound to (see `lwproc_switch`).
+pub trait RumpKernel: Send + Sync {
+    /// Short name of the backend, for messages ("embedded", "librump").
+    fn name(&self) -> &'static str;
+
+    /// Performs NetBSD syscall `nr`. A backend that does not serve `nr` answers `ENOSYS`.
+    fn syscall(&self, nr: u32, args: [u64; 6]) -> SysResult;
+
+    /// `rump_pub_lwproc_rfork`: creates a new process (copying the current one's fd table, cwd,
+    /// umask and credentials when `share_files` is false, sharing the fd table when true) and binds
+    /// the calling thread to its first lwp.
+    fn lwproc_rfork(&self, share_files: bool) -> Result<Pid, Errno>;
+    /// `rump_pub_lwproc_newlwp`: creates a new lwp in process `pid` and binds the calling thread to it.
+    fn lwproc_newlwp(&self, pid: Pid) -> Result<LwpId, Errno>;
+    /// `rump_pub_lwproc_switch`: binds the calling thread to `lwp`.
+    fn lwproc_switch(&self, lwp: LwpId) -> Result<(), Errno>;
+    /// `rump_pub_lwproc_releaselwp`: releases the calling thread's lwp (the process goes away with
+    /// its last lwp).
+    fn lwproc_releaselwp(&self);
+    /// `rump_pub_lwproc_curlwp`: the lwp the calling thread is bound to, if any.
+    fn lwproc_curlwp(&self) -> Option<LwpId>;
+
+    /// Registers a host file or directory under `guest_path` (`rump_pub_etfs_register` style).
+    /// Directories are confined: no `..`, symlink or magic link may lead outside `host_path`.
+    fn register_host(
+        &self,
+        guest_path: &str,
+        host_path: &str,
+        kind: HostKind,
+        read_only: bool,
+    ) -> Result<(), Errno>;
+
+    /// Mounts an empty in-memory file system (tmpfs) at `guest_path`, creating the directory.
+    fn mount_tmpfs(&self, guest_path: &str) -> Result<(), Errno>;
+
+    /// The host file descriptor behind rump fd `fd`, when it is a host file registered through
+    /// `register_host` (for shared file mappings, which only the host kernel can make).
+    fn host_fd(&self, fd: i32) -> Option<i32>;
+}
