@@ -1,1 +1,892 @@
 //! End-to-end test helpers.
+//!
+//! Native execution is the oracle: every test runs a real static program twice, once directly and once
+//! under `rumplx run`, each in its own fresh temporary directory holding the same inputs, and compares
+//! stdout, the exit status, the files left behind and (where a test says it is stable) stderr.
+//!
+//! What this crate is not: a unit-test crate for the translation tables (those live next to the tables
+//! in abi-linux / abi-netbsd), and not a benchmark harness.
+//!
+//! Environment knobs:
+//! - `RUMPLX_BIN`: the rumplx binary to test (default: `rumplx` next to the test executable's profile
+//!   directory, built with `cargo build -p rumplx` if missing).
+//! - `RUMPLX_TEST_TIMEOUT_SCALE`: multiply every per-run timeout (default 1).
+//! - `RUMPLX_TEST_KEEP=1`: keep every temporary directory, not only those of failing runs.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs;
+use std::io::{Read, Write};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant, SystemTime};
+
+// ---------------------------------------------------------------------------------------------------
+// Locations
+// ---------------------------------------------------------------------------------------------------
+
+/// The workspace root (the directory holding the top-level Cargo.toml).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// `tests/guest`, where the C guest programs live.
+pub fn guest_src_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("guest")
+}
+
+/// The cargo profile directory this test binary was built into (`<target>/debug` for `cargo test`).
+/// Test executables live in `<target>/<profile>/deps/`.
+pub fn profile_dir() -> PathBuf {
+    if let Ok(exe) = std::env::current_exe() {
+        if let Some(deps) = exe.parent() {
+            if deps.file_name().map(|n| n == "deps").unwrap_or(false) {
+                if let Some(p) = deps.parent() {
+                    return p.to_path_buf();
+                }
+            }
+        }
+    }
+    workspace_root().join("target").join("debug")
+}
+
+/// The target directory (`<workspace>/target` unless CARGO_TARGET_DIR moved it).
+pub fn target_dir() -> PathBuf {
+    profile_dir().parent().map(Path::to_path_buf).unwrap_or_else(|| workspace_root().join("target"))
+}
+
+/// The rumplx binary under test. `RUMPLX_BIN` wins; otherwise `<profile>/rumplx`, built once with
+/// `cargo build -p rumplx` when it does not exist yet.
+pub fn rumplx_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Some(p) = std::env::var_os("RUMPLX_BIN") {
+            let p = PathBuf::from(p);
+            assert!(p.exists(), "RUMPLX_BIN={} does not exist", p.display());
+            return p;
+        }
+        let prof = profile_dir();
+        let bin = prof.join("rumplx");
+        if !bin.exists() {
+            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+            let mut cmd = Command::new(cargo);
+            cmd.current_dir(workspace_root()).args(["build", "-p", "rumplx"]);
+            if prof.file_name().map(|n| n == "release").unwrap_or(false) {
+                cmd.arg("--release");
+            }
+            let st = cmd.status().expect("running cargo build -p rumplx");
+            assert!(st.success(), "cargo build -p rumplx failed: {st}");
+            assert!(bin.exists(), "cargo build -p rumplx did not produce {}", bin.display());
+        }
+        bin
+    })
+}
+
+fn timeout_scale() -> f64 {
+    std::env::var("RUMPLX_TEST_TIMEOUT_SCALE").ok().and_then(|s| s.parse().ok()).unwrap_or(1.0)
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Guest program builds
+// ---------------------------------------------------------------------------------------------------
+
+/// Debian 12's musl-tools/musl-dev install musl here (`dpkg -L musl-dev`).
+pub const MUSL_LIB: &str = "/usr/lib/x86_64-linux-musl";
+
+/// The three ways every guest program is built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Variant {
+    /// `musl-gcc -static`: ET_EXEC, no interpreter.
+    MuslStatic,
+    /// musl static-pie linked by hand with rcrt1.o: ET_DYN, no PT_INTERP, self-relocating.
+    MuslStaticPie,
+    /// glibc `gcc -static`: ET_EXEC, IRELATIVE relocs, TLS set up by glibc.
+    GlibcStatic,
+}
+
+impl Variant {
+    pub const ALL: [Variant; 3] = [Variant::MuslStatic, Variant::MuslStaticPie, Variant::GlibcStatic];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Variant::MuslStatic => "musl-static",
+            Variant::MuslStaticPie => "musl-static-pie",
+            Variant::GlibcStatic => "glibc-static",
+        }
+    }
+}
+
+impl std::fmt::Display for Variant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+fn mtime(p: &Path) -> Option<SystemTime> {
+    fs::metadata(p).and_then(|m| m.modified()).ok()
+}
+
+fn run_tool(cmd: &mut Command) -> Result<String, String> {
+    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{cmd:?} failed ({}):\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn gcc_file(name: &str) -> Result<String, String> {
+    run_tool(Command::new("gcc").arg(format!("-print-file-name={name}")))
+}
+
+/// Compile `tests/guest/<name>.c` as `variant` into the cache under the target directory and return
+/// the binary's path. Rebuilt when the source (or common.h) is newer. Safe to call from parallel tests
+/// and parallel test processes: each build goes to a unique temporary name and is renamed into place.
+pub fn guest(name: &str, variant: Variant) -> PathBuf {
+    match try_guest(name, variant) {
+        Ok(p) => p,
+        Err(e) => panic!("building guest {name} ({variant}): {e}"),
+    }
+}
+
+pub fn try_guest(name: &str, variant: Variant) -> Result<PathBuf, String> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+
+    let src = guest_src_dir().join(format!("{name}.c"));
+    let header = guest_src_dir().join("common.h");
+    if !src.exists() {
+        return Err(format!("{} does not exist", src.display()));
+    }
+    let out_dir = target_dir().join("rumplx-guests").join(variant.name());
+    fs::create_dir_all(&out_dir).map_err(|e| e.to_string())?;
+    let out = out_dir.join(name);
+    if let Some(bin_t) = mtime(&out) {
+        let newest = [mtime(&src), mtime(&header)].into_iter().flatten().max();
+        if newest.map(|t| t <= bin_t).unwrap_or(true) {
+            return Ok(out);
+        }
+    }
+    static SEQ: AtomicUsize = AtomicUsize::new(0);
+    let tmp = out_dir.join(format!(".{name}.{}.{}", std::process::id(), SEQ.fetch_add(1, Ordering::SeqCst)));
+    let inc = format!("-I{}", guest_src_dir().display());
+    let common = ["-O1", "-g", "-Wall", "-Wno-unused-result", "-Wno-unused-variable", "-Wno-deprecated-declarations"];
+    let res = match variant {
+        Variant::MuslStatic => run_tool(
+            Command::new("musl-gcc").args(common).arg(&inc).arg("-static").arg("-o").arg(&tmp).arg(&src),
+        ),
+        Variant::GlibcStatic => run_tool(
+            Command::new("gcc").args(common).arg(&inc).arg("-static").arg("-o").arg(&tmp).arg(&src),
+        ),
+        Variant::MuslStaticPie => {
+            // Debian's `musl-gcc -static-pie` silently makes a *dynamic* PIE asking for
+            // /lib/ld-musl-x86_64.so.1, so link by hand: rcrt1.o relocates the image itself.
+            let obj = tmp.with_extension("o");
+            let r = run_tool(
+                Command::new("musl-gcc").args(common).arg(&inc).args(["-fPIE", "-c", "-o"]).arg(&obj).arg(&src),
+            )
+            .and_then(|_| {
+                let crtbegin = gcc_file("crtbeginS.o")?;
+                let crtend = gcc_file("crtendS.o")?;
+                let libgcc = run_tool(Command::new("gcc").arg("-print-libgcc-file-name"))?;
+                run_tool(
+                    Command::new("gcc")
+                        .args(["-static-pie", "-nostdlib", "-nostartfiles", "-o"])
+                        .arg(&tmp)
+                        .arg(format!("{MUSL_LIB}/rcrt1.o"))
+                        .arg(format!("{MUSL_LIB}/crti.o"))
+                        .arg(crtbegin)
+                        .arg(&obj)
+                        .arg(format!("-L{MUSL_LIB}"))
+                        .args(["-Wl,--start-group", "-lc"])
+                        .arg(libgcc)
+                        .arg("-Wl,--end-group")
+                        .arg(crtend)
+                        .arg(format!("{MUSL_LIB}/crtn.o")),
+                )
+            });
+            let _ = fs::remove_file(&obj);
+            r
+        }
+    };
+    if let Err(e) = res {
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
+    check_elf_kind(&tmp, variant)?;
+    fs::rename(&tmp, &out).map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// What an ELF file's headers say, parsed by hand (enough to check the build variants).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ElfInfo {
+    pub class64: bool,
+    pub e_type: u16,
+    pub machine: u16,
+    pub interp: Option<String>,
+    pub has_dynamic: bool,
+}
+
+pub fn elf_info(path: &Path) -> Result<ElfInfo, String> {
+    let b = fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if b.len() < 64 || &b[..4] != b"\x7fELF" {
+        return Err(format!("{}: not an ELF file", path.display()));
+    }
+    let u16_at = |o: usize| u16::from_le_bytes([b[o], b[o + 1]]);
+    let u32_at = |o: usize| u32::from_le_bytes(b[o..o + 4].try_into().unwrap());
+    let u64_at = |o: usize| u64::from_le_bytes(b[o..o + 8].try_into().unwrap());
+    let class64 = b[4] == 2;
+    if !class64 {
+        return Ok(ElfInfo { class64, e_type: u16_at(16), machine: u16_at(18), interp: None, has_dynamic: false });
+    }
+    let (e_type, machine) = (u16_at(16), u16_at(18));
+    let phoff = u64_at(32) as usize;
+    let phentsize = u16_at(54) as usize;
+    let phnum = u16_at(56) as usize;
+    let mut interp = None;
+    let mut has_dynamic = false;
+    for i in 0..phnum {
+        let o = phoff + i * phentsize;
+        if o + 56 > b.len() {
+            return Err("program headers beyond end of file".into());
+        }
+        match u32_at(o) {
+            3 => {
+                let off = u64_at(o + 8) as usize;
+                let sz = u64_at(o + 32) as usize;
+                let s = b.get(off..off + sz).unwrap_or(&[]);
+                interp = Some(String::from_utf8_lossy(s).trim_end_matches('\0').to_string());
+            }
+            2 => has_dynamic = true,
+            _ => {}
+        }
+    }
+    Ok(ElfInfo { class64, e_type, machine, interp, has_dynamic })
+}
+
+fn check_elf_kind(path: &Path, variant: Variant) -> Result<(), String> {
+    let i = elf_info(path)?;
+    let ok = i.class64
+        && i.machine == 62
+        && i.interp.is_none()
+        && match variant {
+            Variant::MuslStatic | Variant::GlibcStatic => i.e_type == 2,
+            Variant::MuslStaticPie => i.e_type == 3 && i.has_dynamic,
+        };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{} is not a {variant} binary: {i:?}", path.display()))
+    }
+}
+
+/// All guest program names (tests/guest/*.c without the extension), sorted.
+pub fn all_guest_names() -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(guest_src_dir())
+        .unwrap()
+        .filter_map(|e| {
+            let p = e.ok()?.path();
+            (p.extension()? == "c").then(|| p.file_stem().unwrap().to_string_lossy().into_owned())
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Running
+// ---------------------------------------------------------------------------------------------------
+
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Exited(i32),
+    Signaled(i32),
+    TimedOut,
+}
+
+impl Status {
+    /// The status a shell would report: the exit code, or 128+N for death by signal N.
+    pub fn code(self) -> Option<i32> {
+        match self {
+            Status::Exited(c) => Some(c),
+            Status::Signaled(s) => Some(128 + s),
+            Status::TimedOut => None,
+        }
+    }
+}
+
+/// One entry left in the run directory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Entry {
+    File { mode: u32, size: u64, hash: u64, head: Vec<u8> },
+    Dir { mode: u32 },
+    Symlink { target: String },
+    Other { mode: u32 },
+}
+
+/// The outcome of one run.
+#[derive(Clone, Debug)]
+pub struct Output {
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub status: Status,
+    pub files: BTreeMap<String, Entry>,
+    pub dir: PathBuf,
+    pub elapsed: Duration,
+}
+
+impl Output {
+    pub fn stdout_str(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+    pub fn stderr_str(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).into_owned()
+    }
+    pub fn stderr_lines(&self) -> Vec<String> {
+        self.stderr_str().lines().map(str::to_string).collect()
+    }
+}
+
+/// How to compare stdout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StdoutCmp {
+    /// Byte for byte.
+    Exact,
+    /// Same lines as a multiset (for outputs whose order is unspecified, such as `find`).
+    SortedLines,
+    /// Both non-empty and every line made of ASCII digits (e.g. `date +%s`).
+    BothNumeric,
+    /// Not compared.
+    Ignore,
+}
+
+/// A file or directory placed in the run directory before each run.
+#[derive(Clone, Debug)]
+pub enum Input {
+    File { path: String, data: Vec<u8>, mode: u32 },
+    Dir { path: String },
+    Symlink { path: String, target: String },
+}
+
+/// A fixed timestamp (2021-01-01T00:00:00Z) for all inputs, so archives and gzip headers match.
+pub const FIXED_TIME: u64 = 1_609_459_200;
+
+type SetupFn = dyn Fn(&Path) + Send + Sync;
+
+/// One program invocation, run natively and under rumplx and compared.
+pub struct Case {
+    pub label: String,
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    pub stdin: Option<Vec<u8>>,
+    pub inputs: Vec<Input>,
+    pub env: Vec<(String, String)>,
+    pub rumplx_opts: Vec<String>,
+    pub timeout: Duration,
+    pub stdout_cmp: StdoutCmp,
+    pub compare_stderr: bool,
+    pub compare_files: bool,
+    /// Copy the program into the run directory and invoke it as `./<name>`.
+    pub program_in_dir: bool,
+    pub setup: Option<Box<SetupFn>>,
+}
+
+static RUN_SEQ: AtomicUsize = AtomicUsize::new(0);
+
+/// A fresh, empty directory for one run: `<tmp>/rumplx-e2e-<pid>-<seq>-<label>`.
+pub fn fresh_dir(label: &str) -> PathBuf {
+    let safe: String = label.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).take(60).collect();
+    let d = std::env::temp_dir().join(format!(
+        "rumplx-e2e-{}-{}-{}",
+        std::process::id(),
+        RUN_SEQ.fetch_add(1, Ordering::SeqCst),
+        safe
+    ));
+    let _ = fs::remove_dir_all(&d);
+    fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// The environment every run gets (host environment is cleared so native and rumplx see the same).
+pub fn base_env() -> Vec<(String, String)> {
+    vec![
+        ("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into()),
+        ("LANG".into(), "C".into()),
+        ("LC_ALL".into(), "C".into()),
+        ("TZ".into(), "UTC".into()),
+        ("HOME".into(), "/nonexistent-home".into()),
+    ]
+}
+
+impl Case {
+    pub fn new(label: impl Into<String>, program: impl Into<PathBuf>) -> Case {
+        Case {
+            label: label.into(),
+            program: program.into(),
+            args: vec![],
+            stdin: None,
+            inputs: vec![],
+            env: vec![],
+            rumplx_opts: vec![],
+            timeout: Duration::from_secs(60),
+            stdout_cmp: StdoutCmp::Exact,
+            compare_stderr: false,
+            compare_files: true,
+            program_in_dir: false,
+            setup: None,
+        }
+    }
+    pub fn args<I: IntoIterator<Item = S>, S: Into<String>>(mut self, a: I) -> Self {
+        self.args.extend(a.into_iter().map(Into::into));
+        self
+    }
+    pub fn stdin(mut self, data: impl Into<Vec<u8>>) -> Self {
+        self.stdin = Some(data.into());
+        self
+    }
+    pub fn file(mut self, path: &str, data: impl Into<Vec<u8>>) -> Self {
+        self.inputs.push(Input::File { path: path.into(), data: data.into(), mode: 0o644 });
+        self
+    }
+    pub fn file_mode(mut self, path: &str, data: impl Into<Vec<u8>>, mode: u32) -> Self {
+        self.inputs.push(Input::File { path: path.into(), data: data.into(), mode });
+        self
+    }
+    pub fn dir(mut self, path: &str) -> Self {
+        self.inputs.push(Input::Dir { path: path.into() });
+        self
+    }
+    pub fn symlink(mut self, path: &str, target: &str) -> Self {
+        self.inputs.push(Input::Symlink { path: path.into(), target: target.into() });
+        self
+    }
+    pub fn env(mut self, k: &str, v: &str) -> Self {
+        self.env.push((k.into(), v.into()));
+        self
+    }
+    pub fn rumplx_opt(mut self, o: &str) -> Self {
+        self.rumplx_opts.push(o.into());
+        self
+    }
+    pub fn timeout_secs(mut self, s: u64) -> Self {
+        self.timeout = Duration::from_secs(s);
+        self
+    }
+    pub fn stdout_cmp(mut self, c: StdoutCmp) -> Self {
+        self.stdout_cmp = c;
+        self
+    }
+    pub fn compare_stderr(mut self, yes: bool) -> Self {
+        self.compare_stderr = yes;
+        self
+    }
+    pub fn compare_files(mut self, yes: bool) -> Self {
+        self.compare_files = yes;
+        self
+    }
+    pub fn program_in_dir(mut self, yes: bool) -> Self {
+        self.program_in_dir = yes;
+        self
+    }
+    pub fn setup(mut self, f: impl Fn(&Path) + Send + Sync + 'static) -> Self {
+        self.setup = Some(Box::new(f));
+        self
+    }
+
+    fn prepare(&self, side: &str) -> (PathBuf, PathBuf) {
+        let dir = fresh_dir(&format!("{}-{side}", self.label));
+        for inp in &self.inputs {
+            match inp {
+                Input::Dir { path } => fs::create_dir_all(dir.join(path)).unwrap(),
+                Input::File { path, data, mode } => {
+                    let p = dir.join(path);
+                    if let Some(parent) = p.parent() {
+                        fs::create_dir_all(parent).unwrap();
+                    }
+                    fs::write(&p, data).unwrap();
+                    fs::set_permissions(&p, fs::Permissions::from_mode(*mode)).unwrap();
+                }
+                Input::Symlink { path, target } => std::os::unix::fs::symlink(target, dir.join(path)).unwrap(),
+            }
+        }
+        if let Some(f) = &self.setup {
+            f(&dir);
+        }
+        let prog = if self.program_in_dir {
+            let name = self.program.file_name().unwrap();
+            fs::copy(&self.program, dir.join(name)).unwrap();
+            PathBuf::from(".").join(name)
+        } else {
+            self.program.clone()
+        };
+        set_times_recursive(&dir);
+        (dir, prog)
+    }
+
+    /// Run the program directly.
+    pub fn run_native(&self) -> Output {
+        let (dir, prog) = self.prepare("native");
+        let mut cmd = Command::new(&prog);
+        cmd.args(&self.args);
+        self.finish(cmd, dir)
+    }
+
+    /// Run the program as `rumplx run [opts] -- PROGRAM ARGS...`.
+    pub fn run_rumplx(&self) -> Output {
+        let (dir, prog) = self.prepare("rumplx");
+        let mut cmd = Command::new(rumplx_bin());
+        cmd.arg("run").args(&self.rumplx_opts).arg("--").arg(&prog).args(&self.args);
+        self.finish(cmd, dir)
+    }
+
+    fn finish(&self, mut cmd: Command, dir: PathBuf) -> Output {
+        cmd.current_dir(&dir).env_clear();
+        for (k, v) in base_env().into_iter().chain(self.env.iter().cloned()) {
+            cmd.env(k, v);
+        }
+        let timeout = self.timeout.mul_f64(timeout_scale());
+        let (stdout, stderr, status, elapsed) = run_with_timeout(cmd, self.stdin.clone(), timeout);
+        let skip = if self.program_in_dir { self.program.file_name().map(|n| n.to_string_lossy().into_owned()) } else { None };
+        let mut files = snapshot(&dir);
+        if let Some(s) = skip {
+            files.remove(&s);
+        }
+        Output { stdout, stderr, status, files, dir, elapsed }
+    }
+
+    /// Run both ways and compare. Ok(()) on a match, Err(readable report) otherwise. Directories of
+    /// matching runs are removed; those of failing runs are kept and named in the report.
+    pub fn check(&self) -> Result<(), String> {
+        let native = self.run_native();
+        let rx = self.run_rumplx();
+        let res = compare(self, &native, &rx);
+        if res.is_ok() && std::env::var_os("RUMPLX_TEST_KEEP").is_none() {
+            let _ = fs::remove_dir_all(&native.dir);
+            let _ = fs::remove_dir_all(&rx.dir);
+        }
+        res
+    }
+
+    /// Like [`Case::check`] but panics with the report.
+    pub fn assert_same(&self) {
+        if let Err(e) = self.check() {
+            panic!("{e}");
+        }
+    }
+}
+
+/// Set the mtime of every input to [`FIXED_TIME`] (deepest first, so directories keep theirs).
+fn set_times_recursive(dir: &Path) {
+    let t = SystemTime::UNIX_EPOCH + Duration::from_secs(FIXED_TIME);
+    fn walk(p: &Path, t: SystemTime) {
+        if let Ok(rd) = fs::read_dir(p) {
+            for e in rd.flatten() {
+                let path = e.path();
+                let ft = e.file_type().unwrap();
+                if ft.is_dir() {
+                    walk(&path, t);
+                }
+                if !ft.is_symlink() {
+                    if let Ok(f) = fs::File::options().read(true).open(&path) {
+                        let _ = f.set_times(fs::FileTimes::new().set_modified(t).set_accessed(t));
+                    }
+                }
+            }
+        }
+    }
+    walk(dir, t);
+    if let Ok(f) = fs::File::open(dir) {
+        let _ = f.set_times(fs::FileTimes::new().set_modified(t).set_accessed(t));
+    }
+}
+
+/// Run `cmd` with piped stdio, killing it after `timeout`.
+pub fn run_with_timeout(mut cmd: Command, stdin: Option<Vec<u8>>, timeout: Duration) -> (Vec<u8>, Vec<u8>, Status, Duration) {
+    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let start = Instant::now();
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => panic!("spawning {cmd:?}: {e}"),
+    };
+    let stdin_thread = stdin.map(|data| {
+        let mut w = child.stdin.take().unwrap();
+        std::thread::spawn(move || {
+            let _ = w.write_all(&data);
+        })
+    });
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let t_out = std::thread::spawn(move || {
+        let mut v = vec![];
+        let _ = out.read_to_end(&mut v);
+        v
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut v = vec![];
+        let _ = err.read_to_end(&mut v);
+        v
+    });
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(st)) => {
+                break match (st.code(), st.signal()) {
+                    (Some(c), _) => Status::Exited(c),
+                    (None, Some(s)) => Status::Signaled(s),
+                    _ => Status::Exited(-1),
+                }
+            }
+            Ok(None) => {}
+            Err(e) => panic!("waiting for child: {e}"),
+        }
+        if start.elapsed() > timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            break Status::TimedOut;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let elapsed = start.elapsed();
+    if let Some(t) = stdin_thread {
+        let _ = t.join();
+    }
+    // A grandchild could hold the pipes open; the reader threads finish when it goes away. We never
+    // start grandchildren, so joining is safe.
+    let stdout = t_out.join().unwrap();
+    let stderr = t_err.join().unwrap();
+    (stdout, stderr, status, elapsed)
+}
+
+fn fnv1a(data: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for &b in data {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
+}
+
+/// Every entry under `dir`, keyed by relative path.
+pub fn snapshot(dir: &Path) -> BTreeMap<String, Entry> {
+    let mut m = BTreeMap::new();
+    fn walk(base: &Path, p: &Path, m: &mut BTreeMap<String, Entry>) {
+        let Ok(rd) = fs::read_dir(p) else { return };
+        for e in rd.flatten() {
+            let path = e.path();
+            let rel = path.strip_prefix(base).unwrap().to_string_lossy().into_owned();
+            let Ok(md) = fs::symlink_metadata(&path) else { continue };
+            let mode = md.mode() & 0o7777;
+            let ft = md.file_type();
+            if ft.is_symlink() {
+                let t = fs::read_link(&path).map(|t| t.to_string_lossy().into_owned()).unwrap_or_default();
+                m.insert(rel, Entry::Symlink { target: t });
+            } else if ft.is_dir() {
+                m.insert(rel, Entry::Dir { mode });
+                walk(base, &path, m);
+            } else if ft.is_file() {
+                let data = fs::read(&path).unwrap_or_default();
+                let head = data[..data.len().min(256)].to_vec();
+                m.insert(rel, Entry::File { mode, size: data.len() as u64, hash: fnv1a(&data), head });
+            } else {
+                m.insert(rel, Entry::Other { mode });
+            }
+        }
+    }
+    walk(dir, dir, &mut m);
+    m
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Comparing
+// ---------------------------------------------------------------------------------------------------
+
+fn show_bytes(b: &[u8], limit: usize) -> String {
+    let s = String::from_utf8_lossy(&b[..b.len().min(limit)]).into_owned();
+    if b.len() > limit {
+        format!("{s}… ({} bytes in all)", b.len())
+    } else {
+        s
+    }
+}
+
+/// A line diff good enough to read: common prefix and suffix trimmed, the differing middle shown.
+pub fn line_diff(a: &str, b: &str) -> String {
+    let al: Vec<&str> = a.lines().collect();
+    let bl: Vec<&str> = b.lines().collect();
+    let pre = al.iter().zip(&bl).take_while(|(x, y)| x == y).count();
+    let suf = al[pre..].iter().rev().zip(bl[pre..].iter().rev()).take_while(|(x, y)| x == y).count();
+    let mut s = String::new();
+    let ctx = pre.saturating_sub(3);
+    for l in &al[ctx..pre] {
+        let _ = writeln!(s, "    {l}");
+    }
+    let a_mid = &al[pre..al.len() - suf];
+    let b_mid = &bl[pre..bl.len() - suf];
+    for l in a_mid.iter().take(40) {
+        let _ = writeln!(s, "  - {l}");
+    }
+    if a_mid.len() > 40 {
+        let _ = writeln!(s, "  - … {} more native lines", a_mid.len() - 40);
+    }
+    for l in b_mid.iter().take(40) {
+        let _ = writeln!(s, "  + {l}");
+    }
+    if b_mid.len() > 40 {
+        let _ = writeln!(s, "  + … {} more rumplx lines", b_mid.len() - 40);
+    }
+    for l in al[al.len() - suf..].iter().take(3) {
+        let _ = writeln!(s, "    {l}");
+    }
+    if a.ends_with('\n') != b.ends_with('\n') {
+        let _ = writeln!(s, "  (final newline: native {}, rumplx {})", a.ends_with('\n'), b.ends_with('\n'));
+    }
+    s
+}
+
+fn describe_entry(e: &Entry) -> String {
+    match e {
+        Entry::File { mode, size, hash, head } => {
+            format!("file mode {mode:o} size {size} hash {hash:016x} starting {:?}", show_bytes(head, 80))
+        }
+        Entry::Dir { mode } => format!("directory mode {mode:o}"),
+        Entry::Symlink { target } => format!("symlink -> {target}"),
+        Entry::Other { mode } => format!("special file mode {mode:o}"),
+    }
+}
+
+fn is_numeric_output(b: &[u8]) -> bool {
+    let s = String::from_utf8_lossy(b);
+    !s.trim().is_empty() && s.lines().all(|l| !l.is_empty() && l.bytes().all(|c| c.is_ascii_digit()))
+}
+
+/// Compare a native run with a rumplx run of the same case.
+pub fn compare(case: &Case, native: &Output, rx: &Output) -> Result<(), String> {
+    let mut problems = vec![];
+    if native.status == Status::TimedOut {
+        problems.push("the NATIVE run timed out (test or environment problem)".to_string());
+    }
+    if rx.status == Status::TimedOut {
+        problems.push(format!("rumplx run timed out after {:?} (killed)", rx.elapsed));
+    } else if native.status.code() != rx.status.code() {
+        problems.push(format!("exit status: native {:?}, rumplx {:?}", native.status, rx.status));
+    }
+    let stdout_ok = match case.stdout_cmp {
+        StdoutCmp::Exact => native.stdout == rx.stdout,
+        StdoutCmp::SortedLines => {
+            let mut a: Vec<&str> = std::str::from_utf8(&native.stdout).unwrap_or("").lines().collect();
+            let mut b: Vec<&str> = std::str::from_utf8(&rx.stdout).unwrap_or("").lines().collect();
+            a.sort();
+            b.sort();
+            a == b && native.stdout.len() == rx.stdout.len()
+        }
+        StdoutCmp::BothNumeric => is_numeric_output(&native.stdout) && is_numeric_output(&rx.stdout),
+        StdoutCmp::Ignore => true,
+    };
+    if !stdout_ok {
+        problems.push(format!(
+            "stdout differs ({:?}; native {} bytes, rumplx {} bytes):\n{}",
+            case.stdout_cmp,
+            native.stdout.len(),
+            rx.stdout.len(),
+            line_diff(&native.stdout_str(), &rx.stdout_str())
+        ));
+    }
+    if case.compare_stderr && native.stderr != rx.stderr {
+        problems.push(format!("stderr differs:\n{}", line_diff(&native.stderr_str(), &rx.stderr_str())));
+    }
+    if case.compare_files && native.files != rx.files {
+        let mut s = String::from("files left in the run directory differ:\n");
+        let keys: std::collections::BTreeSet<&String> = native.files.keys().chain(rx.files.keys()).collect();
+        for k in keys {
+            match (native.files.get(k), rx.files.get(k)) {
+                (Some(a), Some(b)) if a == b => {}
+                (a, b) => {
+                    let _ = writeln!(
+                        s,
+                        "  {k}:\n    native: {}\n    rumplx: {}",
+                        a.map(describe_entry).unwrap_or_else(|| "(absent)".into()),
+                        b.map(describe_entry).unwrap_or_else(|| "(absent)".into())
+                    );
+                }
+            }
+        }
+        problems.push(s);
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let mut r = format!("=== {} : rumplx differs from native ===\n", case.label);
+    let _ = writeln!(r, "command: {} {}", case.program.display(), case.args.join(" "));
+    for p in problems {
+        let _ = writeln!(r, "* {p}");
+    }
+    if !case.compare_stderr || native.stderr != rx.stderr {
+        let _ = writeln!(r, "native stderr: {}", show_bytes(&native.stderr, 2000));
+        let _ = writeln!(r, "rumplx stderr: {}", show_bytes(&rx.stderr, 4000));
+    }
+    let _ = writeln!(r, "kept run directories: {} {}", native.dir.display(), rx.dir.display());
+    Err(r)
+}
+
+/// Run several cases, collect all failures, and panic once with every report.
+pub fn check_all(cases: impl IntoIterator<Item = Case>) {
+    let mut failures = vec![];
+    let mut n = 0;
+    for c in cases {
+        n += 1;
+        if let Err(e) = c.check() {
+            failures.push(e);
+        }
+    }
+    if !failures.is_empty() {
+        panic!("{} of {n} runs differ:\n\n{}", failures.len(), failures.join("\n"));
+    }
+}
+
+/// Run one guest program in all three builds with the given per-case customisation.
+pub fn check_guest(name: &str, customise: impl Fn(Case) -> Case) {
+    let mut cases = vec![];
+    let mut build_failures = vec![];
+    for v in Variant::ALL {
+        match try_guest(name, v) {
+            Ok(p) => cases.push(customise(Case::new(format!("{name}-{v}"), p))),
+            Err(e) => build_failures.push(format!("build {name} ({v}): {e}")),
+        }
+    }
+    if !build_failures.is_empty() {
+        panic!("{}", build_failures.join("\n"));
+    }
+    check_all(cases);
+}
+
+/// Run only under rumplx (for bad-input tests, where there is no native oracle).
+pub fn run_rumplx_raw(args: &[&str], dir: &Path, timeout: Duration) -> Output {
+    let mut cmd = Command::new(rumplx_bin());
+    cmd.args(args).current_dir(dir).env_clear();
+    for (k, v) in base_env() {
+        cmd.env(k, v);
+    }
+    let (stdout, stderr, status, elapsed) = run_with_timeout(cmd, None, timeout.mul_f64(timeout_scale()));
+    Output { stdout, stderr, status, files: BTreeMap::new(), dir: dir.to_path_buf(), elapsed }
+}
+
+/// Path of a host tool, or None when it is not installed.
+pub fn which(tool: &str) -> Option<PathBuf> {
+    for d in ["/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"] {
+        let p = Path::new(d).join(tool);
+        if p.exists() {
+            return Some(p);
+        }
+    }
+    None
+}
