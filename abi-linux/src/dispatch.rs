@@ -32,6 +32,19 @@ pub struct Thread {
     pub sigmask: u64,
     /// `sigaltstack` as the guest set it: (ss_sp, ss_flags, ss_size).
     pub altstack: (u64, i32, u64),
+    /// `set_robust_list` head.
+    pub robust_list: u64,
+    /// PR_SET_NAME name (15 bytes and a NUL).
+    pub comm: [u8; 16],
+    /// PR_SET_PDEATHSIG signal.
+    pub pdeathsig: i32,
+}
+
+/// Process-wide prctl settings.
+#[derive(Debug)]
+pub struct PrctlState {
+    pub dumpable: bool,
+    pub no_new_privs: bool,
 }
 
 /// The Linux personality of one guest process.
@@ -41,6 +54,7 @@ pub struct Personality {
     pub table: Table,
     pub mm: spin::Mutex<AddressSpace>,
     pub signals: spin::Mutex<crate::sys::signal::SignalState>,
+    pub prctl: spin::Mutex<PrctlState>,
     pub info: ProcessInfo,
     /// `--trace`: print each call strace-style with the NetBSD calls it became.
     pub trace: bool,
@@ -62,6 +76,7 @@ impl Personality {
             table: Table::new(),
             mm: spin::Mutex::new(mm),
             signals: spin::Mutex::new(Default::default()),
+            prctl: spin::Mutex::new(PrctlState { dumpable: true, no_new_privs: false }),
             info,
             trace: false,
         }

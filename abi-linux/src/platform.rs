@@ -7,19 +7,39 @@ pub enum Access {
     Write,
 }
 
+/// Where a new mapping may go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// Anywhere; the address is a hint.
+    Hint,
+    /// Exactly there, replacing the guest's own mappings in the range (never rumplx's).
+    Fixed,
+    /// Exactly there, only if nothing is mapped there.
+    FixedNoReplace,
+}
+
+/// A memory-locking request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemoryLock {
+    Lock(u64, u64),
+    Unlock(u64, u64),
+    LockAll(u32),
+    UnlockAll,
+}
+
 /// The host side of the layer: raw mappings and the thread's CPU state. Everything here acts on the
 /// calling guest thread; the personality keeps the bookkeeping (address-space map, signal state).
 pub trait Platform: Send + Sync {
-    /// Maps `len` bytes of anonymous zeroed memory with Linux `prot` bits. `fixed` replaces whatever
-    /// the guest had at `addr`; otherwise `addr` is a hint. Returns the address or a Linux errno.
-    fn map_anonymous(&self, addr: u64, len: u64, prot: u32, fixed: bool) -> Result<u64, crate::Errno>;
+    /// Maps `len` bytes of anonymous zeroed memory with Linux `prot` bits at `addr` as `placement`
+    /// says. Returns the address or a Linux errno (ENOMEM when a fixed range is not free).
+    fn map_anonymous(&self, addr: u64, len: u64, prot: u32, placement: Placement) -> Result<u64, crate::Errno>;
     /// Maps `len` bytes of host file `host_fd` at `offset`, shared (writes reach the file).
     fn map_host_file_shared(
         &self,
         addr: u64,
         len: u64,
         prot: u32,
-        fixed: bool,
+        placement: Placement,
         host_fd: i32,
         offset: u64,
     ) -> Result<u64, crate::Errno>;
@@ -33,6 +53,9 @@ pub trait Platform: Send + Sync {
     fn sync(&self, addr: u64, len: u64, flags: u32) -> Result<(), crate::Errno>;
     /// Passes advice that the host kernel understands (Linux madvise numbers).
     fn advise(&self, addr: u64, len: u64, advice: u32) -> Result<(), crate::Errno>;
+
+    /// mlock/munlock (`lock` false) a guest range, or mlockall (flags)/munlockall, on the host.
+    fn memory_lock(&self, op: MemoryLock) -> Result<(), crate::Errno>;
 
     /// The calling thread's guest FS base (its TLS pointer).
     fn fs_base(&self) -> u64;

@@ -9,6 +9,7 @@
 pub mod consts;
 pub mod nr;
 pub mod structs;
+pub mod sysctl;
 #[path = "errno_values.rs"]
 pub mod errno;
 

@@ -1,1 +1,107 @@
-fn main() {}
+//! `rumplx`: runs an unmodified static Linux x86_64 program on a NetBSD rump kernel stack.
+//!
+//! Exit status: the program's own; 128+N when it dies of signal N; rumplx's own failures use the
+//! shell's conventions: 127 program not found, 126 cannot execute, 125 any other rumplx error.
+
+mod elf;
+mod hostmem;
+mod namespace;
+mod platform;
+mod run;
+mod stack;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "rumplx", version, about = "Run unmodified static Linux x86_64 programs on a NetBSD rump kernel stack")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run PROGRAM with ARGS inside rumplx.
+    Run(RunArgs),
+}
+
+/// Options of `rumplx run`.
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    /// DIR becomes the guest's / (confined: nothing outside it is reachable).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<String>,
+    /// Make host file or directory HOST appear at GUEST (append :ro for read-only). Repeatable.
+    #[arg(short = 'v', long = "volume", value_name = "HOST:GUEST[:ro]")]
+    pub volumes: Vec<String>,
+    /// Mount an empty in-memory directory at PATH. Repeatable.
+    #[arg(long = "tmpfs", value_name = "PATH")]
+    pub tmpfs: Vec<String>,
+    /// Set KEY=VALUE in the program's environment. Repeatable.
+    #[arg(short = 'e', long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// Start from an empty environment instead of rumplx's own.
+    #[arg(long)]
+    pub clear_env: bool,
+    /// The program's working directory (a guest path).
+    #[arg(short = 'w', long = "workdir", value_name = "DIR")]
+    pub workdir: Option<String>,
+    /// Print each Linux syscall and the NetBSD calls it became on stderr, strace-style.
+    #[arg(long)]
+    pub trace: bool,
+    /// The program and its arguments.
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "PROGRAM [ARGS]...")]
+    pub command: Vec<OsString>,
+}
+
+/// A failure of rumplx itself, with the exit status a shell would use for it.
+#[derive(Debug)]
+pub enum Failure {
+    /// 127: the program does not exist.
+    NotFound(String),
+    /// 126: the program exists but cannot be run.
+    CannotExecute(String),
+    /// 125: anything else.
+    Other(String),
+}
+
+impl Failure {
+    fn status(&self) -> u8 {
+        match self {
+            Failure::NotFound(_) => 127,
+            Failure::CannotExecute(_) => 126,
+            Failure::Other(_) => 125,
+        }
+    }
+
+    fn message(&self) -> &str {
+        match self {
+            Failure::NotFound(m) | Failure::CannotExecute(m) | Failure::Other(m) => m,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            let code = match e.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => 0,
+                _ => 125,
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Run(args) => run::run(args),
+    };
+    // `run` only returns on failure: a started guest leaves through exit_group.
+    let failure = result.unwrap_err();
+    eprintln!("rumplx: {}", failure.message());
+    ExitCode::from(failure.status())
+}

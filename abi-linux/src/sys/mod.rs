@@ -2,9 +2,12 @@
 //! linux_file.c, linux_misc.c, …).
 
 pub mod file;
+pub mod mem;
+pub mod process;
 pub mod signal;
+pub mod time;
 
 use crate::table::Entry;
 
 /// Every family's entries; [`crate::table::Table::new`] gathers them.
-pub const FAMILIES: &[&[Entry]] = &[file::ENTRIES, signal::ENTRIES];
+pub const FAMILIES: &[&[Entry]] = &[file::ENTRIES, signal::ENTRIES, mem::ENTRIES, process::ENTRIES, time::ENTRIES];

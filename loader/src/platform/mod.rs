@@ -1,0 +1,151 @@
+//! The host side of the layer: catching syscalls (SUD), host signals, and the [`Platform`]
+//! implementation the personality uses for mappings and thread state.
+
+pub mod signals;
+pub mod sud;
+
+use abi_linux::platform::{Placement, Platform};
+use abi_linux::Errno;
+
+/// The host (Linux) platform rumplx runs on.
+pub struct HostPlatform {
+    /// The program as the user named it, for messages.
+    pub program: String,
+}
+
+fn last_errno() -> Errno {
+    // The host is Linux: its errno values are the guest's.
+    Errno(std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EINVAL))
+}
+
+fn mmap(addr: u64, len: u64, prot: u32, placement: Placement, flags: i32, fd: i32, off: u64) -> Result<u64, Errno> {
+    let place = match placement {
+        Placement::Hint => 0,
+        Placement::Fixed => libc::MAP_FIXED,
+        Placement::FixedNoReplace => libc::MAP_FIXED_NOREPLACE,
+    };
+    // SAFETY: the personality only asks for guest ranges (Fixed is used on guest-owned ranges).
+    let p = unsafe { libc::mmap(addr as *mut _, len as usize, prot as i32, flags | place, fd, off as i64) };
+    if p == libc::MAP_FAILED {
+        let e = last_errno();
+        return Err(if e.0 == libc::EEXIST { Errno(libc::ENOMEM) } else { e });
+    }
+    if placement == Placement::FixedNoReplace && p as u64 != addr {
+        // SAFETY: undoing our own mapping.
+        unsafe { libc::munmap(p, len as usize) };
+        return Err(Errno(libc::ENOMEM));
+    }
+    Ok(p as u64)
+}
+
+fn check(r: i32) -> Result<(), Errno> {
+    if r != 0 {
+        Err(last_errno())
+    } else {
+        Ok(())
+    }
+}
+
+impl Platform for HostPlatform {
+    fn map_anonymous(&self, addr: u64, len: u64, prot: u32, placement: Placement) -> Result<u64, Errno> {
+        mmap(addr, len, prot, placement, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)
+    }
+
+    fn map_host_file_shared(&self, addr: u64, len: u64, prot: u32, placement: Placement, host_fd: i32, offset: u64) -> Result<u64, Errno> {
+        mmap(addr, len, prot, placement, libc::MAP_SHARED, host_fd, offset)
+    }
+
+    fn unmap(&self, addr: u64, len: u64) -> Result<(), Errno> {
+        // SAFETY: guest range.
+        check(unsafe { libc::munmap(addr as *mut _, len as usize) })
+    }
+
+    fn protect(&self, addr: u64, len: u64, prot: u32) -> Result<(), Errno> {
+        // SAFETY: guest range.
+        check(unsafe { libc::mprotect(addr as *mut _, len as usize, prot as i32) })
+    }
+
+    fn remap(&self, old: u64, old_len: u64, new_len: u64, flags: u32, new_addr: u64) -> Result<u64, Errno> {
+        // SAFETY: guest range; MREMAP_FIXED targets were checked by the personality.
+        let p = unsafe { libc::mremap(old as *mut _, old_len as usize, new_len as usize, flags as i32, new_addr as *mut libc::c_void) };
+        if p == libc::MAP_FAILED {
+            return Err(last_errno());
+        }
+        Ok(p as u64)
+    }
+
+    fn sync(&self, addr: u64, len: u64, flags: u32) -> Result<(), Errno> {
+        // SAFETY: guest range.
+        check(unsafe { libc::msync(addr as *mut _, len as usize, flags as i32) })
+    }
+
+    fn advise(&self, addr: u64, len: u64, advice: u32) -> Result<(), Errno> {
+        // SAFETY: guest range.
+        check(unsafe { libc::madvise(addr as *mut _, len as usize, advice as i32) })
+    }
+
+    fn fs_base(&self) -> u64 {
+        // SAFETY: set by the signal entry for the running thread.
+        signals::CURRENT_BLOCK.with(|b| unsafe { (*b.get()).guest_fs })
+    }
+
+    fn set_fs_base(&self, value: u64) {
+        // SAFETY: as above; the entry code loads it on the way back to the guest.
+        signals::CURRENT_BLOCK.with(|b| unsafe { (*b.get()).guest_fs = value });
+    }
+
+    fn exit_group(&self, code: i32) -> ! {
+        // SAFETY: ends the process; nothing of rumplx's needs flushing (output is unbuffered).
+        unsafe { libc::_exit(code & 0xff) }
+    }
+
+    fn die_of_signal(&self, signo: u32) -> ! {
+        die_of_signal(signo)
+    }
+
+    fn log(&self, line: &str) {
+        let mut s = String::with_capacity(line.len() + 1);
+        s.push_str(line);
+        s.push('\n');
+        write_stderr(&s);
+    }
+}
+
+fn write_stderr(s: &str) {
+    let mut b = s.as_bytes();
+    while !b.is_empty() {
+        // SAFETY: writing our own buffer to fd 2.
+        let n = unsafe { libc::write(2, b.as_ptr() as *const _, b.len()) };
+        if n <= 0 {
+            break;
+        }
+        b = &b[n as usize..];
+    }
+}
+
+/// Linux signal names and the descriptions shells print.
+pub fn signal_name(signo: u32) -> (&'static str, &'static str) {
+    const NAMES: [(&str, &str); 32] = [
+        ("SIG0", "Signal 0"), ("SIGHUP", "Hangup"), ("SIGINT", "Interrupt"), ("SIGQUIT", "Quit"),
+        ("SIGILL", "Illegal instruction"), ("SIGTRAP", "Trace/breakpoint trap"), ("SIGABRT", "Aborted"),
+        ("SIGBUS", "Bus error"), ("SIGFPE", "Floating point exception"), ("SIGKILL", "Killed"),
+        ("SIGUSR1", "User defined signal 1"), ("SIGSEGV", "Segmentation fault"),
+        ("SIGUSR2", "User defined signal 2"), ("SIGPIPE", "Broken pipe"), ("SIGALRM", "Alarm clock"),
+        ("SIGTERM", "Terminated"), ("SIGSTKFLT", "Stack fault"), ("SIGCHLD", "Child exited"),
+        ("SIGCONT", "Continued"), ("SIGSTOP", "Stopped (signal)"), ("SIGTSTP", "Stopped"),
+        ("SIGTTIN", "Stopped (tty input)"), ("SIGTTOU", "Stopped (tty output)"),
+        ("SIGURG", "Urgent I/O condition"), ("SIGXCPU", "CPU time limit exceeded"),
+        ("SIGXFSZ", "File size limit exceeded"), ("SIGVTALRM", "Virtual timer expired"),
+        ("SIGPROF", "Profiling timer expired"), ("SIGWINCH", "Window changed"),
+        ("SIGIO", "I/O possible"), ("SIGPWR", "Power failure"), ("SIGSYS", "Bad system call"),
+    ];
+    NAMES.get(signo as usize).copied().unwrap_or(("SIGRT", "Real-time signal"))
+}
+
+/// Ends rumplx as the guest would end, killed by `signo`: one line, status 128 + signo.
+pub fn die_of_signal(signo: u32) -> ! {
+    let (name, what) = signal_name(signo);
+    write_stderr(&format!("rumplx: program killed by signal {signo} ({name}: {what})\n"));
+    // SAFETY: ends the process.
+    unsafe { libc::_exit(128 + signo as i32) }
+}

@@ -1,0 +1,242 @@
+//! Catching the guest's syscalls in-process with Syscall User Dispatch (DESIGN.md §2).
+//!
+//! Each guest thread has a [`ThreadBlock`] at the bottom of its signal stack. Its first byte is the
+//! SUD selector: BLOCK while the guest runs (every `syscall` outside [`allowed_range`] raises
+//! SIGSYS), ALLOW while rumplx runs. The assembly entry below finds the block from the stack
+//! pointer, flips the selector, swaps the FS base from the guest's TLS to rumplx's, calls the Rust
+//! handler, and on the way out swaps back and returns with rt_sigreturn from inside the allowed
+//! range.
+
+use std::arch::global_asm;
+
+/// Size (and alignment) of each thread's signal stack; the block sits at its lowest address.
+pub const ALT_SIZE: u64 = 1 << 20;
+
+pub const SELECTOR_ALLOW: u8 = 0;
+pub const SELECTOR_BLOCK: u8 = 1;
+
+/// Per guest thread state the entry code reads. Layout is fixed: the assembly uses the offsets.
+#[repr(C)]
+pub struct ThreadBlock {
+    /// SUD selector byte (offset 0).
+    pub selector: u8,
+    /// Whether wrfsbase/rdfsbase may be used (offset 1).
+    pub fsgsbase: u8,
+    _pad: [u8; 6],
+    /// rumplx's own FS base for this thread (offset 8).
+    pub host_fs: u64,
+    /// The guest's FS base, set through arch_prctl (offset 16).
+    pub guest_fs: u64,
+    /// The personality's per-thread state.
+    pub thread: abi_linux::dispatch::Thread,
+}
+const _: () = {
+    assert!(std::mem::offset_of!(ThreadBlock, host_fs) == 8);
+    assert!(std::mem::offset_of!(ThreadBlock, guest_fs) == 16);
+};
+
+global_asm!(
+    ".text",
+    ".globl rumplx_signal_entry",
+    ".type rumplx_signal_entry,@function",
+    // rdi = signo, rsi = siginfo, rdx = ucontext; rsp is on this thread's signal stack.
+    "rumplx_signal_entry:",
+    "    mov rbx, rsp",
+    "    and rbx, {mask}",
+    "    movzx r12d, byte ptr [rbx]",
+    "    mov byte ptr [rbx], 0",
+    "    test r12d, r12d",
+    "    jz 2f",
+    "    cmp byte ptr [rbx+1], 0",
+    "    je 1f",
+    "    mov rax, [rbx+8]",
+    "    wrfsbase rax",
+    "    jmp 2f",
+    "1:  mov r13, rdi",
+    "    mov r14, rsi",
+    "    mov r15, rdx",
+    "    mov eax, 158",
+    "    mov edi, 0x1002",
+    "    mov rsi, [rbx+8]",
+    "    syscall",
+    "    mov rdi, r13",
+    "    mov rsi, r14",
+    "    mov rdx, r15",
+    "2:  mov rbp, rsp",
+    "    and rsp, -16",
+    "    mov rcx, rbx",
+    "    mov r8, r12",
+    "    call {handler}",
+    "    test r12d, r12d",
+    "    jz 4f",
+    "    cmp byte ptr [rbx+1], 0",
+    "    je 3f",
+    "    mov rax, [rbx+16]",
+    "    wrfsbase rax",
+    "    jmp 4f",
+    "3:  mov eax, 158",
+    "    mov edi, 0x1002",
+    "    mov rsi, [rbx+16]",
+    "    syscall",
+    "4:  mov byte ptr [rbx], r12b",
+    // Back to the frame the kernel built, as if `ret` had popped the restorer address.
+    "    lea rsp, [rbp+8]",
+    "    mov eax, 15",
+    ".globl rumplx_sud_allowed_start",
+    "rumplx_sud_allowed_start:",
+    "    syscall",
+    "    ud2",
+    ".globl rumplx_sigreturn_restorer",
+    "rumplx_sigreturn_restorer:",
+    "    mov eax, 15",
+    "    syscall",
+    "    ud2",
+    ".globl rumplx_sud_allowed_end",
+    "rumplx_sud_allowed_end:",
+    "",
+    // rdi = guest entry, rsi = guest stack pointer, rdx = thread block. Never returns.
+    ".globl rumplx_enter_guest",
+    "rumplx_enter_guest:",
+    "    mov rbx, rdx",
+    "    mov r12, rdi",
+    "    mov rsp, rsi",
+    "    cmp byte ptr [rbx+1], 0",
+    "    je 5f",
+    "    mov rax, [rbx+16]",
+    "    wrfsbase rax",
+    "    jmp 6f",
+    "5:  mov eax, 158",
+    "    mov edi, 0x1002",
+    "    mov rsi, [rbx+16]",
+    "    syscall",
+    "6:  mov byte ptr [rbx], 1",
+    "    push r12",
+    "    xor eax, eax",
+    "    xor ebx, ebx",
+    "    xor ecx, ecx",
+    "    xor edx, edx",
+    "    xor esi, esi",
+    "    xor edi, edi",
+    "    xor ebp, ebp",
+    "    xor r8d, r8d",
+    "    xor r9d, r9d",
+    "    xor r10d, r10d",
+    "    xor r11d, r11d",
+    "    xor r12d, r12d",
+    "    xor r13d, r13d",
+    "    xor r14d, r14d",
+    "    xor r15d, r15d",
+    "    ret",
+    mask = const -(ALT_SIZE as i64),
+    handler = sym super::signals::on_signal,
+);
+
+extern "C" {
+    fn rumplx_signal_entry();
+    fn rumplx_sigreturn_restorer();
+    static rumplx_sud_allowed_start: u8;
+    static rumplx_sud_allowed_end: u8;
+    fn rumplx_enter_guest(entry: u64, sp: u64, block: *mut ThreadBlock) -> !;
+}
+
+/// The code range from which syscalls always reach the host kernel: only the rt_sigreturn stubs.
+pub fn allowed_range() -> (u64, u64) {
+    // SAFETY: taking the addresses of labels, not reading them.
+    unsafe {
+        let start = &rumplx_sud_allowed_start as *const u8 as u64;
+        let end = &rumplx_sud_allowed_end as *const u8 as u64;
+        (start, end - start)
+    }
+}
+
+/// The signal entry point and its restorer, for raw rt_sigaction.
+pub fn entry_points() -> (u64, u64) {
+    (rumplx_signal_entry as usize as u64, rumplx_sigreturn_restorer as usize as u64)
+}
+
+/// Whether this CPU and kernel let user mode use wrfsbase (AT_HWCAP2 bit 1, HWCAP2_FSGSBASE).
+pub fn have_fsgsbase() -> bool {
+    // SAFETY: getauxval has no preconditions.
+    unsafe { libc::getauxval(libc::AT_HWCAP2) & 2 != 0 }
+}
+
+/// Reads this thread's FS base (rumplx's TLS pointer).
+pub fn current_fs_base() -> u64 {
+    let mut fs: u64 = 0;
+    // SAFETY: ARCH_GET_FS writes one u64.
+    unsafe { libc::syscall(libc::SYS_arch_prctl, 0x1003, &mut fs as *mut u64) };
+    fs
+}
+
+/// Allocates a signal stack with its thread block, and makes it this thread's sigaltstack.
+pub fn new_thread_block(tid: i32) -> std::io::Result<*mut ThreadBlock> {
+    // Over-allocate so an ALT_SIZE-aligned ALT_SIZE window fits, then trim the rest.
+    let len = 2 * ALT_SIZE;
+    // SAFETY: fresh anonymous mapping.
+    let p = unsafe {
+        libc::mmap(std::ptr::null_mut(), len as usize, libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE, -1, 0)
+    };
+    if p == libc::MAP_FAILED {
+        return Err(std::io::Error::last_os_error());
+    }
+    let start = p as u64;
+    let base = (start + ALT_SIZE - 1) & !(ALT_SIZE - 1);
+    // SAFETY: trimming the unused head and tail of our own mapping.
+    unsafe {
+        if base > start {
+            libc::munmap(start as *mut _, (base - start) as usize);
+        }
+        let tail = start + len - (base + ALT_SIZE);
+        if tail > 0 {
+            libc::munmap((base + ALT_SIZE) as *mut _, tail as usize);
+        }
+    }
+    let block = base as *mut ThreadBlock;
+    // SAFETY: `base` is the start of a fresh, writable, suitably aligned mapping.
+    unsafe {
+        block.write(ThreadBlock {
+            selector: SELECTOR_ALLOW,
+            fsgsbase: have_fsgsbase() as u8,
+            _pad: [0; 6],
+            host_fs: current_fs_base(),
+            guest_fs: 0,
+            thread: abi_linux::dispatch::Thread { tid, ..Default::default() },
+        });
+        let ss = libc::stack_t {
+            ss_sp: (base + 4096) as *mut _,
+            ss_flags: 0,
+            ss_size: (ALT_SIZE - 4096) as usize,
+        };
+        if libc::sigaltstack(&ss, std::ptr::null_mut()) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(block)
+}
+
+const PR_SET_SYSCALL_USER_DISPATCH: i32 = 59;
+const PR_SYS_DISPATCH_ON: u64 = 1;
+
+/// Turns Syscall User Dispatch on for this thread, with the selector in `block`.
+pub fn enable(block: *mut ThreadBlock) -> std::io::Result<()> {
+    let (start, len) = allowed_range();
+    // SAFETY: the selector byte lives as long as the thread (the block is never freed while it runs).
+    let r = unsafe {
+        libc::prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON, start, len, block as u64)
+    };
+    if r != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Starts running guest code on this thread. Never returns: the guest leaves through exit_group.
+///
+/// # Safety
+/// `entry` and `sp` must describe a guest ready to run; `block` must be this thread's block with
+/// SUD enabled.
+pub unsafe fn enter_guest(entry: u64, sp: u64, block: *mut ThreadBlock) -> ! {
+    // SAFETY: forwarded from the caller.
+    unsafe { rumplx_enter_guest(entry, sp, block) }
+}

@@ -1,0 +1,233 @@
+//! `rumplx run`: build the guest's kernel and namespace, load the program, and start it.
+
+use std::sync::Arc;
+
+use abi_linux::dispatch::{Personality, ProcessInfo};
+use abi_linux::mm::{AddressSpace, Mapping};
+use abi_netbsd::{nr, structs::Stat};
+use rumpkernel_bridge::{embedded::EmbeddedKernel, RumpKernel};
+
+use crate::platform::{signals, sud, HostPlatform};
+use crate::{elf, namespace, stack, Failure, RunArgs};
+
+/// Runs the program. Returns only on failure: a started guest leaves through exit_group.
+pub fn run(args: RunArgs) -> Result<std::convert::Infallible, Failure> {
+    let kernel: Arc<dyn RumpKernel> = Arc::new(EmbeddedKernel::new());
+    kernel
+        .lwproc_rfork(false)
+        .map_err(|e| Failure::Other(format!("cannot create the guest process: errno {}", e.0)))?;
+    namespace::build(kernel.as_ref(), &args)?;
+    let k = Kernel(kernel.as_ref());
+
+    // SAFETY: umask only swaps a process-wide value; read it and put it back.
+    let host_umask = unsafe {
+        let m = libc::umask(0o022);
+        libc::umask(m);
+        m
+    };
+    k.call(nr::SYS_umask, [host_umask as u64, 0, 0, 0, 0, 0]).ok();
+
+    let cwd = match (&args.workdir, &args.root) {
+        (Some(w), _) => w.clone(),
+        (None, None) => std::env::current_dir().map(|p| p.to_string_lossy().into_owned()).unwrap_or_else(|_| "/".into()),
+        (None, Some(_)) => "/".into(),
+    };
+    if let Err(e) = k.chdir(&cwd) {
+        if args.workdir.is_some() {
+            return Err(Failure::Other(format!("--workdir {cwd}: {}", errno_text(e))));
+        }
+        k.chdir("/").map_err(|e| Failure::Other(format!("cannot enter /: {}", errno_text(e))))?;
+    }
+
+    let env = environment(&args);
+    let argv: Vec<Vec<u8>> = args.command.iter().map(|a| a.as_encoded_bytes().to_vec()).collect();
+    let program = String::from_utf8_lossy(&argv[0]).into_owned();
+    let path = find_program(&k, &program, &env)?;
+    let bytes = k.read_executable(&path).map_err(|e| match e {
+        ReadError::Errno(e) if e == abi_netbsd::errno::ENOENT || e == abi_netbsd::errno::ENOTDIR => {
+            Failure::NotFound(format!("{program}: no such file or directory"))
+        }
+        ReadError::Errno(e) => Failure::CannotExecute(format!("{program}: {}", errno_text(e))),
+        ReadError::NotRegular => Failure::CannotExecute(format!("{program}: not a regular file")),
+        ReadError::NotExecutable => Failure::CannotExecute(format!("{program}: permission denied")),
+    })?;
+    let image = elf::check(&bytes).map_err(|r| Failure::CannotExecute(format!("{program}: {r}")))?;
+    let loaded = image.load().map_err(|r| Failure::CannotExecute(format!("{program}: {r}")))?;
+    let exe_path = absolute(&k, &path);
+
+    let mut mm = AddressSpace::default();
+    for &(start, end, prot) in &loaded.segments {
+        mm.insert(start, Mapping { end, prot, shared: false, name: exe_path.clone(), offset: start - loaded.base });
+    }
+    mm.brk_start = loaded.brk_start;
+    mm.brk = loaded.brk_start;
+    let stack_lo = crate::hostmem::map(0, stack::STACK_SIZE, libc::PROT_READ | libc::PROT_WRITE, false)
+        .map_err(|e| Failure::Other(format!("cannot map the guest stack: {e}")))?;
+    let stack_hi = stack_lo + stack::STACK_SIZE;
+    mm.insert(stack_lo, Mapping { end: stack_hi, prot: 3, shared: false, name: "[stack]".into(), offset: 0 });
+
+    let [uid, euid] = k.call(nr::SYS_getuid, [0; 6]).unwrap_or([0, 0]);
+    let [gid, egid] = k.call(nr::SYS_getgid, [0; 6]).unwrap_or([0, 0]);
+    let mut random = [0u8; 16];
+    // SAFETY: getrandom fills our buffer.
+    unsafe { libc::getrandom(random.as_mut_ptr() as *mut _, 16, 0) };
+    let id = stack::Identity {
+        uid: uid as u32,
+        euid: euid as u32,
+        gid: gid as u32,
+        egid: egid as u32,
+        // SAFETY: getauxval has no preconditions.
+        hwcap: unsafe { libc::getauxval(libc::AT_HWCAP) },
+        hwcap2: unsafe { libc::getauxval(libc::AT_HWCAP2) },
+        random,
+    };
+    // SAFETY: the stack range was just mapped read-write for the guest.
+    let sp = unsafe { stack::build(stack_hi, &loaded, &exe_path, &argv, &env, &id) };
+
+    let pid = k.call(nr::SYS_getpid, [0; 6]).map(|r| r[0] as i32).unwrap_or(1);
+    let platform = Arc::new(HostPlatform { program: program.clone() });
+    let info = ProcessInfo {
+        exe_path,
+        argv: argv.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect(),
+    };
+    let mut personality = Personality::new(kernel.clone(), platform, mm, info);
+    personality.trace = args.trace;
+    if signals::PERSONALITY.set(personality).is_err() {
+        return Err(Failure::Other("the guest was already started".into()));
+    }
+
+    signals::install().map_err(|e| Failure::Other(format!("cannot install signal handlers: {e}")))?;
+    let block = sud::new_thread_block(pid).map_err(|e| Failure::Other(format!("cannot set up the signal stack: {e}")))?;
+    sud::enable(block).map_err(|e| {
+        Failure::Other(format!("Syscall User Dispatch is not available (Linux 5.11 or newer is needed): {e}"))
+    })?;
+    // SAFETY: the image, stack and thread block are ready, SUD is on for this thread.
+    unsafe { sud::enter_guest(loaded.entry, sp, block) }
+}
+
+/// The program's environment: rumplx's own unless --clear-env, then each -e KEY=VALUE.
+fn environment(args: &RunArgs) -> Vec<Vec<u8>> {
+    let mut env: Vec<Vec<u8>> = if args.clear_env {
+        Vec::new()
+    } else {
+        std::env::vars_os()
+            .map(|(k, v)| {
+                let mut e = k.as_encoded_bytes().to_vec();
+                e.push(b'=');
+                e.extend_from_slice(v.as_encoded_bytes());
+                e
+            })
+            .collect()
+    };
+    for kv in &args.env {
+        let key = kv.split('=').next().unwrap_or(kv);
+        let value = if kv.contains('=') { kv.clone() } else { format!("{key}={}", std::env::var(key).unwrap_or_default()) };
+        env.retain(|e| !e.starts_with(format!("{key}=").as_bytes()));
+        env.push(value.into_bytes());
+    }
+    env
+}
+
+/// A name without a slash is looked up in the guest's PATH, as a shell does.
+fn find_program(k: &Kernel, program: &str, env: &[Vec<u8>]) -> Result<String, Failure> {
+    if program.contains('/') {
+        return Ok(program.to_string());
+    }
+    let path = env
+        .iter()
+        .find_map(|e| e.strip_prefix(b"PATH="))
+        .map(|p| String::from_utf8_lossy(p).into_owned())
+        .unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
+    for dir in path.split(':').filter(|d| !d.is_empty()) {
+        let candidate = format!("{}/{program}", dir.trim_end_matches('/'));
+        if let Ok(st) = k.stat(&candidate) {
+            if st.st_mode & 0o170000 == 0o100000 {
+                return Ok(candidate);
+            }
+        }
+    }
+    Err(Failure::NotFound(format!("{program}: command not found")))
+}
+
+fn absolute(k: &Kernel, path: &str) -> String {
+    if path.starts_with('/') {
+        return path.to_string();
+    }
+    let mut buf = vec![0u8; 4096];
+    match k.call(nr::SYS___getcwd, [buf.as_mut_ptr() as u64, buf.len() as u64, 0, 0, 0, 0]) {
+        Ok(_) => {
+            let end = buf.iter().position(|b| *b == 0).unwrap_or(0);
+            let cwd = String::from_utf8_lossy(&buf[..end]).into_owned();
+            let rel = path.trim_start_matches("./");
+            format!("{}/{}", cwd.trim_end_matches('/'), rel)
+        }
+        Err(_) => path.to_string(),
+    }
+}
+
+fn errno_text(e: abi_netbsd::Errno) -> String {
+    match e {
+        abi_netbsd::errno::ENOENT => "no such file or directory".into(),
+        abi_netbsd::errno::EACCES => "permission denied".into(),
+        abi_netbsd::errno::ENOTDIR => "not a directory".into(),
+        _ => e.name().map(str::to_string).unwrap_or_else(|| format!("errno {}", e.0)),
+    }
+}
+
+enum ReadError {
+    Errno(abi_netbsd::Errno),
+    NotRegular,
+    NotExecutable,
+}
+
+/// Small typed helpers over the bridge for the loader's own start-up calls.
+struct Kernel<'a>(&'a dyn RumpKernel);
+
+impl Kernel<'_> {
+    fn call(&self, nr: u32, args: [u64; 6]) -> abi_netbsd::SysResult {
+        self.0.syscall(nr, args)
+    }
+
+    fn chdir(&self, path: &str) -> Result<(), abi_netbsd::Errno> {
+        let c = std::ffi::CString::new(path).map_err(|_| abi_netbsd::errno::EINVAL)?;
+        self.call(nr::SYS_chdir, [c.as_ptr() as u64, 0, 0, 0, 0, 0]).map(|_| ())
+    }
+
+    fn stat(&self, path: &str) -> Result<Stat, abi_netbsd::Errno> {
+        let c = std::ffi::CString::new(path).map_err(|_| abi_netbsd::errno::EINVAL)?;
+        let mut st = Stat::default();
+        self.call(nr::SYS___stat50, [c.as_ptr() as u64, &mut st as *mut Stat as u64, 0, 0, 0, 0])?;
+        Ok(st)
+    }
+
+    /// Reads the whole program through the guest's namespace, as execve would.
+    fn read_executable(&self, path: &str) -> Result<Vec<u8>, ReadError> {
+        let c = std::ffi::CString::new(path).map_err(|_| ReadError::Errno(abi_netbsd::errno::ENOENT))?;
+        let fd = self.call(nr::SYS_open, [c.as_ptr() as u64, 0, 0, 0, 0, 0]).map_err(ReadError::Errno)?[0];
+        let result = self.read_all(fd);
+        self.call(nr::SYS_close, [fd, 0, 0, 0, 0, 0]).ok();
+        result
+    }
+
+    fn read_all(&self, fd: u64) -> Result<Vec<u8>, ReadError> {
+        let mut st = Stat::default();
+        self.call(nr::SYS___fstat50, [fd, &mut st as *mut Stat as u64, 0, 0, 0, 0]).map_err(ReadError::Errno)?;
+        if st.st_mode & 0o170000 != 0o100000 {
+            return Err(ReadError::NotRegular);
+        }
+        if st.st_mode & 0o111 == 0 {
+            return Err(ReadError::NotExecutable);
+        }
+        let mut bytes = Vec::with_capacity(st.st_size.max(0) as usize);
+        let mut chunk = vec![0u8; 1 << 20];
+        loop {
+            let n = self
+                .call(nr::SYS_read, [fd, chunk.as_mut_ptr() as u64, chunk.len() as u64, 0, 0, 0])
+                .map_err(ReadError::Errno)?[0] as usize;
+            if n == 0 {
+                return Ok(bytes);
+            }
+            bytes.extend_from_slice(&chunk[..n]);
+        }
+    }
+}
