@@ -4,7 +4,7 @@
 pub mod signals;
 pub mod sud;
 
-use abi_linux::platform::{Placement, Platform};
+use abi_linux::platform::{MemoryLock, Placement, Platform};
 use abi_linux::Errno;
 
 /// The host (Linux) platform rumplx runs on.
@@ -82,6 +82,18 @@ impl Platform for HostPlatform {
     fn advise(&self, addr: u64, len: u64, advice: u32) -> Result<(), Errno> {
         // SAFETY: guest range.
         check(unsafe { libc::madvise(addr as *mut _, len as usize, advice as i32) })
+    }
+
+    fn memory_lock(&self, op: MemoryLock) -> Result<(), Errno> {
+        // SAFETY: guest ranges (checked by the personality) or the whole process.
+        check(unsafe {
+            match op {
+                MemoryLock::Lock(a, l) => libc::mlock(a as *const _, l as usize),
+                MemoryLock::Unlock(a, l) => libc::munlock(a as *const _, l as usize),
+                MemoryLock::LockAll(flags) => libc::mlockall(flags as i32),
+                MemoryLock::UnlockAll => libc::munlockall(),
+            }
+        })
     }
 
     fn fs_base(&self) -> u64 {
