@@ -210,3 +210,55 @@ fn family_of(name: &str) -> Family {
         .map(|(_, f)| *f)
         .unwrap_or(Family::Other)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_linux_syscall_has_an_entry() {
+        let t = Table::new();
+        // `Sysno::iter` stops short of the newest numbers; `Sysno::new` knows them all.
+        let linux: alloc::vec::Vec<_> = (0..TABLE_SIZE).filter_map(syscalls::Sysno::new).collect();
+        for sysno in &linux {
+            let e = t.get(sysno.id() as u64).unwrap_or_else(|| panic!("{} missing", sysno.name()));
+            assert_eq!(e.name, sysno.name(), "entry {} is named after another call", e.nr);
+        }
+        assert_eq!(t.entries().len(), linux.len());
+    }
+
+    #[test]
+    fn routes_name_real_netbsd_calls() {
+        for e in Table::new().entries() {
+            let nb: &[u32] = match &e.route {
+                Route::SameAs(n) => core::slice::from_ref(n),
+                Route::Translated(_, calls) => calls,
+                _ => &[],
+            };
+            for n in nb {
+                assert!(abi_netbsd::syscall_info(*n).is_some(), "{} routes to unknown NetBSD call {n}", e.name);
+            }
+            if matches!(e.route, Route::Enosys) {
+                assert!(matches!(e.support, Support::Unsupported(_)), "{} answers ENOSYS but claims support", e.name);
+            }
+        }
+    }
+
+    #[test]
+    fn pointer_kinds_name_existing_length_args() {
+        for e in Table::new().entries() {
+            for k in e.args {
+                if let Arg::BufIn(i) | Arg::BufOut(i) | Arg::Iovec(i) = k {
+                    assert!((*i as usize) < e.args.len(), "{}: length arg {i} out of range", e.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn families_are_guessed_for_unlisted_calls() {
+        assert_eq!(family_of("inotify_init1"), Family::Events);
+        assert_eq!(family_of("socket"), Family::Network);
+        assert_eq!(family_of("shmget"), Family::Ipc);
+    }
+}
