@@ -1,1 +1,305 @@
 //! The embedded backend: a kernel-only stack in Rust that behaves like a NetBSD rump kernel.
+//!
+//! [`EmbeddedKernel`] takes NetBSD syscall numbers with their arguments laid out as in
+//! `syscalls.master` (PAD slots included: `lseek(fd, PAD, offset, whence)`), reads and writes
+//! NetBSD structs at the caller's pointers, and answers NetBSD errno values. The host is reached
+//! only through [`hypercall`].
+//!
+//! Module map: `vfs` (mounts, path resolution), `memfs` (rumpfs root and tmpfs), `hostfs`
+//! (registered host files/directories), `devfs` (/dev), `file` (open file descriptions and fd
+//! tables), `proc` (processes, lwps, credentials), `time` (clocks), `syscalls` (one function per
+//! NetBSD syscall, dispatched by number).
+
+pub mod hypercall;
+
+mod devfs;
+mod file;
+mod hostfs;
+mod memfs;
+mod proc;
+mod syscalls;
+mod time;
+mod vfs;
+
+#[cfg(test)]
+mod tests;
+
+use crate::{Errno, HostKind, LwpId, Pid, RumpKernel, SysResult};
+use abi_netbsd::errno as ne;
+use file::{FdEntry, FdTable, HostType, Object, OpenFile};
+use proc::{Cred, Proc, ProcTable};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use vfs::{Ctx, Vfs};
+
+static NEXT_KERNEL: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// The lwp each kernel instance has this host thread bound to.
+    static CURLWP: RefCell<HashMap<u64, LwpId>> = RefCell::new(HashMap::new());
+}
+
+/// The embedded NetBSD-semantics kernel.
+pub struct EmbeddedKernel {
+    id: u64,
+    vfs: Vfs,
+    procs: Mutex<ProcTable>,
+    /// kern.hostname and kern.domainname.
+    names: Mutex<(Vec<u8>, Vec<u8>)>,
+}
+
+/// A snapshot of the calling process's state for one syscall (so no table lock is held while
+/// the call blocks on the host).
+pub(crate) struct Current {
+    pub fds: Arc<Mutex<FdTable>>,
+    pub cwd: String,
+    pub umask: u32,
+    pub cred: Cred,
+    pub nofile: u64,
+}
+
+impl Current {
+    pub fn ctx(&self) -> Ctx<'_> {
+        Ctx { cred: &self.cred, umask: self.umask }
+    }
+}
+
+impl Default for EmbeddedKernel {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EmbeddedKernel {
+    /// A kernel with an empty rumpfs at `/` and devfs at `/dev`, and proc0 (pid 0, the context of
+    /// threads bound to no lwp) holding the host's credentials.
+    pub fn new() -> EmbeddedKernel {
+        hypercall::init();
+        let cred = Cred::from_host();
+        let mut pt = ProcTable::default();
+        pt.procs.insert(0, Self::fresh_proc(0, 0, cred.clone(), FdTable::default()));
+        let k = EmbeddedKernel {
+            id: NEXT_KERNEL.fetch_add(1, Ordering::Relaxed),
+            vfs: Vfs::default(),
+            procs: Mutex::new(pt),
+            names: Mutex::new(hypercall::host_names()),
+        };
+        let root = memfs::MemFs::new("rumpfs", 0o755, 0, 0);
+        let root_cred = Cred { ruid: 0, euid: 0, svuid: 0, rgid: 0, egid: 0, svgid: 0, groups: vec![] };
+        let cx = Ctx { cred: &root_cred, umask: 0o022 };
+        k.vfs.mount("/", root, true, &cx);
+        k.vfs.mount("/dev", devfs::DevFs::new(), true, &cx);
+        k
+    }
+
+    fn fresh_proc(pid: Pid, ppid: Pid, cred: Cred, fds: FdTable) -> Proc {
+        Proc {
+            pid,
+            ppid,
+            pgid: pid,
+            sid: pid,
+            fds: Arc::new(Mutex::new(fds)),
+            cwd: "/".to_string(),
+            umask: 0o022,
+            cred,
+            limits: proc::initial_limits(),
+            lwps: Vec::new(),
+        }
+    }
+
+    /// Descriptors 0, 1, 2 on duplicates of the host's stdin, stdout and stderr.
+    fn host_stdio() -> FdTable {
+        use abi_netbsd::consts::open_flags as of;
+        let mut t = FdTable::default();
+        for (fd, acc) in [(0, of::O_RDONLY), (1, of::O_WRONLY), (2, of::O_WRONLY)] {
+            let Ok(h) = hypercall::dup_host(fd) else { continue };
+            let ty = match hypercall::file_type(h.raw()) {
+                Ok(abi_netbsd::consts::stat_mode::S_IFREG) => HostType::File,
+                Ok(abi_netbsd::consts::stat_mode::S_IFDIR) => HostType::Dir,
+                _ => HostType::Stream,
+            };
+            // The host's own mode of the descriptor may be wider (a tty opened O_RDWR).
+            let path = format!("/dev/fd/{fd}");
+            let obj = Object::Host { fd: h, ty, ro: false };
+            t.put(fd, FdEntry { file: OpenFile::new(obj, acc, path), cloexec: false });
+        }
+        t
+    }
+
+    fn curlwp(&self) -> Option<LwpId> {
+        CURLWP.with(|c| c.borrow().get(&self.id).copied())
+    }
+
+    fn set_curlwp(&self, l: Option<LwpId>) {
+        CURLWP.with(|c| {
+            let mut c = c.borrow_mut();
+            match l {
+                Some(l) => c.insert(self.id, l),
+                None => c.remove(&self.id),
+            };
+        });
+    }
+
+    /// The pid the calling thread acts for (proc0 when bound to no lwp).
+    fn curpid(&self, pt: &ProcTable) -> Pid {
+        self.curlwp().and_then(|l| pt.lwps.get(&l).copied()).unwrap_or(0)
+    }
+
+    pub(crate) fn current(&self) -> Current {
+        let pt = self.procs.lock().unwrap();
+        let pid = self.curpid(&pt);
+        let p = &pt.procs[&pid];
+        Current {
+            fds: p.fds.clone(),
+            cwd: p.cwd.clone(),
+            umask: p.umask,
+            cred: p.cred.clone(),
+            nofile: p.limits[abi_netbsd::consts::rlimit::RLIMIT_NOFILE as usize].rlim_cur,
+        }
+    }
+
+    /// Runs `f` on the calling process's entry in the process table.
+    pub(crate) fn with_proc<T>(&self, f: impl FnOnce(&mut Proc, &mut ProcTable) -> T) -> T {
+        let mut pt = self.procs.lock().unwrap();
+        let pid = self.curpid(&pt);
+        let mut p = pt.procs.remove(&pid).expect("current process exists");
+        let r = f(&mut p, &mut pt);
+        pt.procs.insert(pid, p);
+        r
+    }
+
+    fn root_ctx_cred() -> Cred {
+        Cred { ruid: 0, euid: 0, svuid: 0, rgid: 0, egid: 0, svgid: 0, groups: vec![] }
+    }
+}
+
+impl RumpKernel for EmbeddedKernel {
+    fn name(&self) -> &'static str {
+        "embedded"
+    }
+
+    fn syscall(&self, nr: u32, args: [u64; 6]) -> SysResult {
+        syscalls::dispatch(self, nr, args)
+    }
+
+    fn lwproc_rfork(&self, share_files: bool) -> Result<Pid, Errno> {
+        let mut pt = self.procs.lock().unwrap();
+        let parent = self.curlwp().and_then(|l| pt.lwps.get(&l).copied());
+        let pid = pt.alloc_pid();
+        let p = match parent.and_then(|pp| pt.procs.get(&pp)) {
+            Some(pp) => {
+                let fds = if share_files {
+                    pp.fds.clone()
+                } else {
+                    Arc::new(Mutex::new(pp.fds.lock().unwrap().clone()))
+                };
+                Proc {
+                    pid,
+                    ppid: pp.pid,
+                    pgid: pp.pgid,
+                    sid: pp.sid,
+                    fds,
+                    cwd: pp.cwd.clone(),
+                    umask: pp.umask,
+                    cred: pp.cred.clone(),
+                    limits: pp.limits,
+                    lwps: Vec::new(),
+                }
+            }
+            None => {
+                let fds = if pt.had_first { FdTable::default() } else { Self::host_stdio() };
+                pt.had_first = true;
+                let cred = pt.procs[&0].cred.clone();
+                Self::fresh_proc(pid, 0, cred, fds)
+            }
+        };
+        pt.procs.insert(pid, p);
+        let l = pt.alloc_lwp(pid);
+        drop(pt);
+        self.set_curlwp(Some(l));
+        Ok(pid)
+    }
+
+    fn lwproc_newlwp(&self, pid: Pid) -> Result<LwpId, Errno> {
+        let mut pt = self.procs.lock().unwrap();
+        if pid == 0 || !pt.procs.contains_key(&pid) {
+            return Err(ne::ESRCH);
+        }
+        let l = pt.alloc_lwp(pid);
+        drop(pt);
+        self.set_curlwp(Some(l));
+        Ok(l)
+    }
+
+    fn lwproc_switch(&self, lwp: LwpId) -> Result<(), Errno> {
+        if !self.procs.lock().unwrap().lwps.contains_key(&lwp) {
+            return Err(ne::ESRCH);
+        }
+        self.set_curlwp(Some(lwp));
+        Ok(())
+    }
+
+    fn lwproc_releaselwp(&self) {
+        let Some(l) = self.curlwp() else { return };
+        self.set_curlwp(None);
+        let gone = {
+            let mut pt = self.procs.lock().unwrap();
+            let Some(pid) = pt.lwps.remove(&l) else { return };
+            let p = pt.procs.get_mut(&pid).unwrap();
+            p.lwps.retain(|&x| x != l);
+            if p.lwps.is_empty() && pid != 0 {
+                // Children of an exiting process are inherited by proc0 here (no init).
+                for q in pt.procs.values_mut() {
+                    if q.ppid == pid {
+                        q.ppid = 0;
+                    }
+                }
+                pt.procs.remove(&pid)
+            } else {
+                None
+            }
+        };
+        // Closing the descriptors may block on the host: outside the table lock.
+        drop(gone);
+    }
+
+    fn lwproc_curlwp(&self) -> Option<LwpId> {
+        let l = self.curlwp()?;
+        self.procs.lock().unwrap().lwps.contains_key(&l).then_some(l)
+    }
+
+    fn register_host(&self, guest_path: &str, host_path: &str, kind: HostKind, read_only: bool) -> Result<(), Errno> {
+        if !guest_path.starts_with('/') {
+            return Err(ne::EINVAL);
+        }
+        let fs: Arc<dyn vfs::FileSystem> = match kind {
+            HostKind::Dir => hostfs::HostDir::new(host_path, read_only)?,
+            HostKind::File => hostfs::HostFile::new(host_path, read_only)?,
+        };
+        let cred = Self::root_ctx_cred();
+        self.vfs.mount(guest_path, fs, kind == HostKind::Dir, &Ctx { cred: &cred, umask: 0o022 });
+        Ok(())
+    }
+
+    fn mount_tmpfs(&self, guest_path: &str) -> Result<(), Errno> {
+        if !guest_path.starts_with('/') {
+            return Err(ne::EINVAL);
+        }
+        let cred = Self::root_ctx_cred();
+        // tmpfs's root is world-writable and sticky, like a /tmp.
+        let fs = memfs::MemFs::new("tmpfs", 0o1777, 0, 0);
+        self.vfs.mount(guest_path, fs, true, &Ctx { cred: &cred, umask: 0o022 });
+        Ok(())
+    }
+
+    fn host_fd(&self, fd: i32) -> Option<i32> {
+        let cur = self.current();
+        let f = cur.fds.lock().unwrap().get(fd).ok()?;
+        match &f.obj {
+            Object::Host { fd, ty: HostType::File, .. } => Some(fd.raw()),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,1139 @@
+//! Hypercalls: the embedded kernel's only door to the host (what librumpuser is to a rump kernel).
+//!
+//! Everything above this module speaks NetBSD: flags, structs and errno values come in and go out
+//! in NetBSD terms. This is the one place in the crate that names host (Linux) numbers; each
+//! conversion is done by name, never by assuming equal values.
+#![allow(clippy::unnecessary_cast)]
+
+use abi_netbsd::consts::{
+    access_mode as nb_acc, open_flags as nb, seek_whence as nb_seek, termios_cc_index as nb_cc,
+    termios_cflag as nb_cf, termios_iflag as nb_if, termios_lflag as nb_lf, termios_oflag as nb_of,
+};
+use abi_netbsd::errno as ne;
+use abi_netbsd::structs::{Flock, Iovec, Rusage, Stat, Statvfs, Termios, Timespec, Timeval, Winsize};
+use abi_netbsd::Errno;
+use std::ffi::CString;
+
+pub type HResult<T> = Result<T, Errno>;
+
+/// Host errno → NetBSD errno, by name. Host errors with no NetBSD twin become EIO.
+pub fn errno_from_host(e: i32) -> Errno {
+    use libc::*;
+    match e {
+        EPERM => ne::EPERM,
+        ENOENT => ne::ENOENT,
+        ESRCH => ne::ESRCH,
+        EINTR => ne::EINTR,
+        EIO => ne::EIO,
+        ENXIO => ne::ENXIO,
+        E2BIG => ne::E2BIG,
+        ENOEXEC => ne::ENOEXEC,
+        EBADF => ne::EBADF,
+        ECHILD => ne::ECHILD,
+        EAGAIN => ne::EAGAIN,
+        ENOMEM => ne::ENOMEM,
+        EACCES => ne::EACCES,
+        EFAULT => ne::EFAULT,
+        ENOTBLK => ne::ENOTBLK,
+        EBUSY => ne::EBUSY,
+        EEXIST => ne::EEXIST,
+        EXDEV => ne::EXDEV,
+        ENODEV => ne::ENODEV,
+        ENOTDIR => ne::ENOTDIR,
+        EISDIR => ne::EISDIR,
+        EINVAL => ne::EINVAL,
+        ENFILE => ne::ENFILE,
+        EMFILE => ne::EMFILE,
+        ENOTTY => ne::ENOTTY,
+        ETXTBSY => ne::ETXTBSY,
+        EFBIG => ne::EFBIG,
+        ENOSPC => ne::ENOSPC,
+        ESPIPE => ne::ESPIPE,
+        EROFS => ne::EROFS,
+        EMLINK => ne::EMLINK,
+        EPIPE => ne::EPIPE,
+        EDOM => ne::EDOM,
+        ERANGE => ne::ERANGE,
+        EDEADLK => ne::EDEADLK,
+        ENAMETOOLONG => ne::ENAMETOOLONG,
+        ENOLCK => ne::ENOLCK,
+        ENOSYS => ne::ENOSYS,
+        ENOTEMPTY => ne::ENOTEMPTY,
+        ELOOP => ne::ELOOP,
+        ENOMSG => ne::ENOMSG,
+        EIDRM => ne::EIDRM,
+        ENOSTR => ne::ENOSTR,
+        ENODATA => ne::ENODATA,
+        ETIME => ne::ETIME,
+        ENOSR => ne::ENOSR,
+        EREMOTE => ne::EREMOTE,
+        ENOLINK => ne::ENOLINK,
+        EPROTO => ne::EPROTO,
+        EMULTIHOP => ne::EMULTIHOP,
+        EBADMSG => ne::EBADMSG,
+        EOVERFLOW => ne::EOVERFLOW,
+        EILSEQ => ne::EILSEQ,
+        EUSERS => ne::EUSERS,
+        ENOTSOCK => ne::ENOTSOCK,
+        EDESTADDRREQ => ne::EDESTADDRREQ,
+        EMSGSIZE => ne::EMSGSIZE,
+        EPROTOTYPE => ne::EPROTOTYPE,
+        ENOPROTOOPT => ne::ENOPROTOOPT,
+        EPROTONOSUPPORT => ne::EPROTONOSUPPORT,
+        ESOCKTNOSUPPORT => ne::ESOCKTNOSUPPORT,
+        EOPNOTSUPP => ne::EOPNOTSUPP,
+        EPFNOSUPPORT => ne::EPFNOSUPPORT,
+        EAFNOSUPPORT => ne::EAFNOSUPPORT,
+        EADDRINUSE => ne::EADDRINUSE,
+        EADDRNOTAVAIL => ne::EADDRNOTAVAIL,
+        ENETDOWN => ne::ENETDOWN,
+        ENETUNREACH => ne::ENETUNREACH,
+        ENETRESET => ne::ENETRESET,
+        ECONNABORTED => ne::ECONNABORTED,
+        ECONNRESET => ne::ECONNRESET,
+        ENOBUFS => ne::ENOBUFS,
+        EISCONN => ne::EISCONN,
+        ENOTCONN => ne::ENOTCONN,
+        ESHUTDOWN => ne::ESHUTDOWN,
+        ETOOMANYREFS => ne::ETOOMANYREFS,
+        ETIMEDOUT => ne::ETIMEDOUT,
+        ECONNREFUSED => ne::ECONNREFUSED,
+        EHOSTDOWN => ne::EHOSTDOWN,
+        EHOSTUNREACH => ne::EHOSTUNREACH,
+        EALREADY => ne::EALREADY,
+        EINPROGRESS => ne::EINPROGRESS,
+        ESTALE => ne::ESTALE,
+        EDQUOT => ne::EDQUOT,
+        ECANCELED => ne::ECANCELED,
+        // Linux-only refinements of errors NetBSD reports more coarsely (ENOTSUP is EOPNOTSUPP
+        // on the host).
+        ENOMEDIUM | EMEDIUMTYPE => ne::ENODEV,
+        ENOKEY | EKEYEXPIRED | EKEYREVOKED | EKEYREJECTED => ne::EACCES,
+        EOWNERDEAD | ENOTRECOVERABLE => ne::EIO,
+        _ => ne::EIO,
+    }
+}
+
+fn last() -> Errno {
+    errno_from_host(std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO))
+}
+
+fn cvt<T: Copy + PartialOrd + Default>(r: T) -> HResult<T> {
+    if r < T::default() {
+        Err(last())
+    } else {
+        Ok(r)
+    }
+}
+
+/// Retries a host call interrupted by a host signal that the guest never saw.
+fn retry<T: Copy + PartialOrd + Default>(mut f: impl FnMut() -> T) -> HResult<T> {
+    loop {
+        match cvt(f()) {
+            Err(e) if e == ne::EINTR => continue,
+            r => return r,
+        }
+    }
+}
+
+fn cstr(s: &str) -> HResult<CString> {
+    CString::new(s).map_err(|_| ne::EINVAL)
+}
+
+/// Called once when a kernel starts: the guest's umask is applied by the kernel itself, so the
+/// host's must not mask modes a second time.
+pub fn init() {
+    // SAFETY: umask has no memory effects.
+    unsafe { libc::umask(0) };
+}
+
+/// An owned host file descriptor (closed on drop).
+#[derive(Debug)]
+pub struct HostFd(i32);
+
+impl HostFd {
+    pub fn raw(&self) -> i32 {
+        self.0
+    }
+}
+
+impl Drop for HostFd {
+    fn drop(&mut self) {
+        // SAFETY: we own the descriptor.
+        unsafe { libc::close(self.0) };
+    }
+}
+
+/// Duplicates a host descriptor (close-on-exec on the host side: guest exec is not host exec).
+pub fn dup_host(fd: i32) -> HResult<HostFd> {
+    // SAFETY: plain fcntl.
+    cvt(unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) }).map(HostFd)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Opening.
+
+/// NetBSD open flags → host open flags (always close-on-exec on the host; the guest's own
+/// close-on-exec lives in its fd table).
+fn host_open_flags(f: u32) -> i32 {
+    let mut h = match f & nb::O_ACCMODE {
+        nb::O_WRONLY => libc::O_WRONLY,
+        nb::O_RDWR => libc::O_RDWR,
+        _ => libc::O_RDONLY,
+    };
+    let pairs = [
+        (nb::O_NONBLOCK, libc::O_NONBLOCK),
+        (nb::O_APPEND, libc::O_APPEND),
+        (nb::O_CREAT, libc::O_CREAT),
+        (nb::O_TRUNC, libc::O_TRUNC),
+        (nb::O_EXCL, libc::O_EXCL),
+        (nb::O_NOFOLLOW, libc::O_NOFOLLOW),
+        (nb::O_DIRECTORY, libc::O_DIRECTORY),
+        (nb::O_SYNC, libc::O_SYNC),
+        (nb::O_DSYNC, libc::O_DSYNC),
+        (nb::O_NOCTTY, libc::O_NOCTTY),
+        (nb::O_DIRECT, libc::O_DIRECT),
+    ];
+    for (n, l) in pairs {
+        if f & n != 0 {
+            h |= l;
+        }
+    }
+    h | libc::O_CLOEXEC
+}
+
+/// Opens a host path directly (the root of a registration, or a registered single file).
+pub fn open_host_path(path: &str, nb_flags: u32, mode: u32) -> HResult<HostFd> {
+    let p = cstr(path)?;
+    // SAFETY: valid C string.
+    retry(|| unsafe { libc::open(p.as_ptr(), host_open_flags(nb_flags), mode as libc::c_uint) })
+        .map(HostFd)
+}
+
+/// A path-only handle on a host path (following symlinks: the registrant named it).
+pub fn open_path(path: &str) -> HResult<HostFd> {
+    let p = cstr(path)?;
+    // SAFETY: valid C string.
+    cvt(unsafe { libc::open(p.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) }).map(HostFd)
+}
+
+/// Opens the root directory of a host directory registration (a path-only handle).
+pub fn open_root(path: &str) -> HResult<HostFd> {
+    let p = cstr(path)?;
+    // SAFETY: valid C string.
+    cvt(unsafe { libc::open(p.as_ptr(), libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC) })
+        .map(HostFd)
+}
+
+fn openat2_raw(dirfd: i32, rel: &str, flags: i32, mode: u32) -> HResult<HostFd> {
+    let rel = if rel.is_empty() { "." } else { rel };
+    let p = cstr(rel)?;
+    // struct open_how { u64 flags, mode, resolve } (libc's is non-exhaustive).
+    let how: [u64; 3] = [
+        flags as u64,
+        if flags & (libc::O_CREAT | libc::O_TMPFILE) != 0 { mode as u64 & 0o7777 } else { 0 },
+        libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS,
+    ];
+    // SAFETY: valid pointers for the duration of the call.
+    retry(|| unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            dirfd,
+            p.as_ptr(),
+            how.as_ptr(),
+            std::mem::size_of_val(&how),
+        )
+    })
+    .map(|fd| HostFd(fd as i32))
+}
+
+/// Opens `rel` inside the tree rooted at `root`, confined: `..` and absolute symlinks resolve
+/// against `root`, magic links (/proc/self/fd/…) are refused.
+pub fn open_in_root(root: &HostFd, rel: &str, nb_flags: u32, mode: u32) -> HResult<HostFd> {
+    openat2_raw(root.raw(), rel, host_open_flags(nb_flags), mode)
+}
+
+/// A path-only handle on `rel` inside `root` (following a final symlink or not).
+pub fn path_in_root(root: &HostFd, rel: &str, follow: bool) -> HResult<HostFd> {
+    let mut f = libc::O_PATH | libc::O_CLOEXEC;
+    if !follow {
+        f |= libc::O_NOFOLLOW;
+    }
+    openat2_raw(root.raw(), rel, f, 0)
+}
+
+/// A path-only handle on directory `rel` inside `root`, for *at calls on a final component.
+pub fn dir_in_root(root: &HostFd, rel: &str) -> HResult<HostFd> {
+    openat2_raw(root.raw(), rel, libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC, 0)
+}
+
+/// Reopens a path-only handle for I/O (as opening its path would, without resolving it again).
+pub fn reopen(path_fd: &HostFd, nb_flags: u32) -> HResult<HostFd> {
+    let p = format!("/proc/self/fd/{}", path_fd.raw());
+    let p = cstr(&p)?;
+    let fl = host_open_flags(nb_flags & !(nb::O_CREAT | nb::O_EXCL | nb::O_NOFOLLOW));
+    // SAFETY: valid C string.
+    retry(|| unsafe { libc::open(p.as_ptr(), fl) }).map(HostFd)
+}
+
+// ---------------------------------------------------------------------------------------------
+// I/O.
+
+pub fn read(fd: i32, buf: *mut u8, len: usize) -> HResult<usize> {
+    // SAFETY: the caller vouches for buf[..len].
+    retry(|| unsafe { libc::read(fd, buf.cast(), len) }).map(|n| n as usize)
+}
+
+pub fn write(fd: i32, buf: *const u8, len: usize) -> HResult<usize> {
+    // SAFETY: the caller vouches for buf[..len].
+    retry(|| unsafe { libc::write(fd, buf.cast(), len) }).map(|n| n as usize)
+}
+
+pub fn pread(fd: i32, buf: *mut u8, len: usize, off: i64) -> HResult<usize> {
+    // SAFETY: the caller vouches for buf[..len].
+    retry(|| unsafe { libc::pread(fd, buf.cast(), len, off) }).map(|n| n as usize)
+}
+
+pub fn pwrite(fd: i32, buf: *const u8, len: usize, off: i64) -> HResult<usize> {
+    // SAFETY: the caller vouches for buf[..len].
+    retry(|| unsafe { libc::pwrite(fd, buf.cast(), len, off) }).map(|n| n as usize)
+}
+
+const _: () = assert!(std::mem::size_of::<Iovec>() == std::mem::size_of::<libc::iovec>());
+
+/// readv/writev/preadv/pwritev: the NetBSD iovec has the host's layout (checked above).
+pub fn readv(fd: i32, iov: &[Iovec], off: Option<i64>) -> HResult<usize> {
+    let p = iov.as_ptr() as *const libc::iovec;
+    let n = iov.len() as i32;
+    // SAFETY: the caller vouches for every iovec buffer.
+    retry(|| unsafe {
+        match off {
+            Some(o) => libc::preadv(fd, p, n, o),
+            None => libc::readv(fd, p, n),
+        }
+    })
+    .map(|n| n as usize)
+}
+
+pub fn writev(fd: i32, iov: &[Iovec], off: Option<i64>) -> HResult<usize> {
+    let p = iov.as_ptr() as *const libc::iovec;
+    let n = iov.len() as i32;
+    // SAFETY: the caller vouches for every iovec buffer.
+    retry(|| unsafe {
+        match off {
+            Some(o) => libc::pwritev(fd, p, n, o),
+            None => libc::writev(fd, p, n),
+        }
+    })
+    .map(|n| n as usize)
+}
+
+pub fn lseek(fd: i32, off: i64, nb_whence: u32) -> HResult<i64> {
+    let w = match nb_whence {
+        nb_seek::SEEK_SET => libc::SEEK_SET,
+        nb_seek::SEEK_CUR => libc::SEEK_CUR,
+        nb_seek::SEEK_END => libc::SEEK_END,
+        _ => return Err(ne::EINVAL),
+    };
+    // SAFETY: plain syscall.
+    cvt(unsafe { libc::lseek(fd, off, w) })
+}
+
+pub fn fsync(fd: i32, data_only: bool) -> HResult<()> {
+    // SAFETY: plain syscalls.
+    cvt(unsafe { if data_only { libc::fdatasync(fd) } else { libc::fsync(fd) } }).map(|_| ())
+}
+
+pub fn ftruncate(fd: i32, len: i64) -> HResult<()> {
+    // SAFETY: plain syscall.
+    retry(|| unsafe { libc::ftruncate(fd, len) }).map(|_| ())
+}
+
+/// posix_fallocate: returns the error rather than setting errno, like NetBSD's.
+pub fn fallocate(fd: i32, off: i64, len: i64) -> Errno {
+    // SAFETY: plain call.
+    let r = unsafe { libc::posix_fallocate(fd, off, len) };
+    if r == 0 { Errno(0) } else { errno_from_host(r) }
+}
+
+/// Advice values are the same POSIX names on both sides; NetBSD's numbering is passed as the
+/// POSIX_FADV_* ordinal (NORMAL, RANDOM, SEQUENTIAL, WILLNEED, DONTNEED, NOREUSE).
+pub fn fadvise(fd: i32, off: i64, len: i64, nb_advice: u32) -> Errno {
+    let a = match nb_advice {
+        0 => libc::POSIX_FADV_NORMAL,
+        1 => libc::POSIX_FADV_RANDOM,
+        2 => libc::POSIX_FADV_SEQUENTIAL,
+        3 => libc::POSIX_FADV_WILLNEED,
+        4 => libc::POSIX_FADV_DONTNEED,
+        5 => libc::POSIX_FADV_NOREUSE,
+        _ => return ne::EINVAL,
+    };
+    // SAFETY: plain call.
+    let r = unsafe { libc::posix_fadvise(fd, off, len, a) };
+    if r == 0 { Errno(0) } else { errno_from_host(r) }
+}
+
+/// Sets or clears non-blocking mode / append mode on a host descriptor.
+pub fn set_status_flags(fd: i32, nonblock: bool, append: bool) -> HResult<()> {
+    // SAFETY: plain fcntl.
+    let cur = cvt(unsafe { libc::fcntl(fd, libc::F_GETFL) })?;
+    let mut new = cur & !(libc::O_NONBLOCK | libc::O_APPEND);
+    if nonblock {
+        new |= libc::O_NONBLOCK;
+    }
+    if append {
+        new |= libc::O_APPEND;
+    }
+    // SAFETY: plain fcntl.
+    cvt(unsafe { libc::fcntl(fd, libc::F_SETFL, new) }).map(|_| ())
+}
+
+/// A host pipe (both ends close-on-exec on the host).
+pub fn pipe() -> HResult<(HostFd, HostFd)> {
+    let mut fds = [0i32; 2];
+    // SAFETY: fds is a valid 2-int array.
+    cvt(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) })?;
+    Ok((HostFd(fds[0]), HostFd(fds[1])))
+}
+
+pub fn getrandom(buf: *mut u8, len: usize) -> HResult<usize> {
+    // SAFETY: the caller vouches for buf[..len].
+    retry(|| unsafe { libc::getrandom(buf.cast(), len, 0) }).map(|n| n as usize)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Metadata.
+
+/// Host file type bits → NetBSD S_IF*.
+fn nb_type(host_mode: u32) -> u32 {
+    use abi_netbsd::consts::stat_mode as m;
+    match host_mode & libc::S_IFMT {
+        libc::S_IFREG => m::S_IFREG,
+        libc::S_IFDIR => m::S_IFDIR,
+        libc::S_IFLNK => m::S_IFLNK,
+        libc::S_IFCHR => m::S_IFCHR,
+        libc::S_IFBLK => m::S_IFBLK,
+        libc::S_IFIFO => m::S_IFIFO,
+        libc::S_IFSOCK => m::S_IFSOCK,
+        _ => 0,
+    }
+}
+
+/// Host dev_t → NetBSD dev_t (major/minor re-encoded with NetBSD's makedev).
+fn nb_dev(d: u64) -> u64 {
+    let (ma, mi) = (libc::major(d) as u64, libc::minor(d) as u64);
+    ((ma << 8) & 0x000f_ff00) | ((mi << 12) & 0xfff0_0000) | (mi & 0xff)
+}
+
+fn stat_to_nb(s: &libc::stat) -> Stat {
+    let ts = |sec: i64, nsec: i64| Timespec { tv_sec: sec, tv_nsec: nsec };
+    Stat {
+        st_dev: nb_dev(s.st_dev),
+        st_mode: nb_type(s.st_mode) | (s.st_mode & 0o7777),
+        st_ino: s.st_ino,
+        st_nlink: s.st_nlink as u32,
+        st_uid: s.st_uid,
+        st_gid: s.st_gid,
+        st_rdev: nb_dev(s.st_rdev),
+        st_atim: ts(s.st_atime, s.st_atime_nsec),
+        st_mtim: ts(s.st_mtime, s.st_mtime_nsec),
+        st_ctim: ts(s.st_ctime, s.st_ctime_nsec),
+        // Linux's stat has no birth time; NetBSD file systems without one report ctime... we
+        // report mtime's epoch of creation unknown as ctime, which is what NetBSD ffs v1 does.
+        st_birthtim: ts(s.st_ctime, s.st_ctime_nsec),
+        st_size: s.st_size,
+        st_blocks: s.st_blocks,
+        st_blksize: s.st_blksize as u32,
+        ..Default::default()
+    }
+}
+
+pub fn fstat(fd: i32) -> HResult<Stat> {
+    // SAFETY: st is a valid out buffer; AT_EMPTY_PATH works on O_PATH handles too.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    cvt(unsafe { libc::fstatat(fd, c"".as_ptr(), &mut st, libc::AT_EMPTY_PATH) })?;
+    Ok(stat_to_nb(&st))
+}
+
+/// The host file type of a descriptor, as NetBSD S_IF* bits.
+pub fn file_type(fd: i32) -> HResult<u32> {
+    Ok(fstat(fd)?.st_mode & abi_netbsd::consts::stat_mode::S_IFMT)
+}
+
+pub fn fstatat_nofollow(dirfd: i32, name: &str) -> HResult<Stat> {
+    let p = cstr(name)?;
+    // SAFETY: valid pointers.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    cvt(unsafe { libc::fstatat(dirfd, p.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) })?;
+    Ok(stat_to_nb(&st))
+}
+
+/// Access check against the host's idea of the caller (rumplx's own credentials).
+pub fn faccess(fd: i32, nb_mode: u32) -> HResult<()> {
+    let mut m = libc::F_OK;
+    if nb_mode & nb_acc::R_OK != 0 {
+        m |= libc::R_OK;
+    }
+    if nb_mode & nb_acc::W_OK != 0 {
+        m |= libc::W_OK;
+    }
+    if nb_mode & nb_acc::X_OK != 0 {
+        m |= libc::X_OK;
+    }
+    // SAFETY: plain call on a path handle.
+    cvt(unsafe { libc::faccessat(fd, c"".as_ptr(), m, libc::AT_EMPTY_PATH | libc::AT_EACCESS) })
+        .map(|_| ())
+}
+
+pub fn mkdirat(dirfd: i32, name: &str, mode: u32) -> HResult<()> {
+    let p = cstr(name)?;
+    // SAFETY: valid C string.
+    cvt(unsafe { libc::mkdirat(dirfd, p.as_ptr(), mode as libc::mode_t) }).map(|_| ())
+}
+
+pub fn unlinkat(dirfd: i32, name: &str, dir: bool) -> HResult<()> {
+    let p = cstr(name)?;
+    let f = if dir { libc::AT_REMOVEDIR } else { 0 };
+    // SAFETY: valid C string.
+    cvt(unsafe { libc::unlinkat(dirfd, p.as_ptr(), f) }).map(|_| ())
+}
+
+pub fn renameat(fd1: i32, n1: &str, fd2: i32, n2: &str) -> HResult<()> {
+    let (a, b) = (cstr(n1)?, cstr(n2)?);
+    // SAFETY: valid C strings.
+    cvt(unsafe { libc::renameat(fd1, a.as_ptr(), fd2, b.as_ptr()) }).map(|_| ())
+}
+
+/// Hard link of the object behind a path handle (`AT_EMPTY_PATH`), so the source never gets
+/// resolved again outside the confinement.
+pub fn link_fd(src: &HostFd, dirfd: i32, name: &str) -> HResult<()> {
+    let b = cstr(name)?;
+    // SAFETY: valid C strings.
+    let r = unsafe { libc::linkat(src.raw(), c"".as_ptr(), dirfd, b.as_ptr(), libc::AT_EMPTY_PATH) };
+    if r == 0 {
+        return Ok(());
+    }
+    // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; /proc/self/fd/N with AT_SYMLINK_FOLLOW does not.
+    let p = cstr(&format!("/proc/self/fd/{}", src.raw()))?;
+    // SAFETY: valid C strings.
+    cvt(unsafe {
+        libc::linkat(libc::AT_FDCWD, p.as_ptr(), dirfd, b.as_ptr(), libc::AT_SYMLINK_FOLLOW)
+    })
+    .map(|_| ())
+}
+
+pub fn symlinkat(target: &str, dirfd: i32, name: &str) -> HResult<()> {
+    let (a, b) = (cstr(target)?, cstr(name)?);
+    // SAFETY: valid C strings.
+    cvt(unsafe { libc::symlinkat(a.as_ptr(), dirfd, b.as_ptr()) }).map(|_| ())
+}
+
+pub fn readlinkat(dirfd: i32, name: &str) -> HResult<Vec<u8>> {
+    let p = cstr(name)?;
+    let mut buf = vec![0u8; 4096];
+    // SAFETY: buf is writable for its length.
+    let n = cvt(unsafe { libc::readlinkat(dirfd, p.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) })?;
+    buf.truncate(n as usize);
+    Ok(buf)
+}
+
+/// chmod of the object behind a path handle, or of `name` in `dirfd` without following.
+pub fn fchmodat(dirfd: i32, name: &str, mode: u32, nofollow: bool) -> HResult<()> {
+    let p = cstr(name)?;
+    let mut fl = if nofollow { libc::AT_SYMLINK_NOFOLLOW } else { 0 };
+    if name.is_empty() {
+        fl |= libc::AT_EMPTY_PATH;
+    }
+    // SAFETY: valid C string; fchmodat2 (host ≥ 6.6) takes flags.
+    cvt(unsafe { libc::syscall(libc::SYS_fchmodat2, dirfd, p.as_ptr(), mode & 0o7777, fl) })
+        .map(|_| ())
+}
+
+pub fn fchownat(dirfd: i32, name: &str, uid: u32, gid: u32, nofollow: bool) -> HResult<()> {
+    let p = cstr(name)?;
+    let mut fl = if nofollow { libc::AT_SYMLINK_NOFOLLOW } else { 0 };
+    if name.is_empty() {
+        fl |= libc::AT_EMPTY_PATH;
+    }
+    // SAFETY: valid C string.
+    cvt(unsafe { libc::fchownat(dirfd, p.as_ptr(), uid, gid, fl) }).map(|_| ())
+}
+
+/// utimensat with NetBSD UTIME_NOW/UTIME_OMIT markers translated; `None` means "now" for both.
+pub fn utimensat(dirfd: i32, name: &str, times: Option<[Timespec; 2]>, nofollow: bool) -> HResult<()> {
+    use abi_netbsd::consts::utimens as u;
+    let conv = |t: Timespec| libc::timespec {
+        tv_sec: t.tv_sec,
+        tv_nsec: match t.tv_nsec {
+            n if n == u::UTIME_NOW as i64 => libc::UTIME_NOW,
+            n if n == u::UTIME_OMIT as i64 => libc::UTIME_OMIT,
+            n => n,
+        },
+    };
+    let ts = times.map(|t| [conv(t[0]), conv(t[1])]);
+    let tp = ts.as_ref().map_or(std::ptr::null(), |t| t.as_ptr());
+    if name.is_empty() {
+        // A path handle: go through its /proc link (utimensat has no AT_EMPTY_PATH).
+        let p = cstr(&format!("/proc/self/fd/{dirfd}"))?;
+        // SAFETY: valid pointers.
+        return cvt(unsafe { libc::utimensat(libc::AT_FDCWD, p.as_ptr(), tp, 0) }).map(|_| ());
+    }
+    let p = cstr(name)?;
+    let fl = if nofollow { libc::AT_SYMLINK_NOFOLLOW } else { 0 };
+    // SAFETY: valid pointers.
+    cvt(unsafe { libc::utimensat(dirfd, p.as_ptr(), tp, fl) }).map(|_| ())
+}
+
+/// One host directory entry, in NetBSD terms.
+pub struct HostDirent {
+    pub ino: u64,
+    pub dtype: u8,
+    pub name: Vec<u8>,
+    /// Host cookie of the position after this entry.
+    pub next: i64,
+}
+
+/// Reads a batch of entries of a host directory opened for reading (at most ~`budget` bytes).
+pub fn getdents(fd: i32, budget: usize) -> HResult<Vec<HostDirent>> {
+    use abi_netbsd::consts::dirent_type as dt;
+    let mut buf = vec![0u8; budget.clamp(512, 65536)];
+    // SAFETY: buf is writable for its length.
+    let n = cvt(unsafe { libc::syscall(libc::SYS_getdents64, fd, buf.as_mut_ptr(), buf.len()) })?
+        as usize;
+    let mut out = Vec::new();
+    let mut p = 0;
+    while p + 19 <= n {
+        let ino = u64::from_ne_bytes(buf[p..p + 8].try_into().unwrap());
+        let off = i64::from_ne_bytes(buf[p + 8..p + 16].try_into().unwrap());
+        let reclen = u16::from_ne_bytes(buf[p + 16..p + 18].try_into().unwrap()) as usize;
+        let ty = buf[p + 18];
+        let name_end = buf[p + 19..p + reclen].iter().position(|&b| b == 0).unwrap_or(reclen - 19);
+        let name = buf[p + 19..p + 19 + name_end].to_vec();
+        let dtype = match ty {
+            libc::DT_REG => dt::DT_REG,
+            libc::DT_DIR => dt::DT_DIR,
+            libc::DT_LNK => dt::DT_LNK,
+            libc::DT_CHR => dt::DT_CHR,
+            libc::DT_BLK => dt::DT_BLK,
+            libc::DT_FIFO => dt::DT_FIFO,
+            libc::DT_SOCK => dt::DT_SOCK,
+            _ => dt::DT_UNKNOWN,
+        } as u8;
+        out.push(HostDirent { ino, dtype, name, next: off });
+        p += reclen;
+    }
+    Ok(out)
+}
+
+pub fn fstatvfs(fd: i32) -> HResult<Statvfs> {
+    // SAFETY: valid out buffer.
+    let mut s: libc::statvfs = unsafe { std::mem::zeroed() };
+    cvt(unsafe { libc::fstatvfs(fd, &mut s) })?;
+    let mut v = Statvfs::default();
+    v.f_bsize = s.f_bsize;
+    v.f_frsize = s.f_frsize;
+    v.f_iosize = s.f_bsize;
+    v.f_blocks = s.f_blocks;
+    v.f_bfree = s.f_bfree;
+    v.f_bavail = s.f_bavail;
+    v.f_bresvd = s.f_bfree.saturating_sub(s.f_bavail);
+    v.f_files = s.f_files;
+    v.f_ffree = s.f_ffree;
+    v.f_favail = s.f_favail;
+    v.f_fsid = s.f_fsid;
+    v.f_namemax = s.f_namemax;
+    // ST_RDONLY/ST_NOSUID are 1/2 on the host, MNT_RDONLY/MNT_NOSUID 1/8 on NetBSD.
+    if s.f_flag & libc::ST_RDONLY != 0 {
+        v.f_flag |= 0x1;
+    }
+    if s.f_flag & libc::ST_NOSUID != 0 {
+        v.f_flag |= 0x8;
+    }
+    Ok(v)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Locks.
+
+/// Record locks on host files: NetBSD struct flock (l_type F_RDLCK 1/F_UNLCK 2/F_WRLCK 3).
+pub fn fcntl_lock(fd: i32, cmd: LockCmd, fl: &mut Flock) -> HResult<()> {
+    use abi_netbsd::consts::fcntl_cmd as c;
+    let ty = match fl.l_type as u32 {
+        c::F_RDLCK => libc::F_RDLCK,
+        c::F_WRLCK => libc::F_WRLCK,
+        c::F_UNLCK => libc::F_UNLCK,
+        _ => return Err(ne::EINVAL),
+    };
+    let wh = match fl.l_whence as u32 {
+        nb_seek::SEEK_SET => libc::SEEK_SET,
+        nb_seek::SEEK_CUR => libc::SEEK_CUR,
+        nb_seek::SEEK_END => libc::SEEK_END,
+        _ => return Err(ne::EINVAL),
+    };
+    // SAFETY: zeroed flock is valid.
+    let mut h: libc::flock = unsafe { std::mem::zeroed() };
+    h.l_type = ty as i16;
+    h.l_whence = wh as i16;
+    h.l_start = fl.l_start;
+    h.l_len = fl.l_len;
+    let hc = match cmd {
+        LockCmd::Get => libc::F_GETLK,
+        LockCmd::Set => libc::F_SETLK,
+        LockCmd::SetWait => libc::F_SETLKW,
+    };
+    // SAFETY: valid flock.
+    let r = retry(|| unsafe { libc::fcntl(fd, hc, &mut h) });
+    match r {
+        // POSIX lets a refused F_SETLK be EACCES; NetBSD says EAGAIN.
+        Err(e) if e == ne::EACCES => return Err(ne::EAGAIN),
+        Err(e) => return Err(e),
+        Ok(_) => {}
+    }
+    if cmd == LockCmd::Get {
+        fl.l_type = match h.l_type as i32 {
+            libc::F_RDLCK => c::F_RDLCK,
+            libc::F_WRLCK => c::F_WRLCK,
+            _ => c::F_UNLCK,
+        } as i16;
+        fl.l_whence = nb_seek::SEEK_SET as i16;
+        fl.l_start = h.l_start;
+        fl.l_len = h.l_len;
+        fl.l_pid = h.l_pid;
+    }
+    Ok(())
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum LockCmd {
+    Get,
+    Set,
+    SetWait,
+}
+
+/// flock(2) with NetBSD LOCK_* bits (LOCK_SH 1, LOCK_EX 2, LOCK_NB 4, LOCK_UN 8).
+pub fn flock(fd: i32, how: u32) -> HResult<()> {
+    use abi_netbsd::consts::fcntl_cmd as c;
+    let mut h = match how & !c::LOCK_NB {
+        c::LOCK_SH => libc::LOCK_SH,
+        c::LOCK_EX => libc::LOCK_EX,
+        c::LOCK_UN => libc::LOCK_UN,
+        _ => return Err(ne::EINVAL),
+    };
+    if how & c::LOCK_NB != 0 {
+        h |= libc::LOCK_NB;
+    }
+    // SAFETY: plain call.
+    retry(|| unsafe { libc::flock(fd, h) }).map(|_| ())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Terminals.
+
+pub fn isatty(fd: i32) -> bool {
+    // SAFETY: plain call.
+    unsafe { libc::isatty(fd) == 1 }
+}
+
+/// Opens the host's controlling terminal.
+pub fn open_tty(nb_flags: u32) -> HResult<HostFd> {
+    open_host_path("/dev/tty", nb_flags | nb::O_NOCTTY, 0)
+}
+
+const IFLAGS: &[(u32, libc::tcflag_t)] = &[
+    (nb_if::IGNBRK, libc::IGNBRK),
+    (nb_if::BRKINT, libc::BRKINT),
+    (nb_if::IGNPAR, libc::IGNPAR),
+    (nb_if::PARMRK, libc::PARMRK),
+    (nb_if::INPCK, libc::INPCK),
+    (nb_if::ISTRIP, libc::ISTRIP),
+    (nb_if::INLCR, libc::INLCR),
+    (nb_if::IGNCR, libc::IGNCR),
+    (nb_if::ICRNL, libc::ICRNL),
+    (nb_if::IXON, libc::IXON),
+    (nb_if::IXOFF, libc::IXOFF),
+    (nb_if::IXANY, libc::IXANY),
+    (nb_if::IMAXBEL, libc::IMAXBEL),
+];
+const OFLAGS: &[(u32, libc::tcflag_t)] = &[
+    (nb_of::OPOST, libc::OPOST),
+    (nb_of::ONLCR, libc::ONLCR),
+    (nb_of::OCRNL, libc::OCRNL),
+    (nb_of::ONOCR, libc::ONOCR),
+    (nb_of::ONLRET, libc::ONLRET),
+];
+const CFLAGS: &[(u32, libc::tcflag_t)] = &[
+    (nb_cf::CSTOPB, libc::CSTOPB),
+    (nb_cf::CREAD, libc::CREAD),
+    (nb_cf::PARENB, libc::PARENB),
+    (nb_cf::PARODD, libc::PARODD),
+    (nb_cf::HUPCL, libc::HUPCL),
+    (nb_cf::CLOCAL, libc::CLOCAL),
+    (nb_cf::CRTSCTS, libc::CRTSCTS),
+];
+const LFLAGS: &[(u32, libc::tcflag_t)] = &[
+    (nb_lf::ECHOKE, libc::ECHOKE),
+    (nb_lf::ECHOE, libc::ECHOE),
+    (nb_lf::ECHOK, libc::ECHOK),
+    (nb_lf::ECHO, libc::ECHO),
+    (nb_lf::ECHONL, libc::ECHONL),
+    (nb_lf::ECHOPRT, libc::ECHOPRT),
+    (nb_lf::ECHOCTL, libc::ECHOCTL),
+    (nb_lf::ISIG, libc::ISIG),
+    (nb_lf::ICANON, libc::ICANON),
+    (nb_lf::IEXTEN, libc::IEXTEN),
+    (nb_lf::TOSTOP, libc::TOSTOP),
+    (nb_lf::FLUSHO, libc::FLUSHO),
+    (nb_lf::PENDIN, libc::PENDIN),
+    (nb_lf::NOFLSH, libc::NOFLSH),
+];
+const CCS: &[(u32, usize)] = &[
+    (nb_cc::VEOF, libc::VEOF),
+    (nb_cc::VEOL, libc::VEOL),
+    (nb_cc::VEOL2, libc::VEOL2),
+    (nb_cc::VERASE, libc::VERASE),
+    (nb_cc::VWERASE, libc::VWERASE),
+    (nb_cc::VKILL, libc::VKILL),
+    (nb_cc::VREPRINT, libc::VREPRINT),
+    (nb_cc::VINTR, libc::VINTR),
+    (nb_cc::VQUIT, libc::VQUIT),
+    (nb_cc::VSUSP, libc::VSUSP),
+    (nb_cc::VSTART, libc::VSTART),
+    (nb_cc::VSTOP, libc::VSTOP),
+    (nb_cc::VLNEXT, libc::VLNEXT),
+    (nb_cc::VDISCARD, libc::VDISCARD),
+    (nb_cc::VMIN, libc::VMIN),
+    (nb_cc::VTIME, libc::VTIME),
+];
+/// Host Bxxx codes ↔ NetBSD's numeric baud rates.
+const SPEEDS: &[(u32, libc::speed_t)] = &[
+    (0, libc::B0),
+    (50, libc::B50),
+    (75, libc::B75),
+    (110, libc::B110),
+    (134, libc::B134),
+    (150, libc::B150),
+    (200, libc::B200),
+    (300, libc::B300),
+    (600, libc::B600),
+    (1200, libc::B1200),
+    (1800, libc::B1800),
+    (2400, libc::B2400),
+    (4800, libc::B4800),
+    (9600, libc::B9600),
+    (19200, libc::B19200),
+    (38400, libc::B38400),
+    (57600, libc::B57600),
+    (115200, libc::B115200),
+    (230400, libc::B230400),
+    (460800, libc::B460800),
+    (921600, libc::B921600),
+];
+
+fn to_nb_bits(h: libc::tcflag_t, t: &[(u32, libc::tcflag_t)]) -> u32 {
+    t.iter().filter(|(_, l)| h & *l != 0).fold(0, |a, (n, _)| a | n)
+}
+
+fn to_host_bits(n: u32, t: &[(u32, libc::tcflag_t)]) -> libc::tcflag_t {
+    t.iter().filter(|(b, _)| n & *b != 0).fold(0, |a, (_, l)| a | l)
+}
+
+/// Host termios → NetBSD termios.
+pub fn termios_to_nb(h: &libc::termios) -> Termios {
+    let mut t = Termios {
+        c_iflag: to_nb_bits(h.c_iflag, IFLAGS),
+        c_oflag: to_nb_bits(h.c_oflag, OFLAGS),
+        c_cflag: to_nb_bits(h.c_cflag, CFLAGS),
+        c_lflag: to_nb_bits(h.c_lflag, LFLAGS),
+        ..Default::default()
+    };
+    if h.c_oflag & libc::TABDLY == libc::XTABS {
+        t.c_oflag |= nb_of::OXTABS;
+    }
+    t.c_cflag |= match h.c_cflag & libc::CSIZE {
+        libc::CS5 => nb_cf::CS5,
+        libc::CS6 => nb_cf::CS6,
+        libc::CS7 => nb_cf::CS7,
+        _ => nb_cf::CS8,
+    };
+    // NetBSD's "disabled" control character is 0xff (_POSIX_VDISABLE), Linux's is 0.
+    t.c_cc = [0xff; abi_netbsd::structs::NCCS];
+    for &(n, l) in CCS {
+        let v = h.c_cc[l];
+        let disabled = v == 0 && n != nb_cc::VMIN && n != nb_cc::VTIME;
+        t.c_cc[n as usize] = if disabled { 0xff } else { v };
+    }
+    // SAFETY: reading fields of a valid termios.
+    let (is, os) = unsafe { (libc::cfgetispeed(h), libc::cfgetospeed(h)) };
+    let sp = |s: libc::speed_t| SPEEDS.iter().find(|(_, l)| *l == s).map_or(38400, |(n, _)| *n);
+    t.c_ispeed = sp(is) as i32;
+    t.c_ospeed = sp(os) as i32;
+    t
+}
+
+/// NetBSD termios → host termios, on top of the host's current settings (keeps host-only bits).
+pub fn termios_from_nb(t: &Termios, base: &libc::termios) -> libc::termios {
+    let mut h = *base;
+    let all = |tab: &[(u32, libc::tcflag_t)]| tab.iter().fold(0, |a, (_, l)| a | l);
+    h.c_iflag = (h.c_iflag & !all(IFLAGS)) | to_host_bits(t.c_iflag, IFLAGS);
+    h.c_oflag = (h.c_oflag & !(all(OFLAGS) | libc::TABDLY)) | to_host_bits(t.c_oflag, OFLAGS);
+    if t.c_oflag & nb_of::OXTABS != 0 {
+        h.c_oflag |= libc::XTABS;
+    }
+    h.c_cflag = (h.c_cflag & !(all(CFLAGS) | libc::CSIZE)) | to_host_bits(t.c_cflag, CFLAGS);
+    h.c_cflag |= match t.c_cflag & nb_cf::CSIZE {
+        nb_cf::CS5 => libc::CS5,
+        nb_cf::CS6 => libc::CS6,
+        nb_cf::CS7 => libc::CS7,
+        _ => libc::CS8,
+    };
+    h.c_lflag = (h.c_lflag & !all(LFLAGS)) | to_host_bits(t.c_lflag, LFLAGS);
+    for &(n, l) in CCS {
+        let v = t.c_cc[n as usize];
+        let disabled = v == 0xff && n != nb_cc::VMIN && n != nb_cc::VTIME;
+        h.c_cc[l] = if disabled { 0 } else { v };
+    }
+    let sp = |s: i32| SPEEDS.iter().find(|(n, _)| *n as i32 == s).map(|(_, l)| *l);
+    // SAFETY: writing fields of a valid termios.
+    unsafe {
+        if let Some(s) = sp(t.c_ispeed) {
+            libc::cfsetispeed(&mut h, s);
+        }
+        if let Some(s) = sp(t.c_ospeed) {
+            libc::cfsetospeed(&mut h, s);
+        }
+    }
+    h
+}
+
+pub fn tcgetattr(fd: i32) -> HResult<Termios> {
+    // SAFETY: valid out buffer.
+    let mut h: libc::termios = unsafe { std::mem::zeroed() };
+    cvt(unsafe { libc::tcgetattr(fd, &mut h) })?;
+    Ok(termios_to_nb(&h))
+}
+
+/// When a TIOCSETA* takes effect.
+#[derive(Clone, Copy, Debug)]
+pub enum TcsetWhen {
+    Now,
+    Drain,
+    Flush,
+}
+
+pub fn tcsetattr(fd: i32, when: TcsetWhen, t: &Termios) -> HResult<()> {
+    // SAFETY: valid buffers.
+    let mut base: libc::termios = unsafe { std::mem::zeroed() };
+    cvt(unsafe { libc::tcgetattr(fd, &mut base) })?;
+    let h = termios_from_nb(t, &base);
+    let w = match when {
+        TcsetWhen::Now => libc::TCSANOW,
+        TcsetWhen::Drain => libc::TCSADRAIN,
+        TcsetWhen::Flush => libc::TCSAFLUSH,
+    };
+    // SAFETY: valid termios.
+    retry(|| unsafe { libc::tcsetattr(fd, w, &h) }).map(|_| ())
+}
+
+/// The winsize struct has the same four u16 fields on both sides.
+pub fn get_winsize(fd: i32) -> HResult<Winsize> {
+    // SAFETY: valid out buffer.
+    let mut w: libc::winsize = unsafe { std::mem::zeroed() };
+    cvt(unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut w) })?;
+    Ok(Winsize { ws_row: w.ws_row, ws_col: w.ws_col, ws_xpixel: w.ws_xpixel, ws_ypixel: w.ws_ypixel })
+}
+
+pub fn set_winsize(fd: i32, w: &Winsize) -> HResult<()> {
+    let h = libc::winsize { ws_row: w.ws_row, ws_col: w.ws_col, ws_xpixel: w.ws_xpixel, ws_ypixel: w.ws_ypixel };
+    // SAFETY: valid buffer.
+    cvt(unsafe { libc::ioctl(fd, libc::TIOCSWINSZ, &h) }).map(|_| ())
+}
+
+/// Bytes ready to read on a host descriptor (pipes, terminals, sockets).
+pub fn fionread(fd: i32) -> HResult<i32> {
+    let mut n: libc::c_int = 0;
+    // SAFETY: valid out int.
+    cvt(unsafe { libc::ioctl(fd, libc::FIONREAD, &mut n) })?;
+    Ok(n)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Time.
+
+/// The clocks the kernel reads from the host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostClock {
+    Realtime,
+    Monotonic,
+    ProcessCpu,
+    ThreadCpu,
+}
+
+fn host_clock(c: HostClock) -> libc::clockid_t {
+    match c {
+        HostClock::Realtime => libc::CLOCK_REALTIME,
+        HostClock::Monotonic => libc::CLOCK_MONOTONIC,
+        HostClock::ProcessCpu => libc::CLOCK_PROCESS_CPUTIME_ID,
+        HostClock::ThreadCpu => libc::CLOCK_THREAD_CPUTIME_ID,
+    }
+}
+
+pub fn clock_gettime(c: HostClock) -> Timespec {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: valid out buffer; these clocks always exist.
+    unsafe { libc::clock_gettime(host_clock(c), &mut ts) };
+    Timespec { tv_sec: ts.tv_sec, tv_nsec: ts.tv_nsec }
+}
+
+pub fn clock_getres(c: HostClock) -> Timespec {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: valid out buffer.
+    unsafe { libc::clock_getres(host_clock(c), &mut ts) };
+    Timespec { tv_sec: ts.tv_sec, tv_nsec: ts.tv_nsec }
+}
+
+/// Sleeps; on interruption returns EINTR with the time left (relative sleeps).
+pub fn clock_nanosleep(c: HostClock, abs: bool, t: &Timespec) -> Result<(), (Errno, Timespec)> {
+    let req = libc::timespec { tv_sec: t.tv_sec, tv_nsec: t.tv_nsec };
+    let mut rem = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let fl = if abs { libc::TIMER_ABSTIME } else { 0 };
+    // SAFETY: valid buffers. clock_nanosleep returns the error number.
+    let r = unsafe { libc::clock_nanosleep(host_clock(c), fl, &req, &mut rem) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err((errno_from_host(r), Timespec { tv_sec: rem.tv_sec, tv_nsec: rem.tv_nsec }))
+    }
+}
+
+pub fn getrusage(children: bool) -> Rusage {
+    // SAFETY: valid out buffer.
+    let mut r: libc::rusage = unsafe { std::mem::zeroed() };
+    let who = if children { libc::RUSAGE_CHILDREN } else { libc::RUSAGE_SELF };
+    unsafe { libc::getrusage(who, &mut r) };
+    let tv = |t: libc::timeval| Timeval { tv_sec: t.tv_sec, tv_usec: t.tv_usec as i32, _pad: 0 };
+    Rusage {
+        ru_utime: tv(r.ru_utime),
+        ru_stime: tv(r.ru_stime),
+        ru_counters: [
+            r.ru_maxrss, r.ru_ixrss, r.ru_idrss, r.ru_isrss, r.ru_minflt, r.ru_majflt, r.ru_nswap,
+            r.ru_inblock, r.ru_oublock, r.ru_msgsnd, r.ru_msgrcv, r.ru_nsignals, r.ru_nvcsw,
+            r.ru_nivcsw,
+        ],
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Identity of the host, for the kernel's initial state.
+
+/// The host's real credentials: (ruid, euid, rgid, egid, groups).
+pub fn host_creds() -> (u32, u32, u32, u32, Vec<u32>) {
+    // SAFETY: plain calls; the buffer is sized by the first getgroups.
+    unsafe {
+        let n = libc::getgroups(0, std::ptr::null_mut()).max(0);
+        let mut g = vec![0 as libc::gid_t; n as usize];
+        let n = libc::getgroups(n, g.as_mut_ptr()).max(0);
+        g.truncate(n as usize);
+        (libc::getuid(), libc::geteuid(), libc::getgid(), libc::getegid(), g)
+    }
+}
+
+/// The host's (hostname, domainname).
+pub fn host_names() -> (Vec<u8>, Vec<u8>) {
+    // SAFETY: valid out buffer.
+    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+    unsafe { libc::uname(&mut u) };
+    let s = |a: &[libc::c_char]| a.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
+    let dom: Vec<u8> = s(&u.domainname);
+    let dom = if dom == b"(none)" { Vec::new() } else { dom };
+    (s(&u.nodename), dom)
+}
+
+/// The host's resource limit for a NetBSD resource number, in NetBSD terms (RLIM_INFINITY is
+/// i64::MAX there). `None` for resources the host lacks.
+pub fn host_rlimit(nb_resource: u32) -> Option<(u64, u64)> {
+    use abi_netbsd::consts::rlimit as r;
+    let res = match nb_resource {
+        r::RLIMIT_CPU => libc::RLIMIT_CPU,
+        r::RLIMIT_FSIZE => libc::RLIMIT_FSIZE,
+        r::RLIMIT_DATA => libc::RLIMIT_DATA,
+        r::RLIMIT_STACK => libc::RLIMIT_STACK,
+        r::RLIMIT_CORE => libc::RLIMIT_CORE,
+        r::RLIMIT_RSS => libc::RLIMIT_RSS,
+        r::RLIMIT_MEMLOCK => libc::RLIMIT_MEMLOCK,
+        r::RLIMIT_NPROC => libc::RLIMIT_NPROC,
+        r::RLIMIT_NOFILE => libc::RLIMIT_NOFILE,
+        r::RLIMIT_AS => libc::RLIMIT_AS,
+        _ => return None,
+    };
+    let mut l = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: valid out buffer.
+    if unsafe { libc::getrlimit(res, &mut l) } != 0 {
+        return None;
+    }
+    let c = |v: libc::rlim_t| if v == libc::RLIM_INFINITY { r::RLIM_INFINITY as u64 } else { v };
+    Some((c(l.rlim_cur), c(l.rlim_max)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errno_table_by_name() {
+        assert_eq!(errno_from_host(libc::ENOENT), ne::ENOENT);
+        assert_eq!(errno_from_host(libc::EAGAIN), ne::EAGAIN);
+        assert_eq!(errno_from_host(libc::ENOTEMPTY), ne::ENOTEMPTY);
+        assert_eq!(errno_from_host(libc::ELOOP), ne::ELOOP);
+        assert_eq!(errno_from_host(libc::ENOSYS), ne::ENOSYS);
+        assert_eq!(errno_from_host(libc::ETIMEDOUT), ne::ETIMEDOUT);
+        assert_eq!(errno_from_host(libc::ECONNREFUSED), ne::ECONNREFUSED);
+        assert_eq!(errno_from_host(libc::EADDRINUSE), ne::EADDRINUSE);
+        assert_eq!(errno_from_host(libc::EINPROGRESS), ne::EINPROGRESS);
+        assert_eq!(errno_from_host(libc::EDQUOT), ne::EDQUOT);
+        assert_eq!(errno_from_host(libc::EOPNOTSUPP), ne::EOPNOTSUPP);
+        assert_eq!(errno_from_host(libc::ECHRNG), ne::EIO);
+    }
+
+    #[test]
+    fn errno_table_is_total_and_names_agree() {
+        // Every host errno that has a NetBSD name maps to the NetBSD errno of the same name.
+        for e in 1..134 {
+            let nb = errno_from_host(e);
+            assert!(nb.name().is_some(), "host errno {e} mapped to unknown {nb:?}");
+            // SAFETY: strerror-free name lookup is not in libc; compare via a few known pairs.
+        }
+        let same_name = [
+            (libc::EPERM, "EPERM"), (libc::ESPIPE, "ESPIPE"), (libc::EROFS, "EROFS"),
+            (libc::ENAMETOOLONG, "ENAMETOOLONG"), (libc::EXDEV, "EXDEV"), (libc::EISDIR, "EISDIR"),
+            (libc::EOVERFLOW, "EOVERFLOW"), (libc::EILSEQ, "EILSEQ"), (libc::ENOTSOCK, "ENOTSOCK"),
+            (libc::ESTALE, "ESTALE"), (libc::ECANCELED, "ECANCELED"), (libc::EDEADLK, "EDEADLK"),
+        ];
+        for (h, n) in same_name {
+            assert_eq!(errno_from_host(h).name(), Some(n));
+        }
+    }
+
+    #[test]
+    fn termios_round_trip() {
+        // SAFETY: zeroed termios is valid.
+        let mut h: libc::termios = unsafe { std::mem::zeroed() };
+        h.c_lflag = libc::ICANON | libc::ECHO | libc::ISIG;
+        h.c_iflag = libc::ICRNL | libc::IXON;
+        h.c_cflag = libc::CS8 | libc::CREAD;
+        h.c_cc[libc::VMIN] = 1;
+        h.c_cc[libc::VINTR] = 3;
+        unsafe { libc::cfsetspeed(&mut h, libc::B9600) };
+        let n = termios_to_nb(&h);
+        assert_eq!(n.c_lflag, nb_lf::ICANON | nb_lf::ECHO | nb_lf::ISIG);
+        assert_eq!(n.c_iflag, nb_if::ICRNL | nb_if::IXON);
+        assert_eq!(n.c_cflag, nb_cf::CS8 | nb_cf::CREAD);
+        assert_eq!(n.c_cc[nb_cc::VINTR as usize], 3);
+        assert_eq!(n.c_cc[nb_cc::VQUIT as usize], 0xff);
+        assert_eq!(n.c_ospeed, 9600);
+        let back = termios_from_nb(&n, &h);
+        assert_eq!(back.c_lflag, h.c_lflag);
+        assert_eq!(back.c_iflag, h.c_iflag);
+        assert_eq!(back.c_cc[libc::VINTR], 3);
+        assert_eq!(back.c_cc[libc::VQUIT], 0);
+    }
+}

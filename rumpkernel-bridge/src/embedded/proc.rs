@@ -1,0 +1,208 @@
+//! Processes, lwps and credentials (what `rump_pub_lwproc_*` manages).
+
+use super::file::FdTable;
+use super::hypercall;
+use abi_netbsd::consts::rlimit as rl;
+use abi_netbsd::errno as ne;
+use abi_netbsd::structs::Rlimit;
+use abi_netbsd::Errno;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Credentials of a process (`kauth_cred_t`).
+#[derive(Clone, Debug)]
+pub struct Cred {
+    pub ruid: u32,
+    pub euid: u32,
+    pub svuid: u32,
+    pub rgid: u32,
+    pub egid: u32,
+    pub svgid: u32,
+    pub groups: Vec<u32>,
+}
+
+impl Cred {
+    pub fn from_host() -> Cred {
+        let (ruid, euid, rgid, egid, groups) = hypercall::host_creds();
+        Cred { ruid, euid, svuid: euid, rgid, egid, svgid: egid, groups }
+    }
+
+    pub fn is_root(&self) -> bool {
+        self.euid == 0
+    }
+
+    /// Is `gid` the effective group or a supplementary one?
+    pub fn in_group(&self, gid: u32) -> bool {
+        self.egid == gid || self.groups.contains(&gid)
+    }
+
+    /// The credentials access(2) checks with: real ids instead of effective ones.
+    pub fn real(&self) -> Cred {
+        Cred { euid: self.ruid, egid: self.rgid, ..self.clone() }
+    }
+
+    /// setuid(2): root sets all three ids; others may only set the effective id to the real or
+    /// saved one.
+    pub fn setuid(&mut self, uid: u32) -> Result<(), Errno> {
+        if self.is_root() {
+            (self.ruid, self.euid, self.svuid) = (uid, uid, uid);
+        } else if uid == self.ruid || uid == self.svuid {
+            self.euid = uid;
+        } else {
+            return Err(ne::EPERM);
+        }
+        Ok(())
+    }
+
+    pub fn seteuid(&mut self, uid: u32) -> Result<(), Errno> {
+        if !self.is_root() && uid != self.ruid && uid != self.svuid {
+            return Err(ne::EPERM);
+        }
+        self.euid = uid;
+        Ok(())
+    }
+
+    pub fn setgid(&mut self, gid: u32) -> Result<(), Errno> {
+        if self.is_root() {
+            (self.rgid, self.egid, self.svgid) = (gid, gid, gid);
+        } else if gid == self.rgid || gid == self.svgid {
+            self.egid = gid;
+        } else {
+            return Err(ne::EPERM);
+        }
+        Ok(())
+    }
+
+    pub fn setegid(&mut self, gid: u32) -> Result<(), Errno> {
+        if !self.is_root() && gid != self.rgid && gid != self.svgid {
+            return Err(ne::EPERM);
+        }
+        self.egid = gid;
+        Ok(())
+    }
+
+    /// setreuid(2); u32::MAX (-1) leaves an id unchanged.
+    pub fn setreuid(&mut self, r: u32, e: u32) -> Result<(), Errno> {
+        let ok = |v: u32, s: &Cred| v == u32::MAX || s.is_root() || v == s.ruid || v == s.euid || v == s.svuid;
+        if !ok(r, self) || !ok(e, self) {
+            return Err(ne::EPERM);
+        }
+        if e != u32::MAX {
+            self.euid = e;
+        }
+        if r != u32::MAX {
+            self.ruid = r;
+        }
+        if r != u32::MAX || (e != u32::MAX && e != self.ruid) {
+            self.svuid = self.euid;
+        }
+        Ok(())
+    }
+
+    pub fn setregid(&mut self, r: u32, e: u32) -> Result<(), Errno> {
+        let ok = |v: u32, s: &Cred| v == u32::MAX || s.is_root() || v == s.rgid || v == s.egid || v == s.svgid;
+        if !ok(r, self) || !ok(e, self) {
+            return Err(ne::EPERM);
+        }
+        if e != u32::MAX {
+            self.egid = e;
+        }
+        if r != u32::MAX {
+            self.rgid = r;
+        }
+        if r != u32::MAX || (e != u32::MAX && e != self.rgid) {
+            self.svgid = self.egid;
+        }
+        Ok(())
+    }
+}
+
+/// A process: what lwps of one guest program share.
+pub struct Proc {
+    pub pid: i32,
+    pub ppid: i32,
+    pub pgid: i32,
+    pub sid: i32,
+    pub fds: Arc<Mutex<FdTable>>,
+    /// Normalised absolute guest path.
+    pub cwd: String,
+    pub umask: u32,
+    pub cred: Cred,
+    pub limits: [Rlimit; rl::RLIM_NLIMITS as usize],
+    pub lwps: Vec<i32>,
+}
+
+/// Initial resource limits: the host's, where it has the resource.
+pub fn initial_limits() -> [Rlimit; rl::RLIM_NLIMITS as usize] {
+    let inf = rl::RLIM_INFINITY as u64;
+    let mut l = [Rlimit { rlim_cur: inf, rlim_max: inf }; rl::RLIM_NLIMITS as usize];
+    for (i, lim) in l.iter_mut().enumerate() {
+        if let Some((c, m)) = hypercall::host_rlimit(i as u32) {
+            *lim = Rlimit { rlim_cur: c, rlim_max: m };
+        }
+    }
+    // NetBSD's default socket buffer and thread limits.
+    l[rl::RLIMIT_NTHR as usize] = Rlimit { rlim_cur: 1024, rlim_max: 2048 };
+    l
+}
+
+/// Every process and lwp of one kernel.
+#[derive(Default)]
+pub struct ProcTable {
+    pub procs: HashMap<i32, Proc>,
+    /// lwp id → pid.
+    pub lwps: HashMap<i32, i32>,
+    pub next_pid: i32,
+    pub next_lwp: i32,
+    /// Set once the first process (the one with host stdio) was created.
+    pub had_first: bool,
+}
+
+impl ProcTable {
+    pub fn alloc_pid(&mut self) -> i32 {
+        loop {
+            self.next_pid = if self.next_pid >= 30000 { 1 } else { self.next_pid + 1 };
+            if !self.procs.contains_key(&self.next_pid) {
+                return self.next_pid;
+            }
+        }
+    }
+
+    pub fn alloc_lwp(&mut self, pid: i32) -> i32 {
+        self.next_lwp += 1;
+        let l = self.next_lwp;
+        self.lwps.insert(l, pid);
+        if let Some(p) = self.procs.get_mut(&pid) {
+            p.lwps.push(l);
+        }
+        l
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user() -> Cred {
+        Cred { ruid: 1000, euid: 1000, svuid: 1000, rgid: 100, egid: 100, svgid: 100, groups: vec![100] }
+    }
+
+    #[test]
+    fn non_root_cannot_change_ids() {
+        let mut c = user();
+        assert_eq!(c.setuid(0), Err(ne::EPERM));
+        assert_eq!(c.seteuid(0), Err(ne::EPERM));
+        assert_eq!(c.setgid(0), Err(ne::EPERM));
+        assert_eq!(c.setreuid(0, u32::MAX), Err(ne::EPERM));
+        assert_eq!(c.setuid(1000), Ok(()));
+        assert_eq!(c.setregid(u32::MAX, 100), Ok(()));
+    }
+
+    #[test]
+    fn root_may() {
+        let mut c = Cred { ruid: 0, euid: 0, svuid: 0, ..user() };
+        assert_eq!(c.setuid(5), Ok(()));
+        assert_eq!((c.ruid, c.euid, c.svuid), (5, 5, 5));
+        assert_eq!(c.setuid(0), Err(ne::EPERM));
+    }
+}
