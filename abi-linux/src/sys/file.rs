@@ -1,5 +1,1002 @@
 //! Files and directories: open/read/write/stat/getdents/… translated onto NetBSD's calls.
+//!
+//! Where the ABIs agree the entry says `SameAs` and costs one line. Everything else has a handler
+//! here; the value translations live in `xlat::*`. Paths are copied out of the guest (checked,
+//! NUL-terminated) and NetBSD is handed the copy, so a path cannot change under the kernel and
+//! `/proc` can be served by [`super::procfs`] before NetBSD sees it.
+//!
+//! NetBSD calls are made with the argument lists of `syscalls.master`, `PAD` words included
+//! (lseek, pread, truncate, … take an `int PAD` before their off_t).
 
-use crate::table::Entry;
+use alloc::vec::Vec;
 
-pub const ENTRIES: &[Entry] = &[];
+use abi_netbsd::{consts as nbc, nr as nb, structs as nbs};
+use syscalls::Sysno;
+
+use super::procfs;
+use crate::consts::{at_flags as lat, open_flags as lo, seek_whence as lseek_};
+use crate::dispatch::Ctx;
+use crate::errno::{EEXIST, EFAULT, EINVAL, ENOENT, ENXIO, EOPNOTSUPP, EOVERFLOW, ESPIPE};
+use crate::platform::Access;
+use crate::structs::{Iovec, Stat, Timespec, Timeval};
+use crate::table::{entry, Arg, Entry, Family::Files, Ret, Route, Support};
+use crate::xlat::{self, at, dirent, fcntl::Cmd, open::Special, termios::Req};
+use crate::{Errno, LxResult};
+
+const F: crate::table::Family = Files;
+use Arg::*;
+
+/// Shorthand for a translated route.
+macro_rules! tr {
+    ($h:expr, $($n:ident),*) => { Route::Translated($h, &[$(nb::$n),*]) };
+}
+
+pub const ENTRIES: &[Entry] = &[
+    // Plain descriptors: same on both sides.
+    entry(Sysno::read as u32, "read", F, &[Fd, BufOut(2), Len], Ret::Int, Route::SameAs(nb::SYS_read), Support::Full),
+    entry(Sysno::write as u32, "write", F, &[Fd, BufIn(2), Len], Ret::Int, Route::SameAs(nb::SYS_write), Support::Full),
+    entry(Sysno::close as u32, "close", F, &[Fd], Ret::Int, Route::SameAs(nb::SYS_close), Support::Full),
+    entry(Sysno::fsync as u32, "fsync", F, &[Fd], Ret::Int, Route::SameAs(nb::SYS_fsync), Support::Full),
+    entry(Sysno::fdatasync as u32, "fdatasync", F, &[Fd], Ret::Int, Route::SameAs(nb::SYS_fdatasync), Support::Full),
+    entry(Sysno::fchdir as u32, "fchdir", F, &[Fd], Ret::Int, Route::SameAs(nb::SYS_fchdir), Support::Full),
+    entry(Sysno::dup as u32, "dup", F, &[Fd], Ret::Fd, Route::SameAs(nb::SYS_dup), Support::Full),
+    entry(Sysno::dup2 as u32, "dup2", F, &[Fd, Fd], Ret::Fd, Route::SameAs(nb::SYS_dup2), Support::Full),
+    entry(Sysno::fchmod as u32, "fchmod", F, &[Fd, Mode], Ret::Int, Route::SameAs(nb::SYS_fchmod), Support::Full),
+    entry(Sysno::fchown as u32, "fchown", F, &[Fd, Int, Int], Ret::Int, Route::SameAs(nb::SYS_fchown), Support::Full),
+    // LOCK_SH/EX/NB/UN have the same values.
+    entry(Sysno::flock as u32, "flock", F, &[Fd, Hex], Ret::Int, Route::SameAs(nb::SYS_flock), Support::Full),
+    // NetBSD's __getcwd returns the length with the NUL, like Linux's getcwd.
+    entry(Sysno::getcwd as u32, "getcwd", F, &[BufOut(1), Len], Ret::Int, Route::SameAs(nb::SYS___getcwd), Support::Full),
+    entry(Sysno::sync as u32, "sync", F, &[], Ret::Int, Route::SameAs(nb::SYS_sync), Support::Full),
+    // Vectors: the iovecs are checked and copied.
+    entry(Sysno::readv as u32, "readv", F, &[Fd, Iovec(2), Int], Ret::Int, tr!(readv, SYS_readv), Support::Full),
+    entry(Sysno::writev as u32, "writev", F, &[Fd, Iovec(2), Int], Ret::Int, tr!(writev, SYS_writev), Support::Full),
+    // Positioned I/O: NetBSD puts a PAD word before the offset.
+    entry(Sysno::pread64 as u32, "pread64", F, &[Fd, BufOut(2), Len, Int], Ret::Int, tr!(pread64, SYS_pread), Support::Full),
+    entry(Sysno::pwrite64 as u32, "pwrite64", F, &[Fd, BufIn(2), Len, Int], Ret::Int, tr!(pwrite64, SYS_pwrite), Support::Full),
+    entry(Sysno::preadv as u32, "preadv", F, &[Fd, Iovec(2), Int, Int, Int], Ret::Int, tr!(preadv, SYS_preadv), Support::Full),
+    entry(Sysno::pwritev as u32, "pwritev", F, &[Fd, Iovec(2), Int, Int, Int], Ret::Int, tr!(pwritev, SYS_pwritev), Support::Full),
+    entry(Sysno::lseek as u32, "lseek", F, &[Fd, Int, Whence], Ret::Int, tr!(lseek, SYS_lseek, SYS___fstat50, SYS___getdents30), Support::Partial("SEEK_DATA/SEEK_HOLE see no holes (data up to the end of file), as Linux on file systems without hole tracking")),
+    entry(Sysno::truncate as u32, "truncate", F, &[Path, Int], Ret::Int, tr!(truncate, SYS_truncate), Support::Full),
+    entry(Sysno::ftruncate as u32, "ftruncate", F, &[Fd, Int], Ret::Int, tr!(ftruncate, SYS_ftruncate), Support::Full),
+    // Opening.
+    entry(Sysno::open as u32, "open", F, &[Path, OpenFlags, Mode], Ret::Fd, tr!(open, SYS_openat), Support::Partial(OPEN_NOTE)),
+    entry(Sysno::openat as u32, "openat", F, &[DirFd, Path, OpenFlags, Mode], Ret::Fd, tr!(openat, SYS_openat), Support::Partial(OPEN_NOTE)),
+    entry(Sysno::creat as u32, "creat", F, &[Path, Mode], Ret::Fd, tr!(creat, SYS_openat), Support::Full),
+    entry(Sysno::dup3 as u32, "dup3", F, &[Fd, Fd, OpenFlags], Ret::Fd, tr!(dup3, SYS_dup3), Support::Full),
+    entry(Sysno::pipe as u32, "pipe", F, &[Ptr], Ret::Int, tr!(pipe, SYS_pipe2), Support::Full),
+    entry(Sysno::pipe2 as u32, "pipe2", F, &[Ptr, OpenFlags], Ret::Int, tr!(pipe2, SYS_pipe2), Support::Partial("O_DIRECT (packet mode) is refused with EINVAL")),
+    entry(Sysno::fcntl as u32, "fcntl", F, &[Fd, FcntlCmd, Hex], Ret::Int, tr!(fcntl, SYS_fcntl), Support::Partial("F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL, F_GETOWN/SETOWN, F_GETLK/SETLK/SETLKW; leases, notify, pipe sizes, seals, OFD locks and F_SETSIG give EINVAL")),
+    entry(Sysno::ioctl as u32, "ioctl", F, &[Fd, IoctlReq, Hex], Ret::Int, tr!(ioctl, SYS_ioctl, SYS_fcntl), Support::Partial("TCGETS, TCSETS/W/F, TIOCGWINSZ, TIOCSWINSZ, FIONREAD, FIONBIO, FIOCLEX, FIONCLEX; others give ENOTTY. IUTF8, IUCLC, OLCUC, XCASE and output delays are not kept: NetBSD's tty has no twin")),
+    // Metadata.
+    entry(Sysno::stat as u32, "stat", F, &[Path, Ptr], Ret::Int, tr!(stat, SYS_fstatat), Support::Full),
+    entry(Sysno::lstat as u32, "lstat", F, &[Path, Ptr], Ret::Int, tr!(lstat, SYS_fstatat), Support::Full),
+    entry(Sysno::fstat as u32, "fstat", F, &[Fd, Ptr], Ret::Int, tr!(fstat, SYS___fstat50), Support::Full),
+    entry(Sysno::newfstatat as u32, "newfstatat", F, &[DirFd, Path, Ptr, AtFlags], Ret::Int, tr!(newfstatat, SYS_fstatat, SYS___fstat50), Support::Full),
+    entry(Sysno::statx as u32, "statx", F, &[DirFd, Path, AtFlags, Hex, Ptr], Ret::Int, tr!(statx, SYS_fstatat, SYS___fstat50), Support::Partial("reports the basic stats and the birth time when the file system has one; no attributes, no mount id")),
+    entry(Sysno::access as u32, "access", F, &[Path, Int], Ret::Int, tr!(access, SYS_faccessat), Support::Full),
+    entry(Sysno::faccessat as u32, "faccessat", F, &[DirFd, Path, Int], Ret::Int, tr!(faccessat, SYS_faccessat), Support::Full),
+    entry(Sysno::faccessat2 as u32, "faccessat2", F, &[DirFd, Path, Int, AtFlags], Ret::Int, tr!(faccessat2, SYS_faccessat), Support::Partial("AT_EMPTY_PATH is refused with EINVAL")),
+    entry(Sysno::statfs as u32, "statfs", F, &[Path, Ptr], Ret::Int, tr!(statfs, SYS_statvfs1), Support::Full),
+    entry(Sysno::fstatfs as u32, "fstatfs", F, &[Fd, Ptr], Ret::Int, tr!(fstatfs, SYS_fstatvfs1), Support::Full),
+    entry(Sysno::getdents64 as u32, "getdents64", F, &[Fd, Ptr, Len], Ret::Int, tr!(getdents64, SYS___getdents30, SYS_lseek), Support::Full),
+    entry(Sysno::getdents as u32, "getdents", F, &[Fd, Ptr, Len], Ret::Int, tr!(getdents, SYS___getdents30, SYS_lseek), Support::Full),
+    // Names.
+    entry(Sysno::mkdir as u32, "mkdir", F, &[Path, Mode], Ret::Int, tr!(mkdir, SYS_mkdir), Support::Full),
+    entry(Sysno::mkdirat as u32, "mkdirat", F, &[DirFd, Path, Mode], Ret::Int, tr!(mkdirat, SYS_mkdirat), Support::Full),
+    entry(Sysno::rmdir as u32, "rmdir", F, &[Path], Ret::Int, tr!(rmdir, SYS_rmdir), Support::Full),
+    entry(Sysno::unlink as u32, "unlink", F, &[Path], Ret::Int, tr!(unlink, SYS_unlink), Support::Full),
+    entry(Sysno::unlinkat as u32, "unlinkat", F, &[DirFd, Path, AtFlags], Ret::Int, tr!(unlinkat, SYS_unlinkat), Support::Full),
+    entry(Sysno::rename as u32, "rename", F, &[Path, Path], Ret::Int, tr!(rename, SYS_rename), Support::Full),
+    entry(Sysno::renameat as u32, "renameat", F, &[DirFd, Path, DirFd, Path], Ret::Int, tr!(renameat, SYS_renameat), Support::Full),
+    entry(Sysno::renameat2 as u32, "renameat2", F, &[DirFd, Path, DirFd, Path, Hex], Ret::Int, tr!(renameat2, SYS_renameat, SYS_fstatat), Support::Partial("RENAME_NOREPLACE is a check then a rename (not atomic against a concurrent creator); RENAME_EXCHANGE and RENAME_WHITEOUT give EINVAL")),
+    entry(Sysno::link as u32, "link", F, &[Path, Path], Ret::Int, tr!(link, SYS_linkat), Support::Full),
+    entry(Sysno::linkat as u32, "linkat", F, &[DirFd, Path, DirFd, Path, AtFlags], Ret::Int, tr!(linkat, SYS_linkat), Support::Partial("AT_EMPTY_PATH is refused with EINVAL")),
+    entry(Sysno::symlink as u32, "symlink", F, &[Path, Path], Ret::Int, tr!(symlink, SYS_symlink), Support::Full),
+    entry(Sysno::symlinkat as u32, "symlinkat", F, &[Path, DirFd, Path], Ret::Int, tr!(symlinkat, SYS_symlinkat), Support::Full),
+    entry(Sysno::readlink as u32, "readlink", F, &[Path, Ptr, Len], Ret::Int, tr!(readlink, SYS_readlinkat), Support::Full),
+    entry(Sysno::readlinkat as u32, "readlinkat", F, &[DirFd, Path, Ptr, Len], Ret::Int, tr!(readlinkat, SYS_readlinkat), Support::Full),
+    entry(Sysno::chdir as u32, "chdir", F, &[Path], Ret::Int, tr!(chdir, SYS_chdir), Support::Full),
+    // Permissions and owners.
+    entry(Sysno::chmod as u32, "chmod", F, &[Path, Mode], Ret::Int, tr!(chmod, SYS_chmod), Support::Full),
+    entry(Sysno::fchmodat as u32, "fchmodat", F, &[DirFd, Path, Mode], Ret::Int, tr!(fchmodat, SYS_fchmodat), Support::Full),
+    entry(Sysno::chown as u32, "chown", F, &[Path, Int, Int], Ret::Int, tr!(chown, SYS_chown), Support::Full),
+    entry(Sysno::lchown as u32, "lchown", F, &[Path, Int, Int], Ret::Int, tr!(lchown, SYS_lchown), Support::Full),
+    entry(Sysno::fchownat as u32, "fchownat", F, &[DirFd, Path, Int, Int, AtFlags], Ret::Int, tr!(fchownat, SYS_fchownat, SYS_fchown), Support::Full),
+    entry(Sysno::umask as u32, "umask", F, &[Mode], Ret::Int, tr!(umask, SYS_umask), Support::Full),
+    // Times.
+    entry(Sysno::utimensat as u32, "utimensat", F, &[DirFd, Path, Ptr, AtFlags], Ret::Int, tr!(utimensat, SYS_utimensat, SYS_futimens), Support::Full),
+    entry(Sysno::futimesat as u32, "futimesat", F, &[DirFd, Path, Ptr], Ret::Int, tr!(futimesat, SYS_utimensat), Support::Full),
+    entry(Sysno::utimes as u32, "utimes", F, &[Path, Ptr], Ret::Int, tr!(utimes, SYS_utimensat), Support::Full),
+    entry(Sysno::utime as u32, "utime", F, &[Path, Ptr], Ret::Int, tr!(utime, SYS_utimensat), Support::Full),
+    // Copies and hints.
+    entry(Sysno::sendfile as u32, "sendfile", F, &[Fd, Fd, Ptr, Len], Ret::Int, tr!(sendfile, SYS_read, SYS_pread, SYS_write, SYS_lseek), Support::Partial("a read/write loop through a 64 KiB buffer: no zero-copy")),
+    entry(Sysno::copy_file_range as u32, "copy_file_range", F, &[Fd, Ptr, Fd, Ptr, Len, Hex], Ret::Int, tr!(copy_file_range, SYS_read, SYS_pread, SYS_write, SYS_pwrite, SYS_lseek, SYS___fstat50), Support::Partial("a read/write loop through a 64 KiB buffer: no reflinks")),
+    entry(Sysno::fadvise64 as u32, "fadvise64", F, &[Fd, Int, Len, Int], Ret::Int, tr!(fadvise64, SYS___posix_fadvise50), Support::Full),
+    entry(Sysno::fallocate as u32, "fallocate", F, &[Fd, Hex, Int, Len], Ret::Int, tr!(fallocate, SYS_posix_fallocate), Support::Partial("mode 0 only (posix_fallocate); punching holes, zeroing and collapsing give EOPNOTSUPP")),
+];
+
+const OPEN_NOTE: &str = "O_TMPFILE gives EOPNOTSUPP (as on a file system without it); O_PATH opens for reading, so it needs read permission; O_NOATIME is ignored; /proc paths are served for absolute paths only";
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/// A NUL-terminated path copied from the guest.
+pub(crate) fn path(ctx: &Ctx, i: usize) -> Result<Vec<u8>, Errno> {
+    ctx.guest_cstr(ctx.args[i])
+}
+
+fn ptr<T>(v: &T) -> u64 {
+    v as *const T as u64
+}
+
+fn mut_ptr<T>(v: &mut T) -> u64 {
+    v as *mut T as u64
+}
+
+/// An int argument as NetBSD reads it (sign-extended, upper register half ignored).
+fn int(ctx: &Ctx, i: usize) -> u64 {
+    ctx.int(i) as i64 as u64
+}
+
+fn ok(r: [u64; 2]) -> LxResult {
+    Ok(r[0])
+}
+
+/// A call whose arguments pass unchanged except the paths in `paths`, copied out of the guest.
+fn with_paths(ctx: &mut Ctx, nr: u32, paths: &[usize]) -> LxResult {
+    let mut args = ctx.args;
+    let mut copies = Vec::with_capacity(paths.len());
+    for &i in paths {
+        let p = path(ctx, i)?;
+        args[i] = p.as_ptr() as u64;
+        copies.push(p);
+    }
+    let r = ctx.nb(nr, args);
+    drop(copies);
+    ok(r?)
+}
+
+/// NetBSD stat of `fd`.
+pub(crate) fn nb_fstat(ctx: &mut Ctx, fd: u64) -> Result<nbs::Stat, Errno> {
+    let mut st = nbs::Stat::default();
+    ctx.nb(nb::SYS___fstat50, [fd, mut_ptr(&mut st), 0, 0, 0, 0])?;
+    Ok(st)
+}
+
+/// NetBSD fstatat of a path copy, with NetBSD AT_* flags.
+pub(crate) fn nb_fstatat(ctx: &mut Ctx, dirfd: u64, path: &[u8], nb_flags: u32) -> Result<nbs::Stat, Errno> {
+    let mut st = nbs::Stat::default();
+    ctx.nb(nb::SYS_fstatat, [dirfd, path.as_ptr() as u64, mut_ptr(&mut st), nb_flags as u64, 0, 0])?;
+    Ok(st)
+}
+
+fn nb_lseek(ctx: &mut Ctx, fd: u64, off: i64, whence: u32) -> Result<u64, Errno> {
+    Ok(ctx.nb(nb::SYS_lseek, [fd, 0, off as u64, whence as u64, 0, 0])?[0])
+}
+
+fn is_empty(p: &[u8]) -> bool {
+    p.first() == Some(&0)
+}
+
+/// Copies the guest's iovec array and checks every buffer for `access`.
+fn iovecs(ctx: &Ctx, addr: u64, count: i32, access: Access) -> Result<Vec<nbs::Iovec>, Errno> {
+    // Linux UIO_MAXIOV.
+    if !(0..=1024).contains(&count) {
+        return Err(EINVAL);
+    }
+    let mut out = Vec::with_capacity(count as usize);
+    for i in 0..count as u64 {
+        let v: Iovec = ctx.read_struct(addr + i * 16)?;
+        if (v.iov_len as i64) < 0 {
+            return Err(EINVAL);
+        }
+        ctx.check(v.iov_base, v.iov_len, access)?;
+        out.push(nbs::Iovec { iov_base: v.iov_base, iov_len: v.iov_len });
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading and writing
+
+fn vec_io(ctx: &mut Ctx, nr: u32, access: Access, offset: Option<u64>) -> LxResult {
+    let v = iovecs(ctx, ctx.args[1], ctx.int(2), access)?;
+    let (fd, p, n) = (int(ctx, 0), v.as_ptr() as u64, v.len() as u64);
+    let args = match offset {
+        None => [fd, p, n, 0, 0, 0],
+        Some(off) => [fd, p, n, 0, off, 0],
+    };
+    ok(ctx.nb(nr, args)?)
+}
+
+fn readv(ctx: &mut Ctx) -> LxResult {
+    vec_io(ctx, nb::SYS_readv, Access::Write, None)
+}
+
+fn writev(ctx: &mut Ctx) -> LxResult {
+    vec_io(ctx, nb::SYS_writev, Access::Read, None)
+}
+
+fn preadv(ctx: &mut Ctx) -> LxResult {
+    // x86_64 passes the whole offset in pos_l (argument 3); pos_h is for 32-bit ABIs.
+    vec_io(ctx, nb::SYS_preadv, Access::Write, Some(ctx.args[3]))
+}
+
+fn pwritev(ctx: &mut Ctx) -> LxResult {
+    vec_io(ctx, nb::SYS_pwritev, Access::Read, Some(ctx.args[3]))
+}
+
+fn positioned(ctx: &mut Ctx, nr: u32, access: Access) -> LxResult {
+    ctx.check(ctx.args[1], ctx.args[2], access)?;
+    ok(ctx.nb(nr, [int(ctx, 0), ctx.args[1], ctx.args[2], 0, ctx.args[3], 0])?)
+}
+
+fn pread64(ctx: &mut Ctx) -> LxResult {
+    positioned(ctx, nb::SYS_pread, Access::Write)
+}
+
+fn pwrite64(ctx: &mut Ctx) -> LxResult {
+    positioned(ctx, nb::SYS_pwrite, Access::Read)
+}
+
+fn lseek(ctx: &mut Ctx) -> LxResult {
+    let fd = int(ctx, 0);
+    let off = ctx.args[1] as i64;
+    let whence = ctx.args[2] as u32;
+    match whence {
+        lseek_::SEEK_SET | lseek_::SEEK_CUR | lseek_::SEEK_END => {}
+        lseek_::SEEK_DATA | lseek_::SEEK_HOLE => return seek_data_hole(ctx, fd, off, whence),
+        _ => return Err(EINVAL),
+    }
+    if whence == lseek_::SEEK_SET {
+        if let Some((start, n)) = dirent::decode(off) {
+            let st = nb_fstat(ctx, fd)?;
+            if st.st_mode & nbc::stat_mode::S_IFMT == nbc::stat_mode::S_IFDIR {
+                seek_dir_cookie(ctx, fd, start, n)?;
+                return Ok(off as u64);
+            }
+        }
+    }
+    nb_lseek(ctx, fd, off, whence)
+}
+
+/// SEEK_DATA/SEEK_HOLE as Linux answers them on a file system that does not track holes: the
+/// whole file is data, followed by the implicit hole at its end.
+fn seek_data_hole(ctx: &mut Ctx, fd: u64, off: i64, whence: u32) -> LxResult {
+    let st = nb_fstat(ctx, fd)?;
+    let kind = st.st_mode & nbc::stat_mode::S_IFMT;
+    if kind == nbc::stat_mode::S_IFIFO || kind == nbc::stat_mode::S_IFSOCK {
+        return Err(ESPIPE);
+    }
+    if off < 0 {
+        return Err(EINVAL);
+    }
+    if off >= st.st_size {
+        return Err(ENXIO);
+    }
+    let to = if whence == lseek_::SEEK_DATA { off } else { st.st_size };
+    nb_lseek(ctx, fd, to, lseek_::SEEK_SET)
+}
+
+/// Positions a directory right after `n` records of the batch that started at `start` (see
+/// `xlat::dirent`): seek there, measure those records, re-read exactly them.
+fn seek_dir_cookie(ctx: &mut Ctx, fd: u64, start: u64, n: usize) -> Result<(), Errno> {
+    let mut buf = alloc::vec![0u8; dirent::MAX_BATCH_BYTES];
+    nb_lseek(ctx, fd, start as i64, lseek_::SEEK_SET)?;
+    let got = ctx.nb(nb::SYS___getdents30, [fd, buf.as_mut_ptr() as u64, buf.len() as u64, 0, 0, 0])?[0] as usize;
+    let mut len = 0;
+    for (i, r) in dirent::records(&buf[..got]).enumerate() {
+        if i == n {
+            break;
+        }
+        len += r.map_err(|_| crate::errno::EIO)?.reclen;
+    }
+    nb_lseek(ctx, fd, start as i64, lseek_::SEEK_SET)?;
+    if len > 0 {
+        ctx.nb(nb::SYS___getdents30, [fd, buf.as_mut_ptr() as u64, len as u64, 0, 0, 0])?;
+    }
+    Ok(())
+}
+
+fn truncate(ctx: &mut Ctx) -> LxResult {
+    let p = path(ctx, 0)?;
+    ok(ctx.nb(nb::SYS_truncate, [p.as_ptr() as u64, 0, ctx.args[1], 0, 0, 0])?)
+}
+
+fn ftruncate(ctx: &mut Ctx) -> LxResult {
+    ok(ctx.nb(nb::SYS_ftruncate, [int(ctx, 0), 0, ctx.args[1], 0, 0, 0])?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Opening
+
+/// openat with Linux arguments: the one place every open goes through.
+pub(crate) fn do_open(ctx: &mut Ctx, dirfd: u64, p: &[u8], flags: u32, mode: u32) -> LxResult {
+    if procfs::owns(p) {
+        return procfs::open(ctx, p, flags);
+    }
+    let nb_flags = match xlat::open::special(flags) {
+        Special::Tmpfile => return Err(EOPNOTSUPP),
+        // Only these three count with O_PATH; the fd is opened for reading.
+        Special::Path => xlat::open::to_netbsd(flags & (lo::O_DIRECTORY | lo::O_NOFOLLOW | lo::O_CLOEXEC)),
+        Special::None => xlat::open::to_netbsd(flags),
+    };
+    ok(ctx.nb(nb::SYS_openat, [dirfd, p.as_ptr() as u64, nb_flags as u64, (mode & 0o7777) as u64, 0, 0])?)
+}
+
+fn open(ctx: &mut Ctx) -> LxResult {
+    let p = path(ctx, 0)?;
+    do_open(ctx, at::dirfd(at::AT_FDCWD as u64), &p, ctx.args[1] as u32, ctx.args[2] as u32)
+}
+
+fn openat(ctx: &mut Ctx) -> LxResult {
+    let p = path(ctx, 1)?;
+    do_open(ctx, at::dirfd(ctx.args[0]), &p, ctx.args[2] as u32, ctx.args[3] as u32)
+}
+
+fn creat(ctx: &mut Ctx) -> LxResult {
+    let p = path(ctx, 0)?;
+    do_open(ctx, at::dirfd(at::AT_FDCWD as u64), &p, lo::O_CREAT | lo::O_WRONLY | lo::O_TRUNC, ctx.args[1] as u32)
+}
+
+fn dup3(ctx: &mut Ctx) -> LxResult {
+    let flags = ctx.args[2] as u32;
+    if flags & !lo::O_CLOEXEC != 0 || ctx.int(0) == ctx.int(1) {
+        return Err(EINVAL);
+    }
+    ok(ctx.nb(nb::SYS_dup3, [int(ctx, 0), int(ctx, 1), xlat::open::to_netbsd(flags) as u64, 0, 0, 0])?)
+}
+
+fn make_pipe(ctx: &mut Ctx, flags: u32) -> LxResult {
+    if flags & !(lo::O_CLOEXEC | lo::O_NONBLOCK) != 0 {
+        // O_DIRECT (packet mode), O_NOTIFICATION_PIPE and unknown bits.
+        return Err(EINVAL);
+    }
+    ctx.check(ctx.args[0], 8, Access::Write)?;
+    let mut fds = [0i32; 2];
+    ctx.nb(nb::SYS_pipe2, [mut_ptr(&mut fds), xlat::open::to_netbsd(flags) as u64, 0, 0, 0, 0])?;
+    ctx.write_struct(ctx.args[0], &fds)?;
+    Ok(0)
+}
+
+fn pipe(ctx: &mut Ctx) -> LxResult {
+    make_pipe(ctx, 0)
+}
+
+fn pipe2(ctx: &mut Ctx) -> LxResult {
+    make_pipe(ctx, ctx.args[1] as u32)
+}
+
+fn fcntl(ctx: &mut Ctx) -> LxResult {
+    let fd = int(ctx, 0);
+    let arg = ctx.args[2];
+    match xlat::fcntl::cmd(ctx.args[1] as u32)? {
+        Cmd::Same(c) => ok(ctx.nb(nb::SYS_fcntl, [fd, c as u64, int(ctx, 2), 0, 0, 0])?),
+        Cmd::GetFl => {
+            let f = ctx.nb(nb::SYS_fcntl, [fd, nbc::fcntl_cmd::F_GETFL as u64, 0, 0, 0, 0])?[0];
+            Ok(xlat::open::to_linux(f as u32) as u64)
+        }
+        Cmd::SetFl => {
+            let f = xlat::open::to_netbsd(arg as u32 & xlat::open::SETFL_MASK);
+            ok(ctx.nb(nb::SYS_fcntl, [fd, nbc::fcntl_cmd::F_SETFL as u64, f as u64, 0, 0, 0])?)
+        }
+        Cmd::Lock(c, read_back) => {
+            let l: crate::structs::Flock = ctx.read_struct(arg)?;
+            let mut n = xlat::fcntl::flock_to_netbsd(&l)?;
+            ctx.nb(nb::SYS_fcntl, [fd, c as u64, mut_ptr(&mut n), 0, 0, 0])?;
+            if read_back {
+                ctx.write_struct(arg, &xlat::fcntl::flock_to_linux(&n))?;
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn ioctl(ctx: &mut Ctx) -> LxResult {
+    use crate::consts::ioctl as li;
+    let fd = int(ctx, 0);
+    let req = ctx.args[1] as u32;
+    let arg = ctx.args[2];
+    // Close-on-exec by ioctl is fcntl F_SETFD by another name.
+    if req == li::FIOCLEX || req == li::FIONCLEX {
+        let v = (req == li::FIOCLEX) as u64;
+        return ok(ctx.nb(nb::SYS_fcntl, [fd, nbc::fcntl_cmd::F_SETFD as u64, v, 0, 0, 0])?);
+    }
+    match xlat::termios::req(req).ok_or(crate::errno::ENOTTY)? {
+        Req::GetAttr => {
+            ctx.check(arg, core::mem::size_of::<crate::structs::Termios>() as u64, Access::Write)?;
+            let mut t = nbs::Termios::default();
+            ctx.nb(nb::SYS_ioctl, [fd, nbc::ioctl::TIOCGETA as u64, mut_ptr(&mut t), 0, 0, 0])?;
+            ctx.write_struct(arg, &xlat::termios::to_linux(&t))?;
+            Ok(0)
+        }
+        Req::SetAttr(set) => {
+            let l: crate::structs::Termios = ctx.read_struct(arg)?;
+            let mut cur = nbs::Termios::default();
+            ctx.nb(nb::SYS_ioctl, [fd, nbc::ioctl::TIOCGETA as u64, mut_ptr(&mut cur), 0, 0, 0])?;
+            let t = xlat::termios::overlay_netbsd(&l, &cur).map_err(|_| EINVAL)?;
+            ok(ctx.nb(nb::SYS_ioctl, [fd, set as u64, ptr(&t), 0, 0, 0])?)
+        }
+        Req::Same(n) => {
+            // The argument is a struct winsize (8 bytes) or an int; NetBSD's request encodes which.
+            let len = ((n >> 16) & 0x1fff) as usize;
+            let mut buf = [0u8; 8];
+            if n & 0x8000_0000 != 0 {
+                buf[..len].copy_from_slice(ctx.guest_bytes(arg, len)?);
+            } else {
+                ctx.check(arg, len as u64, Access::Write)?;
+            }
+            ctx.nb(nb::SYS_ioctl, [fd, n as u64, buf.as_mut_ptr() as u64, 0, 0, 0])?;
+            if n & 0x4000_0000 != 0 {
+                ctx.guest_bytes_mut(arg, len)?.copy_from_slice(&buf[..len]);
+            }
+            Ok(0)
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Metadata
+
+/// Stats `p` relative to `dirfd` with Linux AT_* `flags` (AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW,
+/// AT_NO_AUTOMOUNT), serving /proc and AT_EMPTY_PATH.
+fn stat_at(ctx: &mut Ctx, dirfd: u64, p: &[u8], flags: u32) -> Result<nbs::Stat, Errno> {
+    let nbf = at::flags(&at::NOFOLLOW, flags, lat::AT_EMPTY_PATH | lat::AT_NO_AUTOMOUNT)?;
+    if is_empty(p) && flags & lat::AT_EMPTY_PATH != 0 {
+        return if dirfd as i64 == nbc::at_flags::AT_FDCWD {
+            nb_fstatat(ctx, dirfd, b".\0", 0)
+        } else {
+            nb_fstat(ctx, dirfd)
+        };
+    }
+    if procfs::owns(p) {
+        return procfs::stat(ctx, p, flags & lat::AT_SYMLINK_NOFOLLOW == 0);
+    }
+    nb_fstatat(ctx, dirfd, p, nbf)
+}
+
+fn put_stat(ctx: &Ctx, addr: u64, st: &nbs::Stat) -> LxResult {
+    ctx.write_struct::<Stat>(addr, &xlat::stat::to_linux(st))?;
+    Ok(0)
+}
+
+fn stat(ctx: &mut Ctx) -> LxResult {
+    let p = path(ctx, 0)?;
+    let st = stat_at(ctx, at::dirfd(at::AT_FDCWD as u64), &p, 0)?;
+    put_stat(ctx, ctx.args[1], &st)
+}
+
+fn lstat(ctx: &mut Ctx) -> LxResult {
+    let p = path(ctx, 0)?;
+    let st = stat_at(ctx, at::dirfd(at::AT_FDCWD as u64), &p, lat::AT_SYMLINK_NOFOLLOW)?;
+    put_stat(ctx, ctx.args[1], &st)
+}
+
+fn fstat(ctx: &mut Ctx) -> LxResult {
+    let st = nb_fstat(ctx, int(ctx, 0))?;
+    put_stat(ctx, ctx.args[1], &st)
+}
+
+fn newfstatat(ctx: &mut Ctx) -> LxResult {
+    let p = path(ctx, 1)?;
+    let st = stat_at(ctx, at::dirfd(ctx.args[0]), &p, ctx.args[3] as u32)?;
+    put_stat(ctx, ctx.args[2], &st)
+}
+
+fn statx(ctx: &mut Ctx) -> LxResult {
+    let flags = ctx.args[2] as u32;
+    let mask = ctx.args[3] as u32;
+    if mask & xlat::stat::mask::RESERVED != 0 || flags & lat::AT_STATX_SYNC_TYPE == lat::AT_STATX_SYNC_TYPE {
+        return Err(EINVAL);
+    }
+    let p = path(ctx, 1)?;
+    // The sync flags ask a network file system to refetch or not: local file systems ignore them.
+    let st = stat_at(ctx, at::dirfd(ctx.args[0]), &p, flags & !lat::AT_STATX_SYNC_TYPE)?;
+    ctx.write_struct(ctx.args[4], &xlat::stat::to_statx(&st))?;
+    Ok(0)
+}
+
+fn access_at(ctx: &mut Ctx, dirfd: u64, pi: usize, mode: u32, flags: u32) -> LxResult {
+    if mode & !7 != 0 {
+        return Err(EINVAL);
+    }
+    let nbf = at::flags(&at::ACCESS, flags, 0)?;
+    let p = path(ctx, pi)?;
+    if procfs::owns(&p) {
+        return procfs::access(ctx, &p, mode);
+    }
+    ok(ctx.nb(nb::SYS_faccessat, [dirfd, p.as_ptr() as u64, mode as u64, nbf as u64, 0, 0])?)
+}
+
+fn access(ctx: &mut Ctx) -> LxResult {
+    access_at(ctx, at::dirfd(at::AT_FDCWD as u64), 0, ctx.args[1] as u32, 0)
+}
+
+fn faccessat(ctx: &mut Ctx) -> LxResult {
+    access_at(ctx, at::dirfd(ctx.args[0]), 1, ctx.args[2] as u32, 0)
+}
+
+fn faccessat2(ctx: &mut Ctx) -> LxResult {
+    access_at(ctx, at::dirfd(ctx.args[0]), 1, ctx.args[2] as u32, ctx.args[3] as u32)
+}
+
+/// NetBSD statvfs1 flag: wait for fresh figures (ST_WAIT).
+const ST_WAIT: u64 = 1;
+
+fn put_statfs(ctx: &Ctx, addr: u64, s: &nbs::Statvfs) -> LxResult {
+    ctx.write_struct(addr, &xlat::statfs::to_linux(s))?;
+    Ok(0)
+}
+
+fn statfs(ctx: &mut Ctx) -> LxResult {
+    let p = path(ctx, 0)?;
+    let mut s = alloc::boxed::Box::new(nbs::Statvfs::default());
+    ctx.nb(nb::SYS_statvfs1, [p.as_ptr() as u64, mut_ptr(&mut *s), ST_WAIT, 0, 0, 0])?;
+    put_statfs(ctx, ctx.args[1], &s)
+}
+
+fn fstatfs(ctx: &mut Ctx) -> LxResult {
+    let mut s = alloc::boxed::Box::new(nbs::Statvfs::default());
+    ctx.nb(nb::SYS_fstatvfs1, [int(ctx, 0), mut_ptr(&mut *s), ST_WAIT, 0, 0, 0])?;
+    put_statfs(ctx, ctx.args[1], &s)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Directories
+
+fn read_dir(ctx: &mut Ctx, fmt: dirent::Format) -> LxResult {
+    let fd = int(ctx, 0);
+    let (out_addr, out_len) = (ctx.args[1], ctx.args[2] as u32 as usize);
+    let out = ctx.guest_bytes_mut(out_addr, out_len)?;
+    let start = nb_lseek(ctx, fd, 0, lseek_::SEEK_CUR)?;
+    let mut want = dirent::netbsd_request(out_len);
+    let mut buf = alloc::vec![0u8; want.max(dirent::MAX_BATCH_BYTES.min(out_len))];
+    let mut single = false;
+    loop {
+        let got = match ctx.nb(nb::SYS___getdents30, [fd, buf.as_mut_ptr() as u64, want as u64, 0, 0, 0]) {
+            Ok(r) => r[0] as usize,
+            // Too small for NetBSD's next record, which might still fit the Linux buffer.
+            Err(e) if e == EINVAL && want < out_len.min(buf.len()) => {
+                want = out_len.min(buf.len());
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        if got == 0 {
+            return Ok(0);
+        }
+        let end = nb_lseek(ctx, fd, 0, lseek_::SEEK_CUR)?;
+        match dirent::convert(&buf[..got], out, fmt, start, end) {
+            Ok(c) if c.all => return Ok(c.linux_len as u64),
+            Ok(c) if c.records > 0 => {
+                // Give back what did not fit: re-read exactly the records converted.
+                nb_lseek(ctx, fd, start as i64, lseek_::SEEK_SET)?;
+                ctx.nb(nb::SYS___getdents30, [fd, buf.as_mut_ptr() as u64, c.netbsd_len as u64, 0, 0, 0])?;
+                return Ok(c.linux_len as u64);
+            }
+            Ok(_) => {
+                nb_lseek(ctx, fd, start as i64, lseek_::SEEK_SET)?;
+                return Err(EINVAL);
+            }
+            // A directory offset too large for cookies: read one record at a time, whose d_off
+            // is then the real offset after it.
+            Err(()) if !single => {
+                nb_lseek(ctx, fd, start as i64, lseek_::SEEK_SET)?;
+                let first = dirent::records(&buf[..got]).next().and_then(|r| r.ok()).ok_or(crate::errno::EIO)?;
+                want = first.reclen;
+                single = true;
+            }
+            Err(()) => {
+                nb_lseek(ctx, fd, start as i64, lseek_::SEEK_SET)?;
+                return Err(EOVERFLOW);
+            }
+        }
+    }
+}
+
+fn getdents64(ctx: &mut Ctx) -> LxResult {
+    read_dir(ctx, dirent::Format::Dirent64)
+}
+
+fn getdents(ctx: &mut Ctx) -> LxResult {
+    read_dir(ctx, dirent::Format::Dirent)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Names
+
+fn mkdir(ctx: &mut Ctx) -> LxResult {
+    with_paths(ctx, nb::SYS_mkdir, &[0])
+}
+
+fn mkdirat(ctx: &mut Ctx) -> LxResult {
+    ctx.args[0] = at::dirfd(ctx.args[0]);
+    with_paths(ctx, nb::SYS_mkdirat, &[1])
+}
+
+fn rmdir(ctx: &mut Ctx) -> LxResult {
+    with_paths(ctx, nb::SYS_rmdir, &[0])
+}
+
+fn unlink(ctx: &mut Ctx) -> LxResult {
+    with_paths(ctx, nb::SYS_unlink, &[0])
+}
+
+fn unlinkat(ctx: &mut Ctx) -> LxResult {
+    ctx.args[0] = at::dirfd(ctx.args[0]);
+    ctx.args[2] = at::flags(&at::UNLINK, ctx.args[2] as u32, 0)? as u64;
+    with_paths(ctx, nb::SYS_unlinkat, &[1])
+}
+
+fn rename(ctx: &mut Ctx) -> LxResult {
+    with_paths(ctx, nb::SYS_rename, &[0, 1])
+}
+
+fn renameat(ctx: &mut Ctx) -> LxResult {
+    ctx.args[0] = at::dirfd(ctx.args[0]);
+    ctx.args[2] = at::dirfd(ctx.args[2]);
+    with_paths(ctx, nb::SYS_renameat, &[1, 3])
+}
+
+/// Linux RENAME_* flags.
+const RENAME_NOREPLACE: u32 = 1;
+
+fn renameat2(ctx: &mut Ctx) -> LxResult {
+    match ctx.args[4] as u32 {
+        0 => {}
+        RENAME_NOREPLACE => {
+            // NetBSD has no renameat2: look first, then rename. A file created by someone else
+            // between the two is replaced; Linux would have answered EEXIST.
+            let p = path(ctx, 3)?;
+            match nb_fstatat(ctx, at::dirfd(ctx.args[2]), &p, nbc::at_flags::AT_SYMLINK_NOFOLLOW) {
+                Ok(_) => return Err(EEXIST),
+                Err(e) if e == ENOENT => {}
+                Err(e) => return Err(e),
+            }
+        }
+        _ => return Err(EINVAL),
+    }
+    renameat(ctx)
+}
+
+fn link(ctx: &mut Ctx) -> LxResult {
+    // Linux's link(2) does not follow a symlink source: linkat without AT_SYMLINK_FOLLOW.
+    let fdcwd = at::dirfd(at::AT_FDCWD as u64);
+    ctx.args = [fdcwd, ctx.args[0], fdcwd, ctx.args[1], 0, 0];
+    with_paths(ctx, nb::SYS_linkat, &[1, 3])
+}
+
+fn linkat(ctx: &mut Ctx) -> LxResult {
+    ctx.args[0] = at::dirfd(ctx.args[0]);
+    ctx.args[2] = at::dirfd(ctx.args[2]);
+    ctx.args[4] = at::flags(&at::LINK, ctx.args[4] as u32, 0)? as u64;
+    with_paths(ctx, nb::SYS_linkat, &[1, 3])
+}
+
+fn symlink(ctx: &mut Ctx) -> LxResult {
+    with_paths(ctx, nb::SYS_symlink, &[0, 1])
+}
+
+fn symlinkat(ctx: &mut Ctx) -> LxResult {
+    ctx.args[1] = at::dirfd(ctx.args[1]);
+    with_paths(ctx, nb::SYS_symlinkat, &[0, 2])
+}
+
+fn readlink_at(ctx: &mut Ctx, dirfd: u64, pi: usize) -> LxResult {
+    let (buf, size) = (ctx.args[pi + 1], ctx.int(pi + 2));
+    if size <= 0 {
+        return Err(EINVAL);
+    }
+    let p = path(ctx, pi)?;
+    ctx.check(buf, size as u64, Access::Write)?;
+    if procfs::owns(&p) {
+        let target = procfs::readlink(ctx, &p)?;
+        let n = target.len().min(size as usize);
+        ctx.guest_bytes_mut(buf, n)?.copy_from_slice(&target[..n]);
+        return Ok(n as u64);
+    }
+    ok(ctx.nb(nb::SYS_readlinkat, [dirfd, p.as_ptr() as u64, buf, size as u64, 0, 0])?)
+}
+
+fn readlink(ctx: &mut Ctx) -> LxResult {
+    readlink_at(ctx, at::dirfd(at::AT_FDCWD as u64), 0)
+}
+
+fn readlinkat(ctx: &mut Ctx) -> LxResult {
+    readlink_at(ctx, at::dirfd(ctx.args[0]), 1)
+}
+
+fn chdir(ctx: &mut Ctx) -> LxResult {
+    with_paths(ctx, nb::SYS_chdir, &[0])
+}
+
+// ---------------------------------------------------------------------------------------------
+// Permissions and owners
+
+fn chmod(ctx: &mut Ctx) -> LxResult {
+    with_paths(ctx, nb::SYS_chmod, &[0])
+}
+
+fn fchmodat(ctx: &mut Ctx) -> LxResult {
+    // Linux's fchmodat has no flags argument; NetBSD's does.
+    ctx.args = [at::dirfd(ctx.args[0]), ctx.args[1], ctx.args[2], 0, 0, 0];
+    with_paths(ctx, nb::SYS_fchmodat, &[1])
+}
+
+fn chown(ctx: &mut Ctx) -> LxResult {
+    with_paths(ctx, nb::SYS_chown, &[0])
+}
+
+fn lchown(ctx: &mut Ctx) -> LxResult {
+    with_paths(ctx, nb::SYS_lchown, &[0])
+}
+
+fn fchownat(ctx: &mut Ctx) -> LxResult {
+    let flags = ctx.args[4] as u32;
+    let nbf = at::flags(&at::NOFOLLOW, flags, lat::AT_EMPTY_PATH)?;
+    let p = path(ctx, 1)?;
+    let (uid, gid) = (int(ctx, 2), int(ctx, 3));
+    if is_empty(&p) && flags & lat::AT_EMPTY_PATH != 0 {
+        return ok(ctx.nb(nb::SYS_fchown, [int(ctx, 0), uid, gid, 0, 0, 0])?);
+    }
+    ok(ctx.nb(nb::SYS_fchownat, [at::dirfd(ctx.args[0]), p.as_ptr() as u64, uid, gid, nbf as u64, 0])?)
+}
+
+fn umask(ctx: &mut Ctx) -> LxResult {
+    // Linux keeps only the permission bits; NetBSD would keep setuid/setgid/sticky too.
+    ok(ctx.nb(nb::SYS_umask, [ctx.args[0] & 0o777, 0, 0, 0, 0, 0])?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Times
+
+/// utimensat with the times already in NetBSD form (None = now). A null path means `dirfd` itself.
+fn set_times(ctx: &mut Ctx, dirfd: u64, path_addr: u64, times: Option<[nbs::Timespec; 2]>, flags: u32) -> LxResult {
+    let tp = times.as_ref().map(|t| t.as_ptr() as u64).unwrap_or(0);
+    if path_addr == 0 {
+        if flags != 0 {
+            return Err(EINVAL);
+        }
+        return ok(ctx.nb(nb::SYS_futimens, [dirfd, tp, 0, 0, 0, 0])?);
+    }
+    let nbf = at::flags(&at::NOFOLLOW, flags, lat::AT_EMPTY_PATH)?;
+    let p = ctx.guest_cstr(path_addr)?;
+    if is_empty(&p) && flags & lat::AT_EMPTY_PATH != 0 {
+        return ok(ctx.nb(nb::SYS_futimens, [dirfd, tp, 0, 0, 0, 0])?);
+    }
+    ok(ctx.nb(nb::SYS_utimensat, [dirfd, p.as_ptr() as u64, tp, nbf as u64, 0, 0])?)
+}
+
+fn utimensat(ctx: &mut Ctx) -> LxResult {
+    // struct timespec and UTIME_NOW/UTIME_OMIT are the same on both sides.
+    let times = match ctx.args[2] {
+        0 => None,
+        a => {
+            let t: [Timespec; 2] = ctx.read_struct(a)?;
+            Some(t.map(|t| nbs::Timespec { tv_sec: t.tv_sec, tv_nsec: t.tv_nsec }))
+        }
+    };
+    set_times(ctx, at::dirfd(ctx.args[0]), ctx.args[1], times, ctx.args[3] as u32)
+}
+
+fn timevals(ctx: &Ctx, addr: u64) -> Result<Option<[nbs::Timespec; 2]>, Errno> {
+    if addr == 0 {
+        return Ok(None);
+    }
+    let tv: [Timeval; 2] = ctx.read_struct(addr)?;
+    let mut out = [nbs::Timespec::default(); 2];
+    for (o, t) in out.iter_mut().zip(tv) {
+        if !(0..1_000_000).contains(&t.tv_usec) {
+            return Err(EINVAL);
+        }
+        *o = nbs::Timespec { tv_sec: t.tv_sec, tv_nsec: t.tv_usec * 1000 };
+    }
+    Ok(Some(out))
+}
+
+fn futimesat(ctx: &mut Ctx) -> LxResult {
+    let t = timevals(ctx, ctx.args[2])?;
+    set_times(ctx, at::dirfd(ctx.args[0]), ctx.args[1], t, 0)
+}
+
+fn utimes(ctx: &mut Ctx) -> LxResult {
+    if ctx.args[0] == 0 {
+        return Err(EFAULT);
+    }
+    let t = timevals(ctx, ctx.args[1])?;
+    set_times(ctx, at::dirfd(at::AT_FDCWD as u64), ctx.args[0], t, 0)
+}
+
+fn utime(ctx: &mut Ctx) -> LxResult {
+    if ctx.args[0] == 0 {
+        return Err(EFAULT);
+    }
+    // struct utimbuf: actime, modtime (seconds).
+    let t = match ctx.args[1] {
+        0 => None,
+        a => {
+            let [at_, mt]: [i64; 2] = ctx.read_struct(a)?;
+            Some([nbs::Timespec { tv_sec: at_, tv_nsec: 0 }, nbs::Timespec { tv_sec: mt, tv_nsec: 0 }])
+        }
+    };
+    set_times(ctx, at::dirfd(at::AT_FDCWD as u64), ctx.args[0], t, 0)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Copies and hints
+
+const COPY_CHUNK: usize = 64 * 1024;
+
+/// Where a copy reads from or writes to: the fd's own offset, or an explicit one (pread/pwrite)
+/// that the caller gets back updated.
+struct End {
+    fd: u64,
+    off: Option<i64>,
+}
+
+impl End {
+    fn read(&mut self, ctx: &mut Ctx, buf: &mut [u8]) -> Result<usize, Errno> {
+        let (p, n) = (buf.as_mut_ptr() as u64, buf.len() as u64);
+        let r = match self.off {
+            None => ctx.nb(nb::SYS_read, [self.fd, p, n, 0, 0, 0])?,
+            Some(o) => ctx.nb(nb::SYS_pread, [self.fd, p, n, 0, o as u64, 0])?,
+        };
+        Ok(r[0] as usize)
+    }
+
+    fn write(&mut self, ctx: &mut Ctx, buf: &[u8]) -> Result<usize, Errno> {
+        let (p, n) = (buf.as_ptr() as u64, buf.len() as u64);
+        let r = match self.off {
+            None => ctx.nb(nb::SYS_write, [self.fd, p, n, 0, 0, 0])?,
+            Some(o) => ctx.nb(nb::SYS_pwrite, [self.fd, p, n, 0, o as u64, 0])?,
+        };
+        Ok(r[0] as usize)
+    }
+
+    fn advance(&mut self, n: usize) {
+        if let Some(o) = self.off.as_mut() {
+            *o += n as i64;
+        }
+    }
+}
+
+/// Copies up to `len` bytes; stops early at end of input or a short write. An error after some
+/// bytes moved ends the copy with that count, as Linux reports partial transfers.
+fn copy_loop(ctx: &mut Ctx, src: &mut End, dst: &mut End, len: usize) -> LxResult {
+    let mut buf = alloc::vec![0u8; COPY_CHUNK.min(len.max(1))];
+    let mut done = 0usize;
+    while done < len {
+        let want = buf.len().min(len - done);
+        let got = match src.read(ctx, &mut buf[..want]) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        src.advance(got);
+        let mut put = 0;
+        while put < got {
+            match dst.write(ctx, &buf[put..got]) {
+                Ok(0) => break,
+                Ok(n) => {
+                    dst.advance(n);
+                    put += n;
+                }
+                Err(e) if done + put == 0 => {
+                    src.unread(ctx, got)?;
+                    return Err(e);
+                }
+                Err(_) => break,
+            }
+        }
+        done += put;
+        if put < got {
+            src.unread(ctx, got - put)?;
+            break;
+        }
+    }
+    Ok(done as u64)
+}
+
+impl End {
+    /// Gives back `n` bytes read but not written, so the input position says what was copied.
+    fn unread(&mut self, ctx: &mut Ctx, n: usize) -> Result<(), Errno> {
+        match self.off.as_mut() {
+            Some(o) => *o -= n as i64,
+            None => {
+                nb_lseek(ctx, self.fd, -(n as i64), lseek_::SEEK_CUR)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn read_off(ctx: &Ctx, addr: u64) -> Result<Option<i64>, Errno> {
+    if addr == 0 {
+        return Ok(None);
+    }
+    let o: i64 = ctx.read_struct(addr)?;
+    if o < 0 {
+        return Err(EINVAL);
+    }
+    Ok(Some(o))
+}
+
+fn sendfile(ctx: &mut Ctx) -> LxResult {
+    let off_addr = ctx.args[2];
+    let mut src = End { fd: int(ctx, 1), off: read_off(ctx, off_addr)? };
+    let mut dst = End { fd: int(ctx, 0), off: None };
+    if off_addr != 0 {
+        ctx.check(off_addr, 8, Access::Write)?;
+    }
+    let n = copy_loop(ctx, &mut src, &mut dst, ctx.args[3] as usize)?;
+    if let Some(o) = src.off {
+        ctx.write_struct(off_addr, &o)?;
+    }
+    Ok(n)
+}
+
+fn copy_file_range(ctx: &mut Ctx) -> LxResult {
+    if ctx.args[5] != 0 {
+        return Err(EINVAL);
+    }
+    let (in_fd, out_fd) = (int(ctx, 0), int(ctx, 2));
+    let (in_addr, out_addr) = (ctx.args[1], ctx.args[3]);
+    let len = ctx.args[4] as usize;
+    let mut src = End { fd: in_fd, off: read_off(ctx, in_addr)? };
+    let mut dst = End { fd: out_fd, off: read_off(ctx, out_addr)? };
+    for a in [in_addr, out_addr] {
+        if a != 0 {
+            ctx.check(a, 8, Access::Write)?;
+        }
+    }
+    let (si, so) = (nb_fstat(ctx, in_fd)?, nb_fstat(ctx, out_fd)?);
+    let regular = |s: &nbs::Stat| s.st_mode & nbc::stat_mode::S_IFMT == nbc::stat_mode::S_IFREG;
+    if s_is_dir(&si) || s_is_dir(&so) {
+        return Err(crate::errno::EISDIR);
+    }
+    if !regular(&si) || !regular(&so) {
+        return Err(EINVAL);
+    }
+    if si.st_dev == so.st_dev && si.st_ino == so.st_ino {
+        // Same file: Linux refuses overlapping ranges.
+        let a = match src.off { Some(o) => o, None => nb_lseek(ctx, in_fd, 0, lseek_::SEEK_CUR)? as i64 };
+        let b = match dst.off { Some(o) => o, None => nb_lseek(ctx, out_fd, 0, lseek_::SEEK_CUR)? as i64 };
+        if a < b.saturating_add(len as i64) && b < a.saturating_add(len as i64) {
+            return Err(EINVAL);
+        }
+    }
+    let n = copy_loop(ctx, &mut src, &mut dst, len)?;
+    if let Some(o) = src.off {
+        ctx.write_struct(in_addr, &o)?;
+    }
+    if let Some(o) = dst.off {
+        ctx.write_struct(out_addr, &o)?;
+    }
+    Ok(n)
+}
+
+fn s_is_dir(s: &nbs::Stat) -> bool {
+    s.st_mode & nbc::stat_mode::S_IFMT == nbc::stat_mode::S_IFDIR
+}
+
+fn fadvise64(ctx: &mut Ctx) -> LxResult {
+    // POSIX_FADV_* values 0..=5 are the same on both sides.
+    let advice = ctx.int(3);
+    if !(0..=5).contains(&advice) {
+        return Err(EINVAL);
+    }
+    ok(ctx.nb(nb::SYS___posix_fadvise50, [int(ctx, 0), 0, ctx.args[1], ctx.args[2], advice as u64, 0])?)
+}
+
+fn fallocate(ctx: &mut Ctx) -> LxResult {
+    let (off, len) = (ctx.args[2] as i64, ctx.args[3] as i64);
+    if ctx.int(1) != 0 {
+        return Err(EOPNOTSUPP);
+    }
+    if off < 0 || len <= 0 {
+        return Err(EINVAL);
+    }
+    ok(ctx.nb(nb::SYS_posix_fallocate, [int(ctx, 0), 0, off as u64, len as u64, 0, 0])?)
+}

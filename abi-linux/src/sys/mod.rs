@@ -3,6 +3,7 @@
 
 pub mod file;
 pub mod mem;
+pub mod procfs;
 pub mod process;
 pub mod signal;
 pub mod time;

@@ -1,0 +1,434 @@
+//! /proc: Linux-only, so the personality serves it (as compat_linux's procfs does), for the files
+//! programs actually read: /proc/self (= /proc/<pid>) with exe, cwd, root, maps, cmdline, status,
+//! comm and fd/N, and /proc/cpuinfo, /proc/meminfo.
+//!
+//! - Only absolute paths are recognised: a relative path reaching /proc through the cwd or a dirfd
+//!   goes to the kernel, which has no /proc (ENOENT).
+//! - Generated text is served as a real file: written into the layer's tmpfs (`/.rumplx/tmp`),
+//!   reopened read-only, unlinked, so read/lseek/fstat/mmap behave as on any file. Its content is
+//!   a snapshot taken at open, as Linux's is at first read.
+//! - cpuinfo and meminfo are the host's, registered by the loader under `/.rumplx/host/`.
+//! - Directories can be stat'ed but not opened for listing (EOPNOTSUPP).
+
+use alloc::{format, string::String, vec::Vec};
+use core::fmt::Write;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use abi_netbsd::{consts as nbc, nr as nb, structs as nbs};
+
+use super::file::{do_open, nb_fstat, nb_fstatat};
+use crate::consts::{access_mode as la, open_flags as lo};
+use crate::dispatch::Ctx;
+use crate::errno::{EACCES, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, EOPNOTSUPP};
+use crate::{Errno, LxResult};
+
+/// Where the loader mounts the layer's tmpfs.
+const TMP_DIR: &str = "/.rumplx/tmp";
+/// Host files the loader registers for /proc.
+const HOST_CPUINFO: &[u8] = b"/.rumplx/host/cpuinfo\0";
+const HOST_MEMINFO: &[u8] = b"/.rumplx/host/meminfo\0";
+
+/// Whether `path` (NUL-terminated) names something under /proc.
+pub fn owns(path: &[u8]) -> bool {
+    matches!(components(path), Some(c) if c.first() == Some(&&b"proc"[..]))
+}
+
+/// The components of an absolute path after removing `.`, empty components and `..` (lexically:
+/// /proc has no symlinked directories above what [`lookup`] resolves). None for relative paths.
+fn components(path: &[u8]) -> Option<Vec<&[u8]>> {
+    let path = &path[..path.iter().position(|&b| b == 0).unwrap_or(path.len())];
+    if path.first() != Some(&b'/') {
+        return None;
+    }
+    let mut out: Vec<&[u8]> = Vec::new();
+    for c in path.split(|&b| b == b'/') {
+        match c {
+            b"" | b"." => {}
+            b".." => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    Some(out)
+}
+
+/// A generated file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Gen {
+    Maps,
+    Cmdline,
+    Status,
+    Comm,
+}
+
+/// A /proc symlink.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Link {
+    /// /proc/self → "<pid>".
+    SelfPid,
+    Exe,
+    Cwd,
+    Root,
+    Fd(i32),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Node {
+    Dir,
+    File(Gen),
+    Host(&'static [u8]),
+    Link(Link),
+    /// A path through a symlink (/proc/self/cwd/x): the real path, NUL-terminated.
+    Redirect(Vec<u8>),
+}
+
+fn pid(ctx: &mut Ctx) -> Result<i32, Errno> {
+    Ok(ctx.nb(nb::SYS_getpid, [0; 6])?[0] as i32)
+}
+
+fn parse_int(c: &[u8]) -> Option<i32> {
+    if c.is_empty() || c.len() > 9 || !c.iter().all(u8::is_ascii_digit) || (c[0] == b'0' && c.len() > 1) {
+        return None;
+    }
+    core::str::from_utf8(c).ok()?.parse().ok()
+}
+
+fn lookup(ctx: &mut Ctx, path: &[u8]) -> Result<Node, Errno> {
+    let comps = components(path).ok_or(ENOENT)?;
+    let rest = &comps[1..];
+    let Some((first, rest)) = rest.split_first() else { return Ok(Node::Dir) };
+    match *first {
+        b"cpuinfo" if rest.is_empty() => return Ok(Node::Host(HOST_CPUINFO)),
+        b"meminfo" if rest.is_empty() => return Ok(Node::Host(HOST_MEMINFO)),
+        b"self" if rest.is_empty() => return Ok(Node::Link(Link::SelfPid)),
+        b"self" => {}
+        c if parse_int(c).is_some_and(|n| n == pid(ctx).unwrap_or(-1)) => {}
+        _ => return Err(ENOENT),
+    }
+    let Some((what, rest)) = rest.split_first() else { return Ok(Node::Dir) };
+    let leaf = |n: Node| if rest.is_empty() { Ok(n) } else { Err(ENOTDIR) };
+    match *what {
+        b"maps" => leaf(Node::File(Gen::Maps)),
+        b"cmdline" => leaf(Node::File(Gen::Cmdline)),
+        b"status" => leaf(Node::File(Gen::Status)),
+        b"comm" => leaf(Node::File(Gen::Comm)),
+        b"exe" | b"cwd" | b"root" => {
+            let l = match *what {
+                b"exe" => Link::Exe,
+                b"cwd" => Link::Cwd,
+                _ => Link::Root,
+            };
+            if rest.is_empty() {
+                return Ok(Node::Link(l));
+            }
+            let mut p = link_target(ctx, l)?;
+            for c in rest {
+                p.push(b'/');
+                p.extend_from_slice(c);
+            }
+            p.push(0);
+            Ok(Node::Redirect(p))
+        }
+        b"fd" => match rest {
+            [] => Ok(Node::Dir),
+            [n] => {
+                let fd = parse_int(n).ok_or(ENOENT)?;
+                // A closed descriptor has no entry.
+                ctx.nb(nb::SYS_fcntl, [fd as u64, nbc::fcntl_cmd::F_GETFD as u64, 0, 0, 0, 0]).map_err(|_| ENOENT)?;
+                Ok(Node::Link(Link::Fd(fd)))
+            }
+            _ => Err(ENOTDIR),
+        },
+        _ => Err(ENOENT),
+    }
+}
+
+/// NetBSD's F_GETPATH (newer NetBSD; backends without it answer an error).
+const F_GETPATH: u64 = 15;
+
+/// What a /proc symlink points to (no NUL).
+fn link_target(ctx: &mut Ctx, l: Link) -> Result<Vec<u8>, Errno> {
+    match l {
+        Link::SelfPid => Ok(format!("{}", pid(ctx)?).into_bytes()),
+        Link::Exe => Ok(ctx.p.info.exe_path.as_bytes().to_vec()),
+        Link::Root => Ok(b"/".to_vec()),
+        Link::Cwd => {
+            let mut buf = alloc::vec![0u8; 1024];
+            let n = ctx.nb(nb::SYS___getcwd, [buf.as_mut_ptr() as u64, buf.len() as u64, 0, 0, 0, 0])?[0] as usize;
+            let len = buf[..n.min(buf.len())].iter().position(|&b| b == 0).unwrap_or(n);
+            buf.truncate(len);
+            Ok(buf)
+        }
+        Link::Fd(fd) => {
+            let st = nb_fstat(ctx, fd as u64).map_err(|_| ENOENT)?;
+            // What Linux shows for objects that have no path.
+            match st.st_mode & nbc::stat_mode::S_IFMT {
+                nbc::stat_mode::S_IFIFO => return Ok(format!("pipe:[{}]", st.st_ino).into_bytes()),
+                nbc::stat_mode::S_IFSOCK => return Ok(format!("socket:[{}]", st.st_ino).into_bytes()),
+                _ => {}
+            }
+            let mut buf = alloc::vec![0u8; 1024];
+            ctx.nb(nb::SYS_fcntl, [fd as u64, F_GETPATH, buf.as_mut_ptr() as u64, 0, 0, 0]).map_err(|_| ENOENT)?;
+            let len = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+            buf.truncate(len);
+            Ok(buf)
+        }
+    }
+}
+
+fn with_nul(mut v: Vec<u8>) -> Vec<u8> {
+    v.push(0);
+    v
+}
+
+// ---------------------------------------------------------------------------------------------
+// The calls
+
+/// open/openat of a /proc path.
+pub fn open(ctx: &mut Ctx, path: &[u8], flags: u32) -> LxResult {
+    let fdcwd = crate::xlat::at::dirfd(crate::xlat::at::AT_FDCWD as u64);
+    let writes = flags & lo::O_ACCMODE != lo::O_RDONLY || flags & (lo::O_CREAT | lo::O_TRUNC) != 0;
+    match lookup(ctx, path)? {
+        Node::Dir if writes => Err(EISDIR),
+        Node::Dir => Err(EOPNOTSUPP),
+        Node::File(_) | Node::Host(_) if writes => Err(EACCES),
+        Node::File(_) | Node::Host(_) if flags & lo::O_DIRECTORY != 0 => Err(ENOTDIR),
+        Node::File(g) => {
+            let text = generate(ctx, g)?;
+            serve(ctx, &text, flags)
+        }
+        Node::Host(p) => do_open(ctx, fdcwd, p, flags, 0),
+        Node::Link(_) if flags & lo::O_NOFOLLOW != 0 => Err(ELOOP),
+        Node::Link(Link::SelfPid) => Err(if writes { EISDIR } else { EOPNOTSUPP }),
+        Node::Link(l) => {
+            let t = with_nul(link_target(ctx, l)?);
+            if t.first() != Some(&b'/') {
+                // pipe:[…] and socket:[…]: reopening those is not offered.
+                return Err(ENOENT);
+            }
+            do_open(ctx, fdcwd, &t, flags, 0)
+        }
+        Node::Redirect(p) => do_open(ctx, fdcwd, &p, flags, 0),
+    }
+}
+
+/// stat/lstat of a /proc path, as a NetBSD stat (the caller converts).
+pub fn stat(ctx: &mut Ctx, path: &[u8], follow: bool) -> Result<nbs::Stat, Errno> {
+    let fdcwd = crate::xlat::at::dirfd(crate::xlat::at::AT_FDCWD as u64);
+    use nbc::stat_mode::*;
+    let (mode, size) = match lookup(ctx, path)? {
+        Node::Dir => (S_IFDIR | 0o555, 0),
+        Node::File(_) | Node::Host(_) => (S_IFREG | 0o444, 0),
+        Node::Link(Link::SelfPid) if follow => (S_IFDIR | 0o555, 0),
+        Node::Link(Link::Fd(fd)) if follow => return nb_fstat(ctx, fd as u64).map_err(|_| ENOENT),
+        Node::Link(l) if follow => {
+            let t = with_nul(link_target(ctx, l)?);
+            return nb_fstatat(ctx, fdcwd, &t, 0);
+        }
+        Node::Link(l) => (S_IFLNK | 0o777, link_target(ctx, l)?.len() as i64),
+        Node::Redirect(p) => {
+            let f = if follow { 0 } else { nbc::at_flags::AT_SYMLINK_NOFOLLOW };
+            return nb_fstatat(ctx, fdcwd, &p, f);
+        }
+    };
+    let uid = ctx.nb(nb::SYS_geteuid, [0; 6])?[0] as u32;
+    let gid = ctx.nb(nb::SYS_getegid, [0; 6])?[0] as u32;
+    let mut now = nbs::Timespec::default();
+    ctx.nb(nb::SYS___clock_gettime50, [nbc::clock_id::CLOCK_REALTIME as u64, &mut now as *mut _ as u64, 0, 0, 0, 0])?;
+    Ok(nbs::Stat {
+        // Linux's proc is an anonymous device; minor 23 is as good as any.
+        st_dev: crate::xlat::stat::netbsd_dev(0, 23),
+        st_mode: mode,
+        st_ino: inode(path),
+        st_nlink: if mode & S_IFMT == S_IFDIR { 2 } else { 1 },
+        st_uid: uid,
+        st_gid: gid,
+        st_atim: now,
+        st_mtim: now,
+        st_ctim: now,
+        st_size: size,
+        st_blksize: 1024,
+        ..Default::default()
+    })
+}
+
+/// A stable inode number for a /proc path (FNV-1a of the normalised path).
+fn inode(path: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for c in components(path).unwrap_or_default() {
+        for &b in c.iter().chain(b"/") {
+            h = (h ^ b as u64).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    h | 1
+}
+
+/// readlink of a /proc path (the target, no NUL).
+pub fn readlink(ctx: &mut Ctx, path: &[u8]) -> Result<Vec<u8>, Errno> {
+    match lookup(ctx, path)? {
+        Node::Link(l) => link_target(ctx, l),
+        Node::Redirect(p) => {
+            let fdcwd = crate::xlat::at::dirfd(crate::xlat::at::AT_FDCWD as u64);
+            let mut buf = alloc::vec![0u8; 4096];
+            let n = ctx.nb(nb::SYS_readlinkat, [fdcwd, p.as_ptr() as u64, buf.as_mut_ptr() as u64, buf.len() as u64, 0, 0])?[0];
+            buf.truncate(n as usize);
+            Ok(buf)
+        }
+        _ => Err(EINVAL),
+    }
+}
+
+/// access/faccessat of a /proc path: files are read-only, directories searchable.
+pub fn access(ctx: &mut Ctx, path: &[u8], mode: u32) -> LxResult {
+    let st = stat(ctx, path, true)?;
+    let is_dir = st.st_mode & nbc::stat_mode::S_IFMT == nbc::stat_mode::S_IFDIR;
+    if mode & la::W_OK != 0 || (mode & la::X_OK != 0 && !is_dir && st.st_mode & 0o111 == 0) {
+        return Err(EACCES);
+    }
+    Ok(0)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generated files
+
+static SERIAL: AtomicU64 = AtomicU64::new(0);
+
+/// Serves `text` as a read-only file: written to a fresh tmpfs file, reopened with the guest's
+/// flags, unlinked.
+fn serve(ctx: &mut Ctx, text: &[u8], flags: u32) -> LxResult {
+    use nbc::open_flags as no;
+    let pid = pid(ctx)?;
+    let (name, wfd) = loop {
+        let name = format!("{TMP_DIR}/proc-{pid}-{}\0", SERIAL.fetch_add(1, Ordering::Relaxed));
+        let f = (no::O_CREAT | no::O_EXCL | no::O_WRONLY | no::O_CLOEXEC) as u64;
+        match ctx.nb(nb::SYS_open, [name.as_ptr() as u64, f, 0o400, 0, 0, 0]) {
+            Ok(r) => break (name, r[0]),
+            Err(e) if e == crate::errno::EEXIST => continue,
+            Err(e) => return Err(e),
+        }
+    };
+    let written = write_all(ctx, wfd, text);
+    ctx.nb(nb::SYS_close, [wfd, 0, 0, 0, 0, 0]).ok();
+    let rfd = written.and_then(|_| {
+        let keep = lo::O_CLOEXEC | lo::O_NONBLOCK | lo::O_NOFOLLOW;
+        let f = crate::xlat::open::to_netbsd(flags & keep);
+        Ok(ctx.nb(nb::SYS_open, [name.as_ptr() as u64, f as u64, 0, 0, 0, 0])?[0])
+    });
+    ctx.nb(nb::SYS_unlink, [name.as_ptr() as u64, 0, 0, 0, 0, 0]).ok();
+    rfd
+}
+
+fn write_all(ctx: &mut Ctx, fd: u64, mut text: &[u8]) -> Result<(), Errno> {
+    while !text.is_empty() {
+        let n = ctx.nb(nb::SYS_write, [fd, text.as_ptr() as u64, text.len() as u64, 0, 0, 0])?[0] as usize;
+        if n == 0 {
+            return Err(crate::errno::EIO);
+        }
+        text = &text[n..];
+    }
+    Ok(())
+}
+
+fn generate(ctx: &mut Ctx, g: Gen) -> Result<Vec<u8>, Errno> {
+    Ok(match g {
+        Gen::Maps => maps(ctx),
+        Gen::Cmdline => ctx.p.info.argv.iter().flat_map(|a| a.bytes().chain([0])).collect(),
+        Gen::Comm => format!("{}\n", comm(ctx)).into_bytes(),
+        Gen::Status => status(ctx)?.into_bytes(),
+    })
+}
+
+/// The thread's name: PR_SET_NAME's, else the program's file name cut to 15 bytes, as Linux does.
+fn comm(ctx: &Ctx) -> String {
+    let set = &ctx.thread.comm;
+    let len = set.iter().position(|&b| b == 0).unwrap_or(set.len());
+    if len > 0 {
+        return String::from_utf8_lossy(&set[..len]).into_owned();
+    }
+    let exe = ctx.p.info.exe_path.as_bytes();
+    let base = exe.rsplit(|&b| b == b'/').next().unwrap_or(exe);
+    String::from_utf8_lossy(&base[..base.len().min(15)]).into_owned()
+}
+
+/// /proc/self/maps, one line per mapping in Linux's format (path column at offset 73). Device and
+/// inode are not known to the layer and read 00:00 0.
+fn maps(ctx: &Ctx) -> Vec<u8> {
+    let mm = ctx.p.mm.lock();
+    let mut out = String::new();
+    for (start, m) in mm.iter() {
+        let flag = |bit: u32, c: char| if m.prot & bit != 0 { c } else { '-' };
+        let mut line = format!(
+            "{:08x}-{:08x} {}{}{}{} {:08x} 00:00 0",
+            start,
+            m.end,
+            flag(crate::mm::PROT_READ, 'r'),
+            flag(crate::mm::PROT_WRITE, 'w'),
+            flag(crate::mm::PROT_EXEC, 'x'),
+            if m.shared { 's' } else { 'p' },
+            m.offset
+        );
+        if !m.name.is_empty() {
+            while line.len() < 72 {
+                line.push(' ');
+            }
+            line.push(' ');
+            line.push_str(&m.name);
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+/// /proc/self/status: the fields the layer knows. (Threads is left out until the layer counts
+/// threads.)
+fn status(ctx: &mut Ctx) -> Result<String, Errno> {
+    let pid = pid(ctx)?;
+    let ppid = ctx.nb(nb::SYS_getppid, [0; 6])?[0];
+    let ids = |ctx: &mut Ctx, real: u32, eff: u32| -> Result<(u64, u64), Errno> {
+        Ok((ctx.nb(real, [0; 6])?[0], ctx.nb(eff, [0; 6])?[0]))
+    };
+    let (uid, euid) = ids(ctx, nb::SYS_getuid, nb::SYS_geteuid)?;
+    let (gid, egid) = ids(ctx, nb::SYS_getgid, nb::SYS_getegid)?;
+    let vm_kb: u64 = ctx.p.mm.lock().iter().map(|(s, m)| m.end - s).sum::<u64>() / 1024;
+    let mut s = String::new();
+    // The saved and file-system ids are reported as the effective ones, as getresuid does.
+    let _ = write!(
+        s,
+        "Name:\t{}\nState:\tR (running)\nTgid:\t{pid}\nPid:\t{pid}\nPPid:\t{ppid}\nTracerPid:\t0\n\
+         Uid:\t{uid}\t{euid}\t{euid}\t{euid}\nGid:\t{gid}\t{egid}\t{egid}\t{egid}\nVmSize:\t{vm_kb:>8} kB\n",
+        comm(ctx)
+    );
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_absolute_proc_paths_only() {
+        assert!(owns(b"/proc/self/exe\0"));
+        assert!(owns(b"/proc\0"));
+        assert!(owns(b"//proc/./self/../self/maps\0"));
+        assert!(!owns(b"proc/self/exe\0"));
+        assert!(!owns(b"/procfs\0"));
+        assert!(!owns(b"/proc/../etc/passwd\0"));
+        assert!(!owns(b"/\0"));
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(parse_int(b"42"), Some(42));
+        assert_eq!(parse_int(b"042"), None);
+        assert_eq!(parse_int(b"x"), None);
+        assert_eq!(parse_int(b""), None);
+    }
+
+    #[test]
+    fn inode_is_stable_under_normalisation() {
+        assert_eq!(inode(b"/proc/self/maps\0"), inode(b"/proc//self/./maps\0"));
+        assert_ne!(inode(b"/proc/self/maps\0"), inode(b"/proc/self/status\0"));
+    }
+}
