@@ -19,6 +19,7 @@ pub mod consts;
 pub mod errno;
 pub mod platform;
 pub mod dispatch;
+pub mod matrix;
 pub mod mm;
 pub mod structs;
 pub mod sys;

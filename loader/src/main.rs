@@ -26,6 +26,18 @@ struct Cli {
 enum Command {
     /// Run PROGRAM with ARGS inside rumplx.
     Run(RunArgs),
+    /// Print the compatibility matrix of this build: every Linux syscall and its support.
+    Compat {
+        /// Output format.
+        #[arg(long, value_enum, default_value = "md")]
+        format: CompatFormat,
+    },
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum CompatFormat {
+    Md,
+    Json,
 }
 
 /// Options of `rumplx run`.
@@ -99,6 +111,14 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Compat { format } => {
+            let table = abi_linux::table::Table::new();
+            print!("{}", match format {
+                CompatFormat::Md => abi_linux::matrix::markdown(&table),
+                CompatFormat::Json => abi_linux::matrix::json(&table),
+            });
+            return ExitCode::SUCCESS;
+        }
     };
     // `run` only returns on failure: a started guest leaves through exit_group.
     let failure = result.unwrap_err();
