@@ -18,6 +18,11 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ $# -gt 0 ] || { echo "rumplx: no program" >&2; exit 125; }
-# bash adds PWD, SHLVL and _ to the environment; drop them so the fake is transparent.
+# bash adds PWD, SHLVL and _ and reorders the environment; rebuild it in the order we received it
+# (rumplx must pass the host environment through unchanged), minus those additions.
 if [ $clear = 1 ]; then exec env -i "${envs[@]}" "$@"; fi
-exec env -u PWD -u SHLVL -u _ "${envs[@]}" "$@"
+orig=()
+while IFS= read -r -d '' kv; do
+  case "$kv" in PWD=*|SHLVL=*|_=*) ;; *) orig+=("$kv") ;; esac
+done < /proc/$$/environ
+exec env -i "${orig[@]}" "${envs[@]}" "$@"

@@ -503,8 +503,8 @@ impl Case {
         self
     }
 
-    fn prepare(&self, side: &str) -> (PathBuf, PathBuf) {
-        let dir = fresh_dir(&format!("{}-{side}", self.label));
+    /// Fill `dir` (which must exist and be empty) with the inputs; return the program path to run.
+    fn prepare(&self, dir: &Path) -> PathBuf {
         for inp in &self.inputs {
             match inp {
                 Input::Dir { path } => fs::create_dir_all(dir.join(path)).unwrap(),
@@ -520,7 +520,10 @@ impl Case {
             }
         }
         if let Some(f) = &self.setup {
-            f(&dir);
+            // Fixed times first, so anything the setup derives from the inputs (archives, gzip
+            // headers) is identical in every run directory; then again for what the setup made.
+            set_times_recursive(dir);
+            f(dir);
         }
         let prog = if self.program_in_dir {
             let name = self.program.file_name().unwrap();
@@ -529,24 +532,34 @@ impl Case {
         } else {
             self.program.clone()
         };
-        set_times_recursive(&dir);
-        (dir, prog)
+        set_times_recursive(dir);
+        prog
     }
 
-    /// Run the program directly.
+    /// Run the program directly, in a fresh directory of its own.
     pub fn run_native(&self) -> Output {
-        let (dir, prog) = self.prepare("native");
+        self.run_native_in(&fresh_dir(&format!("{}-native", self.label)))
+    }
+
+    /// Run the program as `rumplx run [opts] -- PROGRAM ARGS...`, in a fresh directory of its own.
+    pub fn run_rumplx(&self) -> Output {
+        self.run_rumplx_in(&fresh_dir(&format!("{}-rumplx", self.label)))
+    }
+
+    /// Run the program directly with `dir` (existing, empty) as its working directory.
+    pub fn run_native_in(&self, dir: &Path) -> Output {
+        let prog = self.prepare(dir);
         let mut cmd = Command::new(&prog);
         cmd.args(&self.args);
-        self.finish(cmd, dir)
+        self.finish(cmd, dir.to_path_buf())
     }
 
-    /// Run the program as `rumplx run [opts] -- PROGRAM ARGS...`.
-    pub fn run_rumplx(&self) -> Output {
-        let (dir, prog) = self.prepare("rumplx");
+    /// Run the program under rumplx with `dir` (existing, empty) as its working directory.
+    pub fn run_rumplx_in(&self, dir: &Path) -> Output {
+        let prog = self.prepare(dir);
         let mut cmd = Command::new(rumplx_bin());
         cmd.arg("run").args(&self.rumplx_opts).arg("--").arg(&prog).args(&self.args);
-        self.finish(cmd, dir)
+        self.finish(cmd, dir.to_path_buf())
     }
 
     fn finish(&self, mut cmd: Command, dir: PathBuf) -> Output {
@@ -566,9 +579,18 @@ impl Case {
 
     /// Run both ways and compare. Ok(()) on a match, Err(readable report) otherwise. Directories of
     /// matching runs are removed; those of failing runs are kept and named in the report.
+    ///
+    /// Both runs use the same absolute directory path (the native run's directory is renamed to
+    /// `<dir>.native` afterwards), so programs that print their working directory agree.
     pub fn check(&self) -> Result<(), String> {
-        let native = self.run_native();
-        let rx = self.run_rumplx();
+        let dir = fresh_dir(&self.label);
+        let mut native = self.run_native_in(&dir);
+        let native_dir = PathBuf::from(format!("{}.native", dir.display()));
+        let _ = fs::remove_dir_all(&native_dir);
+        fs::rename(&dir, &native_dir).unwrap();
+        native.dir = native_dir;
+        fs::create_dir(&dir).unwrap();
+        let rx = self.run_rumplx_in(&dir);
         let res = compare(self, &native, &rx);
         if res.is_ok() && std::env::var_os("RUMPLX_TEST_KEEP").is_none() {
             let _ = fs::remove_dir_all(&native.dir);
