@@ -86,6 +86,13 @@ impl Personality {
     pub fn dispatch(&self, thread: &mut Thread, nr: u64, args: [u64; 6]) -> u64 {
         let entry = self.table.get(nr);
         let mut ctx = Ctx { args, p: self, thread, trace: self.trace.then(TraceLog::default) };
+        if let (Some(e), true) = (entry, self.trace) {
+            if e.ret == crate::table::Ret::None {
+                // Calls that do not return are traced before they run, as strace shows them.
+                let line = crate::trace::format_call(self, nr, entry, &args, &Ok(0), &TraceLog::default());
+                self.platform.log(&line);
+            }
+        }
         let result = match entry {
             None => Err(crate::errno::ENOSYS),
             Some(e) => ctx.run(e),

@@ -57,6 +57,11 @@ pub trait Platform: Send + Sync {
     /// mlock/munlock (`lock` false) a guest range, or mlockall (flags)/munlockall, on the host.
     fn memory_lock(&self, op: MemoryLock) -> Result<(), crate::Errno>;
 
+    /// Performs a futex operation on guest memory (Linux `futex(2)` arguments, already checked:
+    /// `uaddr`/`uaddr2` are guest words, `timeout` a guest timespec or 0). Returns the kernel's
+    /// answer.
+    fn futex(&self, uaddr: u64, op: u32, val: u32, timeout: u64, uaddr2: u64, val3: u32) -> Result<u64, crate::Errno>;
+
     /// The calling thread's guest FS base (its TLS pointer).
     fn fs_base(&self) -> u64;
     /// Sets the calling thread's guest FS base; it takes effect when the thread returns to the guest.

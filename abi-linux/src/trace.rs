@@ -252,8 +252,9 @@ fn arg(p: &Personality, out: &mut String, kind: Arg, v: u64, args: &[u64; 6], r:
             flag_names(out, v & !3, OPEN_FLAGS, Some(acc));
         }
         Arg::AtFlags => flag_names(out, v, AT_FLAGS, None),
+        Arg::Mode if v as u32 == 0 => out.push('0'),
         Arg::Mode => {
-            let _ = write!(out, "{:#o}", v as u32);
+            let _ = write!(out, "0{:o}", v as u32);
         }
         Arg::Whence => named(out, v, &[(0, "SEEK_SET"), (1, "SEEK_CUR"), (2, "SEEK_END"), (3, "SEEK_DATA"), (4, "SEEK_HOLE")]),
         Arg::Signal => match SIGNALS.get(v as usize) {
@@ -304,6 +305,10 @@ pub fn format_call(p: &Personality, nr: u64, entry: Option<&Entry>, args: &[u64;
         }
     }
     match r {
+        Ok(_) if entry.is_some_and(|e| e.ret == Ret::None) => {
+            out.push_str(" = ?");
+            return out;
+        }
         Ok(v) => match entry.map(|e| e.ret) {
             Some(Ret::Hex) => {
                 let _ = write!(out, " = {v:#x}");

@@ -85,7 +85,7 @@ pub fn run(args: RunArgs) -> Result<std::convert::Infallible, Failure> {
     let sp = unsafe { stack::build(stack_hi, &loaded, &exe_path, &argv, &env, &id) };
 
     let pid = k.call(nr::SYS_getpid, [0; 6]).map(|r| r[0] as i32).unwrap_or(1);
-    let platform = Arc::new(HostPlatform { program: program.clone() });
+    let platform = Arc::new(HostPlatform);
     let info = ProcessInfo {
         exe_path,
         argv: argv.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect(),

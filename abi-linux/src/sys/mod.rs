@@ -2,6 +2,7 @@
 //! linux_file.c, linux_misc.c, …).
 
 pub mod file;
+pub mod futex;
 pub mod mem;
 pub mod procfs;
 pub mod process;
@@ -11,4 +12,4 @@ pub mod time;
 use crate::table::Entry;
 
 /// Every family's entries; [`crate::table::Table::new`] gathers them.
-pub const FAMILIES: &[&[Entry]] = &[file::ENTRIES, signal::ENTRIES, mem::ENTRIES, process::ENTRIES, time::ENTRIES];
+pub const FAMILIES: &[&[Entry]] = &[file::ENTRIES, signal::ENTRIES, mem::ENTRIES, process::ENTRIES, time::ENTRIES, futex::ENTRIES];

@@ -8,10 +8,7 @@ use abi_linux::platform::{MemoryLock, Placement, Platform};
 use abi_linux::Errno;
 
 /// The host (Linux) platform rumplx runs on.
-pub struct HostPlatform {
-    /// The program as the user named it, for messages.
-    pub program: String,
-}
+pub struct HostPlatform;
 
 fn last_errno() -> Errno {
     // The host is Linux: its errno values are the guest's.
@@ -94,6 +91,15 @@ impl Platform for HostPlatform {
                 MemoryLock::UnlockAll => libc::munlockall(),
             }
         })
+    }
+
+    fn futex(&self, uaddr: u64, op: u32, val: u32, timeout: u64, uaddr2: u64, val3: u32) -> Result<u64, Errno> {
+        // SAFETY: the personality checked the words (and the timespec) are guest memory.
+        let r = unsafe { libc::syscall(libc::SYS_futex, uaddr, op, val, timeout, uaddr2, val3) };
+        if r < 0 {
+            return Err(last_errno());
+        }
+        Ok(r as u64)
     }
 
     fn fs_base(&self) -> u64 {

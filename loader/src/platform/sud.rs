@@ -13,7 +13,6 @@ use std::arch::global_asm;
 pub const ALT_SIZE: u64 = 1 << 20;
 
 pub const SELECTOR_ALLOW: u8 = 0;
-pub const SELECTOR_BLOCK: u8 = 1;
 
 /// Per guest thread state the entry code reads. Layout is fixed: the assembly uses the offsets.
 #[repr(C)]
@@ -131,6 +130,7 @@ global_asm!(
     handler = sym super::signals::on_signal,
 );
 
+#[allow(improper_ctypes)] // the assembly reads only the first 24 bytes of ThreadBlock
 extern "C" {
     fn rumplx_signal_entry();
     fn rumplx_sigreturn_restorer();
@@ -151,7 +151,7 @@ pub fn allowed_range() -> (u64, u64) {
 
 /// The signal entry point and its restorer, for raw rt_sigaction.
 pub fn entry_points() -> (u64, u64) {
-    (rumplx_signal_entry as usize as u64, rumplx_sigreturn_restorer as usize as u64)
+    (rumplx_signal_entry as *const () as u64, rumplx_sigreturn_restorer as *const () as u64)
 }
 
 /// Whether this CPU and kernel let user mode use wrfsbase (AT_HWCAP2 bit 1, HWCAP2_FSGSBASE).
