@@ -330,6 +330,7 @@ fn wc_stdin() {
 }
 
 #[test]
+#[ignore = "xargs runs its command with fork/exec: issue 8"]
 fn xargs_echo() {
     // xargs runs its command with fork/exec: a later issue.
     fixture("xargs_echo", &["xargs", "-n", "2", "echo"]).stdin("a b c d e\n").assert_same();
