@@ -87,10 +87,8 @@ impl EmbeddedKernel {
             names: Mutex::new(hypercall::host_names()),
         };
         let root = memfs::MemFs::new("rumpfs", 0o755, 0, 0);
-        let root_cred = Cred { ruid: 0, euid: 0, svuid: 0, rgid: 0, egid: 0, svgid: 0, groups: vec![] };
-        let cx = Ctx { cred: &root_cred, umask: 0o022 };
-        k.vfs.mount("/", root, true, &cx);
-        k.vfs.mount("/dev", devfs::DevFs::new(), true, &cx);
+        k.vfs.mount("/", root, true);
+        k.vfs.mount("/dev", devfs::DevFs::new(), true);
         k
     }
 
@@ -168,10 +166,6 @@ impl EmbeddedKernel {
         let r = f(&mut p, &mut pt);
         pt.procs.insert(pid, p);
         r
-    }
-
-    fn root_ctx_cred() -> Cred {
-        Cred { ruid: 0, euid: 0, svuid: 0, rgid: 0, egid: 0, svgid: 0, groups: vec![] }
     }
 }
 
@@ -278,8 +272,7 @@ impl RumpKernel for EmbeddedKernel {
             HostKind::Dir => hostfs::HostDir::new(host_path, read_only)?,
             HostKind::File => hostfs::HostFile::new(host_path, read_only)?,
         };
-        let cred = Self::root_ctx_cred();
-        self.vfs.mount(guest_path, fs, kind == HostKind::Dir, &Ctx { cred: &cred, umask: 0o022 });
+        self.vfs.mount(guest_path, fs, kind == HostKind::Dir);
         Ok(())
     }
 
@@ -287,10 +280,9 @@ impl RumpKernel for EmbeddedKernel {
         if !guest_path.starts_with('/') {
             return Err(ne::EINVAL);
         }
-        let cred = Self::root_ctx_cred();
         // tmpfs's root is world-writable and sticky, like a /tmp.
         let fs = memfs::MemFs::new("tmpfs", 0o1777, 0, 0);
-        self.vfs.mount(guest_path, fs, true, &Ctx { cred: &cred, umask: 0o022 });
+        self.vfs.mount(guest_path, fs, true);
         Ok(())
     }
 

@@ -168,13 +168,12 @@ fn below<'a>(abs: &'a str, mp: &str) -> Option<&'a str> {
 }
 
 impl Vfs {
-    pub fn mount(&self, path: &str, fs: Arc<dyn FileSystem>, dir: bool, cx: &Ctx) {
+    pub fn mount(&self, path: &str, fs: Arc<dyn FileSystem>, dir: bool) {
         let path = normalize(path);
         if path != "/" {
             // Make the covered name exist in the parent when it is in memory, so listings show it.
-            if let Ok(r) = self.resolve(&path, "/", false, cx) {
-                r.mount.fs.make_mountpoint(&r.rel, dir);
-            }
+            let (mt, rel) = self.find(&path);
+            mt.fs.make_mountpoint(&rel, dir);
         }
         self.mounts.write().unwrap().insert(path.clone(), Mount { path, fs });
     }
