@@ -31,6 +31,10 @@ macro_rules! tr {
     ($h:expr, $($n:ident),*) => { Route::Translated($h, &[$(nb::$n),*]) };
 }
 
+#[cfg(test)]
+#[path = "file_tests.rs"]
+mod tests;
+
 pub const ENTRIES: &[Entry] = &[
     // Plain descriptors: same on both sides.
     entry(Sysno::read as u32, "read", F, &[Fd, BufOut(2), Len], Ret::Int, Route::SameAs(nb::SYS_read), Support::Full),
@@ -620,13 +624,30 @@ fn rmdir(ctx: &mut Ctx) -> LxResult {
 }
 
 fn unlink(ctx: &mut Ctx) -> LxResult {
-    with_paths(ctx, nb::SYS_unlink, &[0])
+    let r = with_paths(ctx, nb::SYS_unlink, &[0]);
+    dir_is_eisdir(ctx, r, at::dirfd(at::AT_FDCWD as u64), 0)
 }
 
 fn unlinkat(ctx: &mut Ctx) -> LxResult {
     ctx.args[0] = at::dirfd(ctx.args[0]);
     ctx.args[2] = at::flags(&at::UNLINK, ctx.args[2] as u32, 0)? as u64;
-    with_paths(ctx, nb::SYS_unlinkat, &[1])
+    let r = with_paths(ctx, nb::SYS_unlinkat, &[1]);
+    if ctx.args[2] != 0 {
+        return r;
+    }
+    dir_is_eisdir(ctx, r, ctx.args[0], 1)
+}
+
+/// NetBSD refuses to unlink a directory with EPERM (POSIX's answer); Linux says EISDIR.
+fn dir_is_eisdir(ctx: &mut Ctx, r: LxResult, dirfd: u64, pi: usize) -> LxResult {
+    if r != Err(crate::errno::EPERM) {
+        return r;
+    }
+    let p = path(ctx, pi)?;
+    match nb_fstatat(ctx, dirfd, &p, nbc::at_flags::AT_SYMLINK_NOFOLLOW) {
+        Ok(st) if s_is_dir(&st) => Err(crate::errno::EISDIR),
+        _ => r,
+    }
 }
 
 fn rename(ctx: &mut Ctx) -> LxResult {
@@ -987,7 +1008,17 @@ fn fadvise64(ctx: &mut Ctx) -> LxResult {
     if !(0..=5).contains(&advice) {
         return Err(EINVAL);
     }
-    ok(ctx.nb(nb::SYS___posix_fadvise50, [int(ctx, 0), 0, ctx.args[1], ctx.args[2], advice as u64, 0])?)
+    let r = ctx.nb(nb::SYS___posix_fadvise50, [int(ctx, 0), 0, ctx.args[1], ctx.args[2], advice as u64, 0])?;
+    errno_in_result(r)
+}
+
+/// NetBSD's posix_fadvise and posix_fallocate succeed as syscalls and answer the error number as
+/// their value, like the libc functions.
+fn errno_in_result(r: [u64; 2]) -> LxResult {
+    match r[0] as i32 {
+        0 => Ok(0),
+        e => Err(xlat::errno::from_netbsd(abi_netbsd::Errno(e))),
+    }
 }
 
 fn fallocate(ctx: &mut Ctx) -> LxResult {
@@ -998,5 +1029,6 @@ fn fallocate(ctx: &mut Ctx) -> LxResult {
     if off < 0 || len <= 0 {
         return Err(EINVAL);
     }
-    ok(ctx.nb(nb::SYS_posix_fallocate, [int(ctx, 0), 0, off as u64, len as u64, 0, 0])?)
+    let r = ctx.nb(nb::SYS_posix_fallocate, [int(ctx, 0), 0, off as u64, len as u64, 0, 0])?;
+    errno_in_result(r)
 }
