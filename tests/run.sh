@@ -1,0 +1,15 @@
+#!/bin/bash
+# Run rumplx's whole test suite: install what the tests need, build, test.
+#   tests/run.sh                 everything (cargo test --workspace)
+#   tests/run.sh -- ARGS         extra arguments for cargo test (e.g. `-- --nocapture`)
+# Environment: RUMPLX_TEST_TIMEOUT_SCALE multiplies per-run timeouts; RUMPLX_BIN tests another binary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tests/setup.sh
+cargo build --workspace --all-targets
+# The e2e tests find target/debug/rumplx; build it explicitly so they never race to build it.
+cargo build -p rumplx
+# Two cores: tests inside each test binary run two at a time.
+export RUST_TEST_THREADS="${RUST_TEST_THREADS:-2}"
+cargo test --workspace "$@"
