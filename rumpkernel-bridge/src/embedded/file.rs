@@ -4,6 +4,7 @@
 //! descriptors share its offset and status flags; close-on-exec belongs to the descriptor.
 
 use super::devfs::{DevDir, DevNode};
+use super::lock::Owner;
 use super::hypercall::{self, HostFd};
 use super::memfs::MemFs;
 use abi_netbsd::consts::{open_flags as of, seek_whence as sw};
@@ -20,8 +21,21 @@ pub struct MemRef {
     pub ino: u64,
 }
 
+impl MemRef {
+    /// The flock owner: one per open file description (each holds its own MemRef).
+    pub fn flock_owner(&self) -> Owner {
+        Owner::File(self as *const MemRef as usize)
+    }
+
+    /// Releases the fcntl locks of process `pid` on this file (any close by it does, per POSIX).
+    pub fn release_proc_locks(&self, pid: i32) {
+        self.fs.locks.release(self.ino, Owner::Proc(pid));
+    }
+}
+
 impl Drop for MemRef {
     fn drop(&mut self) {
+        self.fs.locks.release(self.ino, self.flock_owner());
         self.fs.release(self.ino);
     }
 }
@@ -80,6 +94,13 @@ impl OpenFile {
         match self.status() & of::O_ACCMODE {
             of::O_WRONLY | of::O_RDWR => Ok(()),
             _ => Err(ne::EBADF),
+        }
+    }
+
+    /// A close by process `pid` drops its record locks on the file.
+    pub fn closed_by(&self, pid: i32) {
+        if let Object::MemFile(r) | Object::MemDir(r) = &self.obj {
+            r.release_proc_locks(pid);
         }
     }
 

@@ -6,6 +6,7 @@
 
 use super::file::{MemRef, Object};
 use super::hypercall::{self, HostClock};
+use super::lock::LockTable;
 use super::vfs::{permits, split_last, Ctx, FileSystem, FsResult, Opened, Walk};
 use abi_netbsd::consts::{access_mode as am, dirent_type as dt, open_flags as of, stat_mode as m};
 use abi_netbsd::errno as ne;
@@ -109,6 +110,8 @@ pub struct Inner {
 /// One in-memory file system instance.
 pub struct MemFs {
     inner: Mutex<Inner>,
+    /// Advisory locks (fcntl and flock) on its files.
+    pub locks: LockTable,
     dev: u64,
     name: &'static str,
     name_max: usize,
@@ -138,7 +141,13 @@ impl MemFs {
         let mut nodes = HashMap::new();
         nodes.insert(ROOT, root);
         let name_max = if name == "tmpfs" { 255 } else { 511 };
-        Arc::new(MemFs { inner: Mutex::new(Inner { nodes, next_ino: ROOT + 1, bytes: 0 }), dev: new_dev(), name, name_max })
+        Arc::new(MemFs {
+            inner: Mutex::new(Inner { nodes, next_ino: ROOT + 1, bytes: 0 }),
+            locks: LockTable::default(),
+            dev: new_dev(),
+            name,
+            name_max,
+        })
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {

@@ -15,6 +15,7 @@ pub mod hypercall;
 mod devfs;
 mod file;
 mod hostfs;
+mod lock;
 mod memfs;
 mod proc;
 mod syscalls;
@@ -53,6 +54,7 @@ pub struct EmbeddedKernel {
 /// A snapshot of the calling process's state for one syscall (so no table lock is held while
 /// the call blocks on the host).
 pub(crate) struct Current {
+    pub pid: Pid,
     pub fds: Arc<Mutex<FdTable>>,
     pub cwd: String,
     pub umask: u32,
@@ -150,6 +152,7 @@ impl EmbeddedKernel {
         let pid = self.curpid(&pt);
         let p = &pt.procs[&pid];
         Current {
+            pid,
             fds: p.fds.clone(),
             cwd: p.cwd.clone(),
             umask: p.umask,
@@ -250,7 +253,16 @@ impl RumpKernel for EmbeddedKernel {
                         q.ppid = 0;
                     }
                 }
-                pt.procs.remove(&pid)
+                let p = pt.procs.remove(&pid);
+                if let Some(p) = &p {
+                    let t = p.fds.lock().unwrap();
+                    for fd in t.fds() {
+                        if let Ok(f) = t.get(fd) {
+                            f.closed_by(pid);
+                        }
+                    }
+                }
+                p
             } else {
                 None
             }

@@ -4,13 +4,13 @@
 //! space that the caller has validated; a null pointer where one is required is EFAULT.
 #![allow(non_upper_case_globals)]
 
-use super::file::{FdEntry, HostType, Object, OpenFile, SETFL_MASK};
+use super::file::{FdEntry, HostType, MemRef, Object, OpenFile, SETFL_MASK};
 use super::hypercall::{self, LockCmd, TcsetWhen};
 use super::vfs::{self, Opened, Resolved};
-use super::{time, Current, EmbeddedKernel};
+use super::{lock, time, Current, EmbeddedKernel};
 use abi_netbsd::consts::{
     access_mode as am, at_flags as at, fcntl_cmd as fc, ioctl as io, limits, open_flags as of, rlimit as rl,
-    stat_mode as m,
+    seek_whence as sw, stat_mode as m,
 };
 use abi_netbsd::errno as ne;
 use abi_netbsd::nr::*;
@@ -184,6 +184,7 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
         SYS_openat => sys_open(k, &c, a[0], a[1], a[2] as u32, a[3] as u32),
         SYS_close => {
             let e = c.fds.lock().unwrap().remove(int(a[0]))?;
+            e.file.closed_by(c.pid);
             drop(e); // the host close happens here, outside the table lock
             ok(0)
         }
@@ -322,7 +323,17 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
                 Object::Host { fd, ty: HostType::File | HostType::Dir, .. } => {
                     hypercall::flock(fd.raw(), a[1] as u32).and(ok(0))
                 }
-                // In-memory files have no lock manager yet: say so rather than pretend.
+                Object::MemFile(r) | Object::MemDir(r) => {
+                    let how = a[1] as u32;
+                    let kind = match how & !fc::LOCK_NB {
+                        fc::LOCK_SH => lock::Kind::Read,
+                        fc::LOCK_EX => lock::Kind::Write,
+                        fc::LOCK_UN => lock::Kind::Unlock,
+                        _ => return Err(ne::EINVAL),
+                    };
+                    let wait = how & fc::LOCK_NB == 0;
+                    r.fs.locks.set(r.ino, r.flock_owner(), 0, u64::MAX, kind, wait).and(ok(0))
+                }
                 _ => Err(ne::EOPNOTSUPP),
             }
         }
@@ -676,7 +687,9 @@ fn sys_dup3(k: &EmbeddedKernel, c: &Current, from: i32, to: i32, cloexec: bool) 
     }
     let old = t.put(to, FdEntry { file: f, cloexec });
     drop(t);
-    drop(old); // closes the previous file of `to` outside the lock
+    if let Some(o) = old {
+        o.file.closed_by(c.pid);
+    } // and the previous file of `to` is closed here, outside the lock
     let _ = k;
     ok(to as u64)
 }
@@ -725,16 +738,23 @@ fn sys_fcntl(k: &EmbeddedKernel, c: &Current, fd: i32, cmd: u32, arg: u64) -> Sy
                     }
                     ok(0)
                 }
-                Object::Host { .. } => Err(ne::EINVAL),
-                // In-memory files have no lock manager yet: say so rather than pretend.
-                _ => Err(ne::EOPNOTSUPP),
+                Object::MemFile(r) => {
+                    mem_record_lock(&f, r, c.pid, cmd, &mut fl)?;
+                    if cmd == LockCmd::Get {
+                        put(arg, fl)?;
+                    }
+                    ok(0)
+                }
+                _ => Err(ne::EINVAL),
             }
         }
         fc::F_CLOSEM => {
             let mut t = c.fds.lock().unwrap();
             let gone: Vec<_> = t.fds().into_iter().filter(|&x| x >= fd).filter_map(|x| t.remove(x).ok()).collect();
             drop(t);
-            drop(gone);
+            for e in gone {
+                e.file.closed_by(c.pid);
+            }
             ok(0)
         }
         fc::F_MAXFD => {
@@ -745,6 +765,54 @@ fn sys_fcntl(k: &EmbeddedKernel, c: &Current, fd: i32, cmd: u32, arg: u64) -> Sy
             k.file(c, fd as u64)?;
             Err(ne::EINVAL)
         }
+    }
+}
+
+/// fcntl record locks on an in-memory file, NetBSD struct flock in and (F_GETLK) out.
+fn mem_record_lock(f: &OpenFile, r: &MemRef, pid: i32, cmd: LockCmd, fl: &mut Flock) -> R<()> {
+    let base = match fl.l_whence as u32 {
+        sw::SEEK_SET => 0,
+        sw::SEEK_CUR => *f.offset.lock().unwrap() as i64,
+        sw::SEEK_END => r.fs.size_of(r.ino) as i64,
+        _ => return Err(ne::EINVAL),
+    };
+    let mut start = base.checked_add(fl.l_start).ok_or(ne::EOVERFLOW)?;
+    let mut end = if fl.l_len == 0 { u64::MAX } else { start.checked_add(fl.l_len).ok_or(ne::EOVERFLOW)? as u64 };
+    if fl.l_len < 0 {
+        (start, end) = (start + fl.l_len, start as u64);
+    }
+    if start < 0 {
+        return Err(ne::EINVAL);
+    }
+    let start = start as u64;
+    let owner = lock::Owner::Proc(pid);
+    let kind = match fl.l_type as u32 {
+        fc::F_RDLCK => lock::Kind::Read,
+        fc::F_WRLCK => lock::Kind::Write,
+        fc::F_UNLCK => lock::Kind::Unlock,
+        _ => return Err(ne::EINVAL),
+    };
+    match cmd {
+        LockCmd::Get => {
+            if kind == lock::Kind::Unlock {
+                return Err(ne::EINVAL);
+            }
+            match r.fs.locks.conflict(r.ino, owner, start, end, kind == lock::Kind::Write) {
+                None => fl.l_type = fc::F_UNLCK as i16,
+                Some(l) => {
+                    fl.l_type = if l.write { fc::F_WRLCK } else { fc::F_RDLCK } as i16;
+                    fl.l_whence = sw::SEEK_SET as i16;
+                    fl.l_start = l.start as i64;
+                    fl.l_len = if l.end == u64::MAX { 0 } else { (l.end - l.start) as i64 };
+                    fl.l_pid = match l.owner {
+                        lock::Owner::Proc(p) => p,
+                        lock::Owner::File(_) => -1,
+                    };
+                }
+            }
+            Ok(())
+        }
+        LockCmd::Set | LockCmd::SetWait => r.fs.locks.set(r.ino, owner, start, end, kind, cmd == LockCmd::SetWait),
     }
 }
 

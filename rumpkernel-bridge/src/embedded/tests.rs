@@ -781,3 +781,52 @@ fn permissions_for_non_root() {
     assert_eq!(stat(&k, "/tmp/mine").unwrap().st_uid, 1000);
     assert_eq!(path1(&k, SYS_unlink, "/tmp/mine", &[]), Ok(0));
 }
+
+#[test]
+fn locks_on_memory_files() {
+    let k = kernel();
+    k.mount_tmpfs("/tmp").unwrap();
+    let parent = sys(&k, SYS_getpid, &[]).unwrap() as i32;
+    let l_parent = k.lwproc_curlwp().unwrap();
+    let fd = open(&k, "/tmp/db", of::O_CREAT | of::O_RDWR, 0o644).unwrap();
+    let lk = |k: &EmbeddedKernel, fd: i32, cmd: u32, ty: u32, start: i64, len: i64| {
+        let mut fl = Flock { l_start: start, l_len: len, l_pid: 0, l_type: ty as i16, l_whence: sw::SEEK_SET as i16 };
+        sys(k, SYS_fcntl, &[fd as u64, cmd as u64, &mut fl as *mut _ as u64]).map(|_| fl)
+    };
+    lk(&k, fd, fc::F_SETLK, fc::F_WRLCK, 0, 10).unwrap();
+    // A child process (sharing the open file) conflicts with the parent's record lock.
+    let child = k.lwproc_rfork(false).unwrap();
+    let l_child = k.lwproc_curlwp().unwrap();
+    assert_eq!(lk(&k, fd, fc::F_SETLK, fc::F_RDLCK, 5, 1), Err(ne::EAGAIN));
+    let got = lk(&k, fd, fc::F_GETLK, fc::F_RDLCK, 0, 0).unwrap();
+    assert_eq!((got.l_type, got.l_start, got.l_len, got.l_pid), (fc::F_WRLCK as i16, 0, 10, parent));
+    assert!(lk(&k, fd, fc::F_SETLK, fc::F_WRLCK, 10, 5).is_ok(), "no overlap");
+    // F_SETLKW waits until the parent unlocks (from another host thread).
+    std::thread::scope(|s| {
+        let h = s.spawn(|| {
+            k.lwproc_switch(l_parent).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            lk(&k, fd, fc::F_SETLK, fc::F_UNLCK, 0, 0).unwrap();
+        });
+        assert!(lk(&k, fd, fc::F_SETLKW, fc::F_WRLCK, 0, 10).is_ok());
+        h.join().unwrap();
+    });
+    // Closing any descriptor of the file drops the child's locks.
+    let d = sys(&k, SYS_dup, &[fd as u64]).unwrap() as i32;
+    close(&k, d).unwrap();
+    k.lwproc_switch(l_parent).unwrap();
+    assert!(lk(&k, fd, fc::F_SETLK, fc::F_WRLCK, 0, 0).is_ok());
+    lk(&k, fd, fc::F_SETLK, fc::F_UNLCK, 0, 0).unwrap();
+    // flock: per open file description, and it meets fcntl locks (one lock list, as on BSD).
+    let a = open(&k, "/tmp/db", of::O_RDONLY, 0).unwrap();
+    let b = open(&k, "/tmp/db", of::O_RDONLY, 0).unwrap();
+    assert_eq!(sys(&k, SYS_flock, &[a as u64, fc::LOCK_EX as u64]), Ok(0));
+    assert_eq!(sys(&k, SYS_flock, &[b as u64, (fc::LOCK_SH | fc::LOCK_NB) as u64]), Err(ne::EAGAIN));
+    assert_eq!(lk(&k, fd, fc::F_SETLK, fc::F_RDLCK, 0, 1), Err(ne::EAGAIN));
+    close(&k, a).unwrap();
+    assert_eq!(sys(&k, SYS_flock, &[b as u64, (fc::LOCK_SH | fc::LOCK_NB) as u64]), Ok(0));
+    assert_eq!(sys(&k, SYS_flock, &[b as u64, 0x10]), Err(ne::EINVAL));
+    // Lock type vs access mode.
+    assert_eq!(lk(&k, b, fc::F_SETLK, fc::F_WRLCK, 0, 1), Err(ne::EBADF));
+    let _ = (child, l_child);
+}
