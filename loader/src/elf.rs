@@ -249,3 +249,45 @@ impl Image<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A real ELF file to damage: the test binary itself (a dynamically linked PIE), read once.
+    fn sample() -> Vec<u8> {
+        static BYTES: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+        BYTES.get_or_init(|| std::fs::read(std::env::current_exe().unwrap()).unwrap()).clone()
+    }
+
+    #[test]
+    fn the_test_binary_is_refused_as_dynamic() {
+        let bytes = sample();
+        assert!(matches!(check(&bytes), Err(RefuseReason::Dynamic(_))));
+    }
+
+    #[test]
+    fn short_and_foreign_files_are_refused() {
+        assert!(matches!(check(b""), Err(RefuseReason::NotElf)));
+        assert!(matches!(check(b"#!/bin/sh\n"), Err(RefuseReason::NotElf)));
+        assert!(matches!(check(b"\x7fELF\x02\x01"), Err(RefuseReason::Truncated(_))));
+        assert!(matches!(check(b"\x7fELF\x01\x01\x01"), Err(RefuseReason::Class32)));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        /// Damaged headers and cut files give a reason, never a panic.
+        #[test]
+        fn damaged_elf_never_panics(cut in 0usize..8192, edits in prop::collection::vec((0usize..4096, any::<u8>()), 0..16)) {
+            let mut bytes = sample()[..cut.max(1)].to_vec();
+            for (at, b) in edits {
+                if at < bytes.len() {
+                    bytes[at] = b;
+                }
+            }
+            let _ = check(&bytes).map(|_| ()).map_err(|e| e.to_string());
+        }
+    }
+}
