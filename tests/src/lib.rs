@@ -741,30 +741,69 @@ fn show_bytes(b: &[u8], limit: usize) -> String {
     }
 }
 
-/// A line diff good enough to read: common prefix and suffix trimmed, the differing middle shown.
+/// A line diff good enough to read: common prefix and suffix trimmed, the middle aligned by longest
+/// common subsequence (when small enough), differing lines marked `-` (native) and `+` (rumplx).
 pub fn line_diff(a: &str, b: &str) -> String {
     let al: Vec<&str> = a.lines().collect();
     let bl: Vec<&str> = b.lines().collect();
     let pre = al.iter().zip(&bl).take_while(|(x, y)| x == y).count();
     let suf = al[pre..].iter().rev().zip(bl[pre..].iter().rev()).take_while(|(x, y)| x == y).count();
-    let mut s = String::new();
-    let ctx = pre.saturating_sub(3);
-    for l in &al[ctx..pre] {
-        let _ = writeln!(s, "    {l}");
-    }
     let a_mid = &al[pre..al.len() - suf];
     let b_mid = &bl[pre..bl.len() - suf];
-    for l in a_mid.iter().take(40) {
-        let _ = writeln!(s, "  - {l}");
+    // (tag, line): ' ' same, '-' native only, '+' rumplx only
+    let mut ops: Vec<(char, &str)> = vec![];
+    if a_mid.len() * b_mid.len() <= 4_000_000 {
+        let (n, m) = (a_mid.len(), b_mid.len());
+        let mut l = vec![0u32; (n + 1) * (m + 1)];
+        for i in (0..n).rev() {
+            for j in (0..m).rev() {
+                l[i * (m + 1) + j] = if a_mid[i] == b_mid[j] {
+                    l[(i + 1) * (m + 1) + j + 1] + 1
+                } else {
+                    l[(i + 1) * (m + 1) + j].max(l[i * (m + 1) + j + 1])
+                };
+            }
+        }
+        let (mut i, mut j) = (0, 0);
+        while i < n || j < m {
+            if i < n && j < m && a_mid[i] == b_mid[j] {
+                ops.push((' ', a_mid[i]));
+                i += 1;
+                j += 1;
+            } else if i < n && (j == m || l[(i + 1) * (m + 1) + j] >= l[i * (m + 1) + j + 1]) {
+                ops.push(('-', a_mid[i]));
+                i += 1;
+            } else {
+                ops.push(('+', b_mid[j]));
+                j += 1;
+            }
+        }
+    } else {
+        ops.extend(a_mid.iter().map(|l| ('-', *l)));
+        ops.extend(b_mid.iter().map(|l| ('+', *l)));
     }
-    if a_mid.len() > 40 {
-        let _ = writeln!(s, "  - … {} more native lines", a_mid.len() - 40);
+    let mut s = String::new();
+    for l in &al[pre.saturating_sub(3)..pre] {
+        let _ = writeln!(s, "    {l}");
     }
-    for l in b_mid.iter().take(40) {
-        let _ = writeln!(s, "  + {l}");
-    }
-    if b_mid.len() > 40 {
-        let _ = writeln!(s, "  + … {} more rumplx lines", b_mid.len() - 40);
+    // Show changed lines with up to 2 lines of context; elide long unchanged runs and cap the total.
+    let changed: Vec<bool> = ops.iter().map(|(t, _)| *t != ' ').collect();
+    let near = |k: usize| (k.saturating_sub(2)..(k + 3).min(ops.len())).any(|x| changed[x]);
+    let mut shown = 0;
+    let mut elided = false;
+    for (k, (t, line)) in ops.iter().enumerate() {
+        if near(k) {
+            if shown >= 120 {
+                let _ = writeln!(s, "  … (diff cut at 120 lines)");
+                break;
+            }
+            let _ = writeln!(s, "  {t} {line}");
+            shown += 1;
+            elided = false;
+        } else if !elided {
+            let _ = writeln!(s, "    …");
+            elided = true;
+        }
     }
     for l in al[al.len() - suf..].iter().take(3) {
         let _ = writeln!(s, "    {l}");
