@@ -256,15 +256,14 @@ mod tests {
     use proptest::prelude::*;
 
     /// A real ELF file to damage: the test binary itself (a dynamically linked PIE), read once.
-    fn sample() -> Vec<u8> {
+    fn sample() -> &'static [u8] {
         static BYTES: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
-        BYTES.get_or_init(|| std::fs::read(std::env::current_exe().unwrap()).unwrap()).clone()
+        BYTES.get_or_init(|| std::fs::read(std::env::current_exe().unwrap()).unwrap())
     }
 
     #[test]
     fn the_test_binary_is_refused_as_dynamic() {
-        let bytes = sample();
-        assert!(matches!(check(&bytes), Err(RefuseReason::Dynamic(_))));
+        assert!(matches!(check(sample()), Err(RefuseReason::Dynamic(_))));
     }
 
     #[test]
