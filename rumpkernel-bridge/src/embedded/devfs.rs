@@ -144,6 +144,19 @@ pub struct DevDir {
     pub stat: Stat,
 }
 
+/// The listing of /dev/fd for a process with descriptors `fds` (the opener fills in its own).
+pub fn fd_dir(fds: &[i32]) -> DevDir {
+    let ino = ENTRIES.iter().position(|(_, e)| *e == Entry::FdDir).unwrap() as u64 + 3;
+    DevDir {
+        entries: [(".", ino, dt::DT_DIR), ("..", 2, dt::DT_DIR)]
+            .into_iter()
+            .map(|(n, i, t)| (n.to_string(), i, t as u8))
+            .chain(fds.iter().map(|&n| (n.to_string(), FD_INO + n as u64, dt::DT_CHR as u8)))
+            .collect(),
+        stat: dir_stat(ino, 2),
+    }
+}
+
 pub struct DevFs;
 
 enum Found {
@@ -231,15 +244,7 @@ impl FileSystem for DevFs {
                     .collect(),
                 stat: stat_of(&Found::Root),
             })),
-            Found::Entry(i, Entry::FdDir) => Opened::Object(Object::DevDir(DevDir {
-                // The standard three; the table of the opener is not known here.
-                entries: [(".", i as u64 + 3, dt::DT_DIR), ("..", 2, dt::DT_DIR)]
-                    .into_iter()
-                    .map(|(n, i, t)| (n.to_string(), i, t as u8))
-                    .chain((0..3).map(|n| (n.to_string(), FD_INO + n, dt::DT_CHR as u8)))
-                    .collect(),
-                stat: dir_stat(i as u64 + 3, 2),
-            })),
+            Found::Entry(_, Entry::FdDir) => Opened::Object(Object::DevDir(fd_dir(&[0, 1, 2]))),
             Found::Entry(_, Entry::Node(d)) => Opened::Object(Object::Dev(d)),
             Found::Entry(_, Entry::Tty) => {
                 let fd = hypercall::open_tty(flags).map_err(|_| ne::ENXIO)?;
@@ -295,13 +300,15 @@ impl FileSystem for DevFs {
         }
     }
     fn statvfs(&self) -> FsResult<Statvfs> {
-        let mut v = Statvfs::default();
-        v.f_bsize = 512;
-        v.f_frsize = 512;
-        v.f_iosize = 512;
-        v.f_namemax = 511;
-        v.f_fsid = devfs_dev();
-        v.f_fsidx = [devfs_dev() as i32, 0];
+        let mut v = Statvfs {
+            f_bsize: 512,
+            f_frsize: 512,
+            f_iosize: 512,
+            f_namemax: 511,
+            f_fsid: devfs_dev(),
+            f_fsidx: [devfs_dev() as i32, 0],
+            ..Default::default()
+        };
         v.f_fstypename[..5].copy_from_slice(b"devfs");
         v.f_mntfromname[..5].copy_from_slice(b"devfs");
         Ok(v)

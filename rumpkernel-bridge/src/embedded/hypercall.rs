@@ -267,15 +267,6 @@ pub fn dir_in_root(root: &HostFd, rel: &str) -> HResult<HostFd> {
     openat2_raw(root.raw(), rel, libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC, 0)
 }
 
-/// Reopens a path-only handle for I/O (as opening its path would, without resolving it again).
-pub fn reopen(path_fd: &HostFd, nb_flags: u32) -> HResult<HostFd> {
-    let p = format!("/proc/self/fd/{}", path_fd.raw());
-    let p = cstr(&p)?;
-    let fl = host_open_flags(nb_flags & !(nb::O_CREAT | nb::O_EXCL | nb::O_NOFOLLOW));
-    // SAFETY: valid C string.
-    retry(|| unsafe { libc::open(p.as_ptr(), fl) }).map(HostFd)
-}
-
 // ---------------------------------------------------------------------------------------------
 // I/O.
 
@@ -629,19 +620,21 @@ pub fn fstatvfs(fd: i32) -> HResult<Statvfs> {
     // SAFETY: valid out buffer.
     let mut s: libc::statvfs = unsafe { std::mem::zeroed() };
     cvt(unsafe { libc::fstatvfs(fd, &mut s) })?;
-    let mut v = Statvfs::default();
-    v.f_bsize = s.f_bsize;
-    v.f_frsize = s.f_frsize;
-    v.f_iosize = s.f_bsize;
-    v.f_blocks = s.f_blocks;
-    v.f_bfree = s.f_bfree;
-    v.f_bavail = s.f_bavail;
-    v.f_bresvd = s.f_bfree.saturating_sub(s.f_bavail);
-    v.f_files = s.f_files;
-    v.f_ffree = s.f_ffree;
-    v.f_favail = s.f_favail;
-    v.f_fsid = s.f_fsid;
-    v.f_namemax = s.f_namemax;
+    let mut v = Statvfs {
+        f_bsize: s.f_bsize,
+        f_frsize: s.f_frsize,
+        f_iosize: s.f_bsize,
+        f_blocks: s.f_blocks,
+        f_bfree: s.f_bfree,
+        f_bavail: s.f_bavail,
+        f_bresvd: s.f_bfree.saturating_sub(s.f_bavail),
+        f_files: s.f_files,
+        f_ffree: s.f_ffree,
+        f_favail: s.f_favail,
+        f_fsid: s.f_fsid,
+        f_namemax: s.f_namemax,
+        ..Default::default()
+    };
     // ST_RDONLY/ST_NOSUID are 1/2 on the host, MNT_RDONLY/MNT_NOSUID 1/8 on NetBSD.
     if s.f_flag & libc::ST_RDONLY != 0 {
         v.f_flag |= 0x1;

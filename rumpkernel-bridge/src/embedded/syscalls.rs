@@ -517,7 +517,13 @@ fn sys_open(k: &EmbeddedKernel, c: &Current, dirfd: u64, path: u64, flags: u32, 
     k.check_trailing_slash(c, &r, &p)?;
     let cloexec = flags & of::O_CLOEXEC != 0;
     match opened {
-        Opened::Object(obj) => {
+        Opened::Object(mut obj) => {
+            if let Object::DevDir(d) = &mut obj {
+                if r.abs == "/dev/fd" {
+                    // fdesc lists the opener's own descriptors.
+                    *d = super::devfs::fd_dir(&c.fds.lock().unwrap().fds());
+                }
+            }
             let f = OpenFile::new(obj, flags, r.abs);
             ok(k.install(c, f, cloexec)? as u64)
         }
