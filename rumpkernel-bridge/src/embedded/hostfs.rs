@@ -88,6 +88,29 @@ impl HostDir {
         self.parent(rel)
     }
 
+    /// open(2), where a file we create gets exactly `mode` (the guest's umask is applied
+    /// already; the host's must not mask it again, and the host umask is rumplx's to keep).
+    fn create_or_open(&self, rel: &str, flags: u32, mode: u32) -> FsResult<HostFd> {
+        if flags & of::O_CREAT == 0 {
+            return hypercall::open_in_root(&self.root, rel, flags, 0);
+        }
+        let created = |fd: HostFd| -> FsResult<HostFd> {
+            hypercall::fchmodat(fd.raw(), "", mode, false)?;
+            Ok(fd)
+        };
+        match hypercall::open_in_root(&self.root, rel, flags | of::O_EXCL, mode) {
+            Ok(fd) => return created(fd),
+            Err(e) if e == ne::EEXIST && flags & of::O_EXCL == 0 => {}
+            Err(e) => return Err(e),
+        }
+        // It exists, or is a symlink (which O_EXCL never follows): open what is there.
+        match hypercall::open_in_root(&self.root, rel, flags & !of::O_CREAT, 0) {
+            // A dangling symlink: creating goes through it, to its target.
+            Err(e) if e == ne::ENOENT => created(hypercall::open_in_root(&self.root, rel, flags, mode)?),
+            r => r,
+        }
+    }
+
     fn exists(&self, rel: &str, follow: bool) -> bool {
         hypercall::path_in_root(&self.root, rel, follow).is_ok()
     }
@@ -115,8 +138,7 @@ impl FileSystem for HostDir {
         if self.ro && (writes(flags) || (flags & of::O_CREAT != 0 && !self.exists(rel, true))) {
             return Err(ne::EROFS);
         }
-        let fd = hypercall::open_in_root(&self.root, rel, flags, mode & !cx.umask)
-            .map_err(|e| nofollow_errno(flags, e))?;
+        let fd = self.create_or_open(rel, flags, mode & 0o7777 & !cx.umask).map_err(|e| nofollow_errno(flags, e))?;
         Ok(Opened::Object(classify(fd, self.ro)?))
     }
 
@@ -126,7 +148,10 @@ impl FileSystem for HostDir {
         }
         self.rw()?;
         let (p, name) = self.parent(rel)?;
-        hypercall::mkdirat(p.raw(), name, mode & 0o7777 & !cx.umask)
+        let mode = mode & 0o7777 & !cx.umask;
+        hypercall::mkdirat(p.raw(), name, mode)?;
+        // The host umask applied once more; set what the guest asked for.
+        hypercall::fchmodat(p.raw(), name, mode, true)
     }
 
     fn rmdir(&self, rel: &str, _cx: &Ctx) -> FsResult<()> {

@@ -140,13 +140,6 @@ fn cstr(s: &str) -> HResult<CString> {
     CString::new(s).map_err(|_| ne::EINVAL)
 }
 
-/// Called once when a kernel starts: the guest's umask is applied by the kernel itself, so the
-/// host's must not mask modes a second time.
-pub fn init() {
-    // SAFETY: umask has no memory effects.
-    unsafe { libc::umask(0) };
-}
-
 /// An owned host file descriptor (closed on drop).
 #[derive(Debug)]
 pub struct HostFd(i32);

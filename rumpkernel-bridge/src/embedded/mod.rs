@@ -78,7 +78,6 @@ impl EmbeddedKernel {
     /// A kernel with an empty rumpfs at `/` and devfs at `/dev`, and proc0 (pid 0, the context of
     /// threads bound to no lwp) holding the host's credentials.
     pub fn new() -> EmbeddedKernel {
-        hypercall::init();
         let cred = Cred::from_host();
         let mut pt = ProcTable::default();
         pt.procs.insert(0, Self::fresh_proc(0, 0, cred.clone(), FdTable::default()));

@@ -583,9 +583,20 @@ fn host_dir_is_confined() {
     assert_eq!(path1(&k, SYS_rmdir, "/mnt", &[]), Err(ne::EBUSY));
     assert_eq!(open(&k, "/mnt/file", of::O_RDONLY | of::O_NOFOLLOW, 0).map(|_| ()), Ok(()));
     assert_eq!(open(&k, "/mnt/ok-link", of::O_RDONLY | of::O_NOFOLLOW, 0), Err(ne::EFTYPE));
+    // Modes are the guest's: its umask, not the host's, masks them.
+    sys(&k, SYS_umask, &[0o002]).unwrap();
+    close(&k, open(&k, "/mnt/wide", of::O_CREAT | of::O_WRONLY, 0o666).unwrap()).unwrap();
+    mkdir(&k, "/mnt/wided", 0o777).unwrap();
+    assert_eq!(stat(&k, "/mnt/wide").unwrap().st_mode, m::S_IFREG | 0o664);
+    assert_eq!(stat(&k, "/mnt/wided").unwrap().st_mode, m::S_IFDIR | 0o775);
+    std::os::unix::fs::symlink("made-through-link", format!("{p}/inner/dangling")).unwrap();
+    close(&k, open(&k, "/mnt/dangling", of::O_CREAT | of::O_WRONLY, 0o600).unwrap()).unwrap();
+    assert_eq!(stat(&k, "/mnt/made-through-link").unwrap().st_mode, m::S_IFREG | 0o600);
+    assert_eq!(open(&k, "/mnt/dangling", of::O_CREAT | of::O_EXCL | of::O_WRONLY, 0o600), Err(ne::EEXIST));
+    sys(&k, SYS_umask, &[0o022]).unwrap();
     // Listing a host directory, with cookies.
     let names = all_names(&k, "/mnt");
-    for n in ["file", "etc-link", "g", "h", "newdir", ".", ".."] {
+    for n in ["file", "etc-link", "g", "h", "newdir", "wide", ".", ".."] {
         assert!(names.contains(&n.to_string()), "{n} in {names:?}");
     }
     let dfd = open(&k, "/mnt", of::O_RDONLY, 0).unwrap();
