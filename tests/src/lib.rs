@@ -868,10 +868,17 @@ pub fn compare(case: &Case, native: &Output, rx: &Output) -> Result<(), String> 
     if case.compare_files && native.files != rx.files {
         let mut s = String::from("files left in the run directory differ:\n");
         let keys: std::collections::BTreeSet<&String> = native.files.keys().chain(rx.files.keys()).collect();
+        let mut listed = 0;
         for k in keys {
             match (native.files.get(k), rx.files.get(k)) {
                 (Some(a), Some(b)) if a == b => {}
+                _ if listed == 20 => {
+                    let _ = writeln!(s, "  … (more differing entries not listed)");
+                    listed += 1;
+                }
+                _ if listed > 20 => {}
                 (a, b) => {
+                    listed += 1;
                     let _ = writeln!(
                         s,
                         "  {k}:\n    native: {}\n    rumplx: {}",
