@@ -29,6 +29,9 @@ pub struct AddressSpace {
     /// Start of the heap (end of the bss, page aligned) and the current break.
     pub brk_start: u64,
     pub brk: u64,
+    /// End of the address range kept free for the heap (mapped inaccessible by the loader so no
+    /// other mapping lands right after the program, as happens to a static-pie placed by mmap).
+    pub brk_reserved_end: u64,
 }
 
 impl AddressSpace {

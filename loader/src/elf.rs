@@ -66,6 +66,8 @@ pub struct Loaded {
     pub phnum: u64,
     /// First byte after the highest segment (page aligned): where brk starts.
     pub brk_start: u64,
+    /// End of the range kept free for the heap.
+    pub brk_reserved_end: u64,
     /// (start, end, Linux prot) of each mapped segment range, for the address-space map.
     pub segments: Vec<(u64, u64, u32)>,
 }
@@ -184,14 +186,23 @@ fn prot_of(flags: u32) -> u32 {
 impl Image<'_> {
     /// Maps the segments: one read-write reservation of the whole span, the file bytes copied in,
     /// then each segment's pages given their own protection (pages two segments share get both).
-    pub fn load(&self) -> Result<Loaded, RefuseReason> {
+    ///
+    /// `heap_reserve` bytes after the image are kept free for brk (mapped inaccessible): a
+    /// static-pie placed by the host's mmap would otherwise sit right below another mapping.
+    pub fn load(&self, heap_reserve: u64) -> Result<Loaded, RefuseReason> {
         let span = self.hi - self.lo;
-        let at = if self.pie {
-            hostmem::map(0, span, libc::PROT_READ | libc::PROT_WRITE, false)
+        let overlap = |_| RefuseReason::Overlap { start: self.lo, end: self.hi };
+        let rw = libc::PROT_READ | libc::PROT_WRITE;
+        let (at, reserved) = if self.pie {
+            // One hole big enough for both, chosen by the host (randomized base).
+            let at = hostmem::reserve(0, span + heap_reserve, false).map_err(overlap)?;
+            hostmem::map_over(at, span, rw).map_err(overlap)?;
+            (at, heap_reserve)
         } else {
-            hostmem::map(self.lo, span, libc::PROT_READ | libc::PROT_WRITE, true)
-        }
-        .map_err(|_| RefuseReason::Overlap { start: self.lo, end: self.hi })?;
+            let at = hostmem::map(self.lo, span, rw, true).map_err(overlap)?;
+            let reserved = hostmem::reserve(at + span, heap_reserve, true).map(|_| heap_reserve).unwrap_or(0);
+            (at, reserved)
+        };
         let base = at - self.lo;
         let loads: Vec<_> = self.elf.program_headers.iter().filter(|p| p.p_type == ph::PT_LOAD).collect();
         for p in &loads {
@@ -245,6 +256,7 @@ impl Image<'_> {
             phent: self.elf.header.e_phentsize as u64,
             phnum: self.elf.header.e_phnum as u64,
             brk_start: base + self.hi,
+            brk_reserved_end: base + self.hi + reserved,
             segments: merged,
         })
     }

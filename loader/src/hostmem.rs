@@ -28,3 +28,30 @@ pub fn protect(addr: u64, len: u64, prot: i32) -> io::Result<()> {
     }
     Ok(())
 }
+
+/// Reserves an inaccessible, uncommitted range (at exactly `addr` when `exact`) so nothing else is
+/// placed there. Returns its address.
+pub fn reserve(addr: u64, len: u64, exact: bool) -> io::Result<u64> {
+    let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | if exact { libc::MAP_FIXED_NOREPLACE } else { 0 };
+    // SAFETY: anonymous mapping that replaces nothing.
+    let p = unsafe { libc::mmap(addr as *mut _, len as usize, libc::PROT_NONE, flags, -1, 0) };
+    if p == libc::MAP_FAILED {
+        return Err(io::Error::last_os_error());
+    }
+    if exact && p as u64 != addr {
+        // SAFETY: undoing our own mapping.
+        unsafe { libc::munmap(p, len as usize) };
+        return Err(io::Error::from_raw_os_error(libc::EEXIST));
+    }
+    Ok(p as u64)
+}
+
+/// Maps fresh anonymous memory over part of a range this module reserved.
+pub fn map_over(addr: u64, len: u64, prot: i32) -> io::Result<()> {
+    // SAFETY: MAP_FIXED only over our own reservation.
+    let p = unsafe { libc::mmap(addr as *mut _, len as usize, prot, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED, -1, 0) };
+    if p == libc::MAP_FAILED {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}

@@ -52,7 +52,7 @@ pub fn run(args: RunArgs) -> Result<std::convert::Infallible, Failure> {
         ReadError::NotExecutable => Failure::CannotExecute(format!("{program}: permission denied")),
     })?;
     let image = elf::check(&bytes).map_err(|r| Failure::CannotExecute(format!("{program}: {r}")))?;
-    let loaded = image.load().map_err(|r| Failure::CannotExecute(format!("{program}: {r}")))?;
+    let loaded = image.load(HEAP_RESERVE).map_err(|r| Failure::CannotExecute(format!("{program}: {r}")))?;
     let exe_path = absolute(&k, &path);
 
     let mut mm = AddressSpace::default();
@@ -61,6 +61,7 @@ pub fn run(args: RunArgs) -> Result<std::convert::Infallible, Failure> {
     }
     mm.brk_start = loaded.brk_start;
     mm.brk = loaded.brk_start;
+    mm.brk_reserved_end = loaded.brk_reserved_end;
     let stack_lo = crate::hostmem::map(0, stack::STACK_SIZE, libc::PROT_READ | libc::PROT_WRITE, false)
         .map_err(|e| Failure::Other(format!("cannot map the guest stack: {e}")))?;
     let stack_hi = stack_lo + stack::STACK_SIZE;
@@ -104,6 +105,9 @@ pub fn run(args: RunArgs) -> Result<std::convert::Infallible, Failure> {
     // SAFETY: the image, stack and thread block are ready, SUD is on for this thread.
     unsafe { sud::enter_guest(loaded.entry, sp, block) }
 }
+
+/// How much address space after the program is kept for its heap (reserved, not committed).
+const HEAP_RESERVE: u64 = 4 << 30;
 
 /// The program's environment: rumplx's own unless --clear-env, then each -e KEY=VALUE.
 fn environment(args: &RunArgs) -> Vec<Vec<u8>> {

@@ -47,8 +47,11 @@ fn brk(ctx: &mut Ctx) -> LxResult {
         return Ok(cur);
     }
     let (Some(cur_top), Some(want_top)) = (page_up(cur), page_up(want)) else { return Ok(cur) };
+    let reserved_end = ctx.p.mm.lock().brk_reserved_end;
     if want_top > cur_top {
-        let placed = ctx.p.platform.map_anonymous(cur_top, want_top - cur_top, PROT_READ | PROT_WRITE, Placement::FixedNoReplace);
+        // Inside the reservation the heap replaces it; beyond it, only free space will do.
+        let placement = if want_top <= reserved_end { Placement::Fixed } else { Placement::FixedNoReplace };
+        let placed = ctx.p.platform.map_anonymous(cur_top, want_top - cur_top, PROT_READ | PROT_WRITE, placement);
         if placed.is_err() {
             // Linux answers a failed brk with the old break; libc then falls back to mmap.
             return Ok(cur);
@@ -58,7 +61,12 @@ fn brk(ctx: &mut Ctx) -> LxResult {
         // One "[heap]" mapping from the start of the heap to the new top.
         mm.insert(heap_lo.min(cur_top), Mapping { end: want_top, prot: PROT_READ | PROT_WRITE, shared: false, name: "[heap]".into(), offset: 0 });
     } else if want_top < cur_top {
-        ctx.p.platform.unmap(want_top, cur_top - want_top).ok();
+        if cur_top <= reserved_end {
+            // Give the pages back to the reservation rather than to whoever maps next.
+            ctx.p.platform.map_anonymous(want_top, cur_top - want_top, 0, Placement::Fixed).ok();
+        } else {
+            ctx.p.platform.unmap(want_top, cur_top - want_top).ok();
+        }
         ctx.p.mm.lock().remove(want_top, cur_top - want_top);
     }
     ctx.p.mm.lock().brk = want;
