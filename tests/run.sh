@@ -12,4 +12,4 @@ cargo build --workspace --all-targets
 cargo build -p rumplx
 # Two cores: tests inside each test binary run two at a time.
 export RUST_TEST_THREADS="${RUST_TEST_THREADS:-2}"
-cargo test --workspace "$@"
+cargo test --workspace --no-fail-fast "$@"

@@ -689,13 +689,41 @@ pub fn run_with_timeout(mut cmd: Command, stdin: Option<Vec<u8>>, timeout: Durat
     (stdout, stderr, status, elapsed)
 }
 
-fn fnv1a(data: &[u8]) -> u64 {
+/// FNV-1a of a file's content, streamed, and its first 256 bytes. Files over 256 MiB (a failed run
+/// can leave the big sparse test file behind) are hashed over their first and last MiB only.
+fn hash_file(path: &Path, len: u64) -> (u64, Vec<u8>) {
+    use std::io::{Seek, SeekFrom};
+    let Ok(mut f) = fs::File::open(path) else { return (0, vec![]) };
     let mut h: u64 = 0xcbf29ce484222325;
-    for &b in data {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x100000001b3);
+    let mut head = vec![];
+    let mut buf = vec![0u8; 1 << 20];
+    let feed = |data: &[u8], h: &mut u64| {
+        for &b in data {
+            *h ^= b as u64;
+            *h = h.wrapping_mul(0x100000001b3);
+        }
+    };
+    let mut total = 0u64;
+    loop {
+        let n = match f.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        if head.len() < 256 {
+            head.extend_from_slice(&buf[..n.min(256 - head.len())]);
+        }
+        feed(&buf[..n], &mut h);
+        total += n as u64;
+        if len > (256 << 20) && total >= (1 << 20) {
+            if f.seek(SeekFrom::End(-(1 << 20))).is_ok() {
+                if let Ok(n) = f.read(&mut buf) {
+                    feed(&buf[..n], &mut h);
+                }
+            }
+            break;
+        }
     }
-    h
+    (h, head)
 }
 
 /// Every entry under `dir`, keyed by relative path.
@@ -716,9 +744,8 @@ pub fn snapshot(dir: &Path) -> BTreeMap<String, Entry> {
                 m.insert(rel, Entry::Dir { mode });
                 walk(base, &path, m);
             } else if ft.is_file() {
-                let data = fs::read(&path).unwrap_or_default();
-                let head = data[..data.len().min(256)].to_vec();
-                m.insert(rel, Entry::File { mode, size: data.len() as u64, hash: fnv1a(&data), head });
+                let (hash, head) = hash_file(&path, md.len());
+                m.insert(rel, Entry::File { mode, size: md.len(), hash, head });
             } else {
                 m.insert(rel, Entry::Other { mode });
             }
@@ -957,4 +984,45 @@ pub fn which(tool: &str) -> Option<PathBuf> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diff_marks_only_changed_lines() {
+        let d = line_diff("a\nb\nc\nd\n", "a\nB\nc\nd\n");
+        assert!(d.contains("  - b\n") && d.contains("  + B\n"), "{d}");
+        assert!(!d.contains("- c"), "{d}");
+    }
+
+    #[test]
+    fn status_codes_follow_the_shell() {
+        assert_eq!(Status::Exited(3).code(), Some(3));
+        assert_eq!(Status::Signaled(6).code(), Some(134));
+        assert_eq!(Status::TimedOut.code(), None);
+    }
+
+    #[test]
+    fn snapshot_sees_files_dirs_and_links() {
+        let d = fresh_dir("snapshot-self-test");
+        fs::write(d.join("f"), "x").unwrap();
+        fs::create_dir(d.join("sub")).unwrap();
+        std::os::unix::fs::symlink("f", d.join("l")).unwrap();
+        let s = snapshot(&d);
+        assert!(matches!(s.get("f"), Some(Entry::File { size: 1, .. })));
+        assert!(matches!(s.get("sub"), Some(Entry::Dir { .. })));
+        assert_eq!(s.get("l"), Some(&Entry::Symlink { target: "f".into() }));
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn timeout_kills_a_hang() {
+        let mut c = Command::new("/bin/sleep");
+        c.arg("30");
+        let (_, _, st, el) = run_with_timeout(c, None, Duration::from_millis(300));
+        assert_eq!(st, Status::TimedOut);
+        assert!(el < Duration::from_secs(20));
+    }
 }
