@@ -299,7 +299,7 @@ impl OpenFile {
             Object::MemDir(r) => {
                 let mut off = self.offset.lock().unwrap();
                 for (name, ino, ty, next) in r.fs.readdir(r.ino, *off, 4096) {
-                    if !w.push(ino, ty, name.as_bytes()) {
+                    if !w.push(ino, ty, &super::name::encode(&name)) {
                         break;
                     }
                     *off = next;

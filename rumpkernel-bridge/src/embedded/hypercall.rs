@@ -137,7 +137,7 @@ fn retry<T: Copy + PartialOrd + Default>(mut f: impl FnMut() -> T) -> HResult<T>
 }
 
 fn cstr(s: &str) -> HResult<CString> {
-    CString::new(s).map_err(|_| ne::EINVAL)
+    CString::new(super::name::encode(s).into_owned()).map_err(|_| ne::EINVAL)
 }
 
 /// An owned host file descriptor (closed on drop).

@@ -93,7 +93,7 @@ impl Node {
         match &self.kind {
             Kind::Dir(d) => (d.entries.len() as u64 + 2) * 16,
             Kind::File(v) => v.len() as u64,
-            Kind::Symlink(s) => s.len() as u64,
+            Kind::Symlink(s) => super::name::encode(s).len() as u64,
         }
     }
     fn may(&self, cx: &Ctx, want: u32) -> bool {
@@ -175,7 +175,7 @@ impl MemFs {
     /// The directory holding `rel`'s last component, checked for write (and search) access.
     fn parent_for_change(&self, g: &Inner, rel: &str, cx: &Ctx) -> FsResult<(u64, String)> {
         let (p, name) = split_last(rel);
-        if name.len() > self.name_max {
+        if super::name::encode(name).len() > self.name_max {
             return Err(ne::ENAMETOOLONG);
         }
         let pino = self.lookup(g, p, cx)?;
@@ -650,7 +650,7 @@ impl FileSystem for MemFs {
         let n = g.nodes.get_mut(&ino).unwrap();
         match &n.kind {
             Kind::Symlink(t) => {
-                let t = t.as_bytes().to_vec();
+                let t = super::name::encode(t).into_owned();
                 n.atime = now();
                 Ok(t)
             }

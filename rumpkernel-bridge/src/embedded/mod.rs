@@ -17,6 +17,7 @@ mod file;
 mod hostfs;
 mod lock;
 mod memfs;
+mod name;
 mod proc;
 mod syscalls;
 mod time;

@@ -7,7 +7,7 @@
 use super::file::{FdEntry, HostType, MemRef, Object, OpenFile, SETFL_MASK};
 use super::hypercall::{self, LockCmd, TcsetWhen};
 use super::vfs::{self, Opened, Resolved};
-use super::{lock, time, Current, EmbeddedKernel};
+use super::{lock, name, time, Current, EmbeddedKernel};
 use abi_netbsd::consts::{
     access_mode as am, at_flags as at, fcntl_cmd as fc, ioctl as io, limits, open_flags as of, rlimit as rl,
     seek_whence as sw, stat_mode as m,
@@ -38,7 +38,7 @@ fn path_arg(addr: u64) -> R<String> {
         // SAFETY: the caller validated the string; we stop at its NUL.
         let b = unsafe { *((addr as usize + i) as *const u8) };
         if b == 0 {
-            return String::from_utf8(v).map_err(|_| ne::EINVAL);
+            return Ok(name::decode(&v));
         }
         v.push(b);
     }
@@ -281,12 +281,13 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
             if len < 2 {
                 return Err(ne::ERANGE);
             }
-            let need = c.cwd.len() + 1;
+            let cwd = name::encode(&c.cwd);
+            let need = cwd.len() + 1;
             if need > len {
                 return Err(ne::ERANGE);
             }
             let b = buf_mut(a[0], need as u64)?;
-            b[..need - 1].copy_from_slice(c.cwd.as_bytes());
+            b[..need - 1].copy_from_slice(&cwd);
             b[need - 1] = 0;
             ok(need as u64)
         }
@@ -911,7 +912,7 @@ fn sys_ioctl(k: &EmbeddedKernel, c: &Current, fd: i32, cmd: u32, data: u64) -> S
 
 fn statvfs_of(mt: &vfs::Mount) -> R<Statvfs> {
     let mut v = mt.fs.statvfs()?;
-    let p = mt.path.as_bytes();
+    let p = name::encode(&mt.path);
     let n = p.len().min(v.f_mntonname.len() - 1);
     v.f_mntonname = [0; 1024];
     v.f_mntonname[..n].copy_from_slice(&p[..n]);

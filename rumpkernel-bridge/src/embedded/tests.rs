@@ -843,3 +843,28 @@ fn locks_on_memory_files() {
     assert_eq!(lk(&k, b, fc::F_SETLK, fc::F_WRLCK, 0, 1), Err(ne::EBADF));
     let _ = (child, l_child);
 }
+
+#[test]
+fn names_are_bytes() {
+    let t = TempDir::new("bytes");
+    let k = kernel();
+    k.register_host("/h", t.path(), HostKind::Dir, false).unwrap();
+    for dir in ["/", "/h/"] {
+        let mut raw = dir.as_bytes().to_vec();
+        raw.extend_from_slice(b"latin1-\xe9t\xe9");
+        let c = CString::new(raw.clone()).unwrap();
+        let fd = sys(&k, SYS_open, &[c.as_ptr() as u64, (of::O_CREAT | of::O_WRONLY) as u64, 0o644]).unwrap();
+        close(&k, fd as i32).unwrap();
+        let fd = open(&k, dir, of::O_RDONLY, 0).unwrap();
+        let mut b = vec![0u8; 4096];
+        let n = sys(&k, SYS___getdents30, &[fd as u64, b.as_mut_ptr() as u64, 4096]).unwrap() as usize;
+        let want = b"latin1-\xe9t\xe9";
+        assert!(b[..n].windows(want.len()).any(|w| w == want), "raw name listed in {dir}");
+        let mut st = Stat::default();
+        assert_eq!(sys(&k, SYS___stat50, &[c.as_ptr() as u64, &mut st as *mut _ as u64]), Ok(0));
+    }
+    assert!(std::fs::read_dir(t.path()).unwrap().any(|e| {
+        use std::os::unix::ffi::OsStrExt;
+        e.unwrap().file_name().as_bytes() == b"latin1-\xe9t\xe9"
+    }));
+}

@@ -213,7 +213,7 @@ impl Vfs {
         for _ in 0..=max {
             let (mount, rel) = self.find(&abs);
             for comp in rel.split('/') {
-                if comp.len() > abi_netbsd::consts::limits::NAME_MAX as usize {
+                if super::name::encode(comp).len() > abi_netbsd::consts::limits::NAME_MAX as usize {
                     return Err(ne::ENAMETOOLONG);
                 }
             }
