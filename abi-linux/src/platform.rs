@@ -33,8 +33,10 @@ pub trait Platform: Send + Sync {
     /// Maps `len` bytes of anonymous zeroed memory with Linux `prot` bits at `addr` as `placement`
     /// says. Returns the address or a Linux errno (ENOMEM when a fixed range is not free).
     fn map_anonymous(&self, addr: u64, len: u64, prot: u32, placement: Placement) -> Result<u64, crate::Errno>;
-    /// Maps `len` bytes of host file `host_fd` at `offset`, shared (writes reach the file).
-    fn map_host_file_shared(
+    /// Maps `len` bytes of host file `host_fd` at `offset`, shared (writes reach the file) or
+    /// private (copy-on-write; pages not yet written still show later changes to the file).
+    #[allow(clippy::too_many_arguments)]
+    fn map_host_file(
         &self,
         addr: u64,
         len: u64,
@@ -42,6 +44,7 @@ pub trait Platform: Send + Sync {
         placement: Placement,
         host_fd: i32,
         offset: u64,
+        shared: bool,
     ) -> Result<u64, crate::Errno>;
     /// Unmaps a range previously mapped for the guest.
     fn unmap(&self, addr: u64, len: u64) -> Result<(), crate::Errno>;

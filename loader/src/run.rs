@@ -83,7 +83,7 @@ pub fn run(args: RunArgs) -> Result<std::convert::Infallible, Failure> {
         random,
     };
     // SAFETY: the stack range was just mapped read-write for the guest.
-    let sp = unsafe { stack::build(stack_hi, &loaded, &exe_path, &argv, &env, &id) };
+    let sp = unsafe { stack::build(stack_hi, &loaded, &path, &argv, &env, &id) };
 
     let pid = k.call(nr::SYS_getpid, [0; 6]).map(|r| r[0] as i32).unwrap_or(1);
     let platform = Arc::new(HostPlatform);

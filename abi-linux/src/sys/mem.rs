@@ -22,8 +22,8 @@ fn page_up(v: u64) -> Option<u64> {
 pub const ENTRIES: &[Entry] = &[
     entry(Sysno::brk as u32, "brk", Memory, &[Arg::Hex], Ret::Hex, Route::Layer(brk), Support::Full),
     entry(Sysno::mmap as u32, "mmap", Memory, &[Arg::Hex, Arg::Len, Arg::Prot, Arg::MmapFlags, Arg::Fd, Arg::Hex], Ret::Hex,
-        Route::Translated(mmap, &[nb::SYS_pread]),
-        Support::Partial("MAP_SHARED file mappings work for host files only; MAP_SHARED|MAP_ANONYMOUS is private to the process until fork exists; MAP_HUGETLB is refused")),
+        Route::Translated(mmap, &[nb::SYS_fcntl, nb::SYS_pread]),
+        Support::Partial("writable MAP_SHARED file mappings work for host files only; files of in-memory file systems are mapped as private copies; MAP_HUGETLB is refused")),
     entry(Sysno::munmap as u32, "munmap", Memory, &[Arg::Hex, Arg::Len], Ret::Int, Route::Layer(munmap), Support::Full),
     entry(Sysno::mprotect as u32, "mprotect", Memory, &[Arg::Hex, Arg::Len, Arg::Prot], Ret::Int, Route::Layer(mprotect), Support::Full),
     entry(Sysno::mremap as u32, "mremap", Memory, &[Arg::Hex, Arg::Len, Arg::Len, Arg::Hex, Arg::Hex], Ret::Hex, Route::Layer(mremap), Support::Full),
@@ -123,24 +123,41 @@ fn mmap(ctx: &mut Ctx) -> LxResult {
     let anonymous = flags & mf::MAP_ANONYMOUS != 0;
     let at = if anonymous {
         ctx.p.platform.map_anonymous(addr, len, prot, placement)?
-    } else if shared && prot & PROT_WRITE != 0 {
-        // Writes must reach the file: only the host kernel can share pages with a host file.
-        let host_fd = ctx.p.kernel.host_fd(fd).ok_or(ENODEV)?;
-        ctx.p.platform.map_host_file_shared(addr, len, prot, placement, host_fd, off)?
     } else {
-        // A private (or read-only shared) file mapping: a copy of the file's bytes.
-        let at = ctx.p.platform.map_anonymous(addr, len, PROT_READ | PROT_WRITE, placement)?;
-        if let Err(e) = fill_from_file(ctx, fd, at, len, off) {
-            ctx.p.platform.unmap(at, len).ok();
-            return Err(e);
-        }
-        if prot != PROT_READ | PROT_WRITE {
-            ctx.p.platform.protect(at, len, prot)?;
-        }
-        at
+        map_file(ctx, fd, addr, len, prot, placement, off, shared)?
     };
     let name = if anonymous { alloc::string::String::new() } else { alloc::format!("fd:{fd}") };
     ctx.p.mm.lock().insert(at, Mapping { end: at + len, prot, shared, name, offset: if anonymous { 0 } else { off } });
+    Ok(at)
+}
+
+/// Maps a file: through the host kernel when the file is a host file (exact sharing and
+/// copy-on-write semantics), else as a private copy of its bytes read through the kernel.
+#[allow(clippy::too_many_arguments)]
+fn map_file(ctx: &mut Ctx, fd: i32, addr: u64, len: u64, prot: u32, placement: Placement, off: u64, shared: bool) -> LxResult {
+    // Every mapping reads the file; a shared writable one writes it too (Linux: EACCES otherwise).
+    let status = ctx.nb(nb::SYS_fcntl, [fd as u64, abi_netbsd::consts::fcntl_cmd::F_GETFL as u64, 0, 0, 0, 0])?[0] as u32;
+    let access = status & abi_netbsd::consts::open_flags::O_ACCMODE;
+    if access == abi_netbsd::consts::open_flags::O_WRONLY
+        || shared && prot & PROT_WRITE != 0 && access != abi_netbsd::consts::open_flags::O_RDWR
+    {
+        return Err(crate::errno::EACCES);
+    }
+    if let Some(host_fd) = ctx.p.kernel.host_fd(fd) {
+        return ctx.p.platform.map_host_file(addr, len, prot, placement, host_fd, off, shared);
+    }
+    if shared && prot & PROT_WRITE != 0 {
+        // Writes through the mapping could not reach a file the host kernel does not hold.
+        return Err(ENODEV);
+    }
+    let at = ctx.p.platform.map_anonymous(addr, len, PROT_READ | PROT_WRITE, placement)?;
+    if let Err(e) = fill_from_file(ctx, fd, at, len, off) {
+        ctx.p.platform.unmap(at, len).ok();
+        return Err(e);
+    }
+    if prot != PROT_READ | PROT_WRITE {
+        ctx.p.platform.protect(at, len, prot)?;
+    }
     Ok(at)
 }
 

@@ -48,8 +48,9 @@ impl Platform for HostPlatform {
         mmap(addr, len, prot, placement, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)
     }
 
-    fn map_host_file_shared(&self, addr: u64, len: u64, prot: u32, placement: Placement, host_fd: i32, offset: u64) -> Result<u64, Errno> {
-        mmap(addr, len, prot, placement, libc::MAP_SHARED, host_fd, offset)
+    fn map_host_file(&self, addr: u64, len: u64, prot: u32, placement: Placement, host_fd: i32, offset: u64, shared: bool) -> Result<u64, Errno> {
+        let kind = if shared { libc::MAP_SHARED } else { libc::MAP_PRIVATE };
+        mmap(addr, len, prot, placement, kind, host_fd, offset)
     }
 
     fn unmap(&self, addr: u64, len: u64) -> Result<(), Errno> {
