@@ -636,10 +636,38 @@ fn set_times_recursive(dir: &Path) {
 pub fn run_with_timeout(mut cmd: Command, stdin: Option<Vec<u8>>, timeout: Duration) -> (Vec<u8>, Vec<u8>, Status, Duration) {
     cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    // Descriptors the test runner inherited (cargo's jobserver pipe, for one) must not leak into the
+    // program: native runs would see them and rumplx runs would not.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        cmd.pre_exec(|| {
+            if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) != 0 {
+                for fd in 3..1024 {
+                    libc::close(fd);
+                }
+            }
+            Ok(())
+        });
+    }
     let start = Instant::now();
-    let mut child = match cmd.spawn() {
-        Ok(c) => c,
-        Err(e) => panic!("spawning {cmd:?}: {e}"),
+    // In a shared working tree another build may be replacing rumplx at this very moment (ENOENT),
+    // and a program file just written can be ETXTBSY while a child forked by a parallel test still
+    // holds the writer's descriptor: retry briefly before calling it a failure.
+    let mut attempts = 0;
+    let mut child = loop {
+        match cmd.spawn() {
+            Ok(c) => break c,
+            Err(e)
+                if attempts < 20
+                    && (e.raw_os_error() == Some(libc::ETXTBSY)
+                        || (e.kind() == std::io::ErrorKind::NotFound
+                            && cmd.get_program().to_string_lossy().ends_with("rumplx"))) =>
+            {
+                attempts += 1;
+                std::thread::sleep(Duration::from_millis(500));
+            }
+            Err(e) => panic!("spawning {cmd:?}: {e}"),
+        }
     };
     let stdin_thread = stdin.map(|data| {
         let mut w = child.stdin.take().unwrap();
