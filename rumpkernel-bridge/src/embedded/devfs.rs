@@ -291,7 +291,7 @@ impl FileSystem for DevFs {
             _ => Ok(()),
         }
     }
-    fn access(&self, rel: &str, mode: u32, cx: &Ctx) -> FsResult<()> {
+    fn access(&self, rel: &str, mode: u32, _follow: bool, cx: &Ctx) -> FsResult<()> {
         let s = stat_of(&find(rel)?);
         if permits(s.st_mode, s.st_uid, s.st_gid, cx.cred, mode & 7) {
             Ok(())

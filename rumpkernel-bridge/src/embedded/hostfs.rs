@@ -219,8 +219,8 @@ impl FileSystem for HostDir {
         hypercall::ftruncate(fd.raw(), len)
     }
 
-    fn access(&self, rel: &str, mode: u32, _cx: &Ctx) -> FsResult<()> {
-        let fd = hypercall::path_in_root(&self.root, rel, true)?;
+    fn access(&self, rel: &str, mode: u32, follow: bool, _cx: &Ctx) -> FsResult<()> {
+        let fd = hypercall::path_in_root(&self.root, rel, follow)?;
         if mode & am::W_OK != 0 && self.ro {
             return Err(ne::EROFS);
         }
@@ -229,6 +229,18 @@ impl FileSystem for HostDir {
 
     fn statvfs(&self) -> FsResult<Statvfs> {
         Ok(fill_statvfs(hypercall::fstatvfs(self.root.raw())?, self.ro, &self.host_path))
+    }
+
+    fn canonical(&self, rel: &str) -> FsResult<String> {
+        // Where the host says the object is, relative to where it says the root is. Confined
+        // resolution guarantees the one lies under the other.
+        let root = hypercall::fd_path(self.root.raw())?;
+        let obj = hypercall::fd_path(hypercall::path_in_root(&self.root, rel, true)?.raw())?;
+        let below = if root == "/" { Some(obj.as_str()) } else { obj.strip_prefix(root.as_str()) };
+        match below {
+            Some(r) if r.is_empty() || r.starts_with('/') => Ok(r.trim_start_matches('/').to_string()),
+            _ => Ok(rel.to_string()),
+        }
     }
 }
 
@@ -327,7 +339,7 @@ impl FileSystem for HostFile {
         let fd = hypercall::open_host_path(&self.host_path, of::O_WRONLY, 0)?;
         hypercall::ftruncate(fd.raw(), len)
     }
-    fn access(&self, rel: &str, mode: u32, _cx: &Ctx) -> FsResult<()> {
+    fn access(&self, rel: &str, mode: u32, _f: bool, _cx: &Ctx) -> FsResult<()> {
         let h = self.handle(rel)?;
         if mode & am::W_OK != 0 && self.ro {
             return Err(ne::EROFS);

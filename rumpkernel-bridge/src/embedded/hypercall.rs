@@ -260,6 +260,13 @@ pub fn dir_in_root(root: &HostFd, rel: &str) -> HResult<HostFd> {
     openat2_raw(root.raw(), rel, libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC, 0)
 }
 
+/// The host path of an open descriptor (its /proc/self/fd link), for canonical names.
+pub fn fd_path(fd: i32) -> HResult<String> {
+    let p = std::fs::read_link(format!("/proc/self/fd/{fd}")).map_err(|_| ne::ENOENT)?;
+    use std::os::unix::ffi::OsStrExt;
+    Ok(super::name::decode(p.as_os_str().as_bytes()))
+}
+
 // ---------------------------------------------------------------------------------------------
 // I/O.
 

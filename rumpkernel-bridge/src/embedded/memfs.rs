@@ -689,7 +689,7 @@ impl FileSystem for MemFs {
         self.ftruncate(ino, len as u64)
     }
 
-    fn access(&self, rel: &str, mode: u32, cx: &Ctx) -> FsResult<()> {
+    fn access(&self, rel: &str, mode: u32, _follow: bool, cx: &Ctx) -> FsResult<()> {
         let g = self.lock();
         let ino = self.lookup(&g, rel, cx)?;
         self.check_node(&g, ino, cx, mode & 7)

@@ -38,6 +38,9 @@ use vfs::{Ctx, Vfs};
 
 static NEXT_KERNEL: AtomicU64 = AtomicU64::new(1);
 
+/// The parent of processes rforked from no process (there is no init process to ask).
+const INIT_PID: Pid = 1;
+
 thread_local! {
     /// The lwp each kernel instance has this host thread bound to.
     static CURLWP: RefCell<HashMap<u64, LwpId>> = RefCell::new(HashMap::new());
@@ -209,7 +212,7 @@ impl RumpKernel for EmbeddedKernel {
                 let fds = if pt.had_first { FdTable::default() } else { Self::host_stdio() };
                 pt.had_first = true;
                 let cred = pt.procs[&0].cred.clone();
-                Self::fresh_proc(pid, 0, cred, fds)
+                Self::fresh_proc(pid, INIT_PID, cred, fds)
             }
         };
         pt.procs.insert(pid, p);
@@ -247,10 +250,10 @@ impl RumpKernel for EmbeddedKernel {
             let p = pt.procs.get_mut(&pid).unwrap();
             p.lwps.retain(|&x| x != l);
             if p.lwps.is_empty() && pid != 0 {
-                // Children of an exiting process are inherited by proc0 here (no init).
+                // Children of an exiting process are inherited by init.
                 for q in pt.procs.values_mut() {
                     if q.ppid == pid {
-                        q.ppid = 0;
+                        q.ppid = INIT_PID;
                     }
                 }
                 let p = pt.procs.remove(&pid);

@@ -159,9 +159,11 @@ pub struct ProcTable {
 }
 
 impl ProcTable {
+    /// Pids start at 2: 1 is init's, the notional parent of every process rforked from nothing
+    /// (as orphans are reparented to init on NetBSD).
     pub fn alloc_pid(&mut self) -> i32 {
         loop {
-            self.next_pid = if self.next_pid >= 30000 { 1 } else { self.next_pid + 1 };
+            self.next_pid = if self.next_pid >= 30000 || self.next_pid < 2 { 2 } else { self.next_pid + 1 };
             if !self.procs.contains_key(&self.next_pid) {
                 return self.next_pid;
             }

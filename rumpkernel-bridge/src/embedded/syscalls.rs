@@ -281,6 +281,12 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
             if len < 2 {
                 return Err(ne::ERANGE);
             }
+            // A removed working directory has no name any more.
+            let here = k.vfs.resolve(&c.cwd, "/", true, &c.ctx())?;
+            let st = here.mount.fs.stat(&here.rel, true, &c.ctx()).map_err(|_| ne::ENOENT)?;
+            if st.st_mode & m::S_IFMT != m::S_IFDIR {
+                return Err(ne::ENOENT);
+            }
             let cwd = name::encode(&c.cwd);
             let need = cwd.len() + 1;
             if need > len {
@@ -545,7 +551,7 @@ fn sys_access(k: &EmbeddedKernel, c: &Current, dirfd: u64, path: u64, mode: u32,
     let r = k.lookup(c, dirfd, &p, follow)?;
     let cred = if flags & at::AT_EACCESS != 0 { c.cred.clone() } else { c.cred.real() };
     let cx = vfs::Ctx { cred: &cred, umask: c.umask };
-    r.mount.fs.access(&r.rel, mode, &cx).and(ok(0))
+    r.mount.fs.access(&r.rel, mode, follow, &cx).and(ok(0))
 }
 
 fn sys_mkdir(k: &EmbeddedKernel, c: &Current, dirfd: u64, path: u64, mode: u32) -> SysResult {
@@ -649,8 +655,9 @@ fn chdir_to(k: &EmbeddedKernel, c: &Current, r: &Resolved) -> SysResult {
     if st.st_mode & m::S_IFMT != m::S_IFDIR {
         return Err(ne::ENOTDIR);
     }
-    r.mount.fs.access(&r.rel, am::X_OK, &c.ctx())?;
-    let abs = r.abs.clone();
+    r.mount.fs.access(&r.rel, am::X_OK, true, &c.ctx())?;
+    let canon = r.mount.fs.canonical(&r.rel)?;
+    let abs = vfs::normalize(&format!("{}/{}", r.mount.path, canon));
     k.with_proc(|p, _| p.cwd = abs);
     ok(0)
 }

@@ -868,3 +868,37 @@ fn names_are_bytes() {
         e.unwrap().file_name().as_bytes() == b"latin1-\xe9t\xe9"
     }));
 }
+
+#[test]
+fn cwd_is_physical_and_can_vanish() {
+    let t = TempDir::new("cwd");
+    let p = t.path();
+    std::fs::create_dir_all(format!("{p}/a/b")).unwrap();
+    std::os::unix::fs::symlink("a/b", format!("{p}/lnk")).unwrap();
+    std::os::unix::fs::symlink("nowhere", format!("{p}/dangling")).unwrap();
+    let k = kernel();
+    k.register_host("/h", p, HostKind::Dir, false).unwrap();
+    let getcwd = |k: &EmbeddedKernel| -> Result<String, Errno> {
+        let mut b = [0u8; 256];
+        let n = sys(k, SYS___getcwd, &[b.as_mut_ptr() as u64, 256])? as usize;
+        Ok(String::from_utf8(b[..n - 1].to_vec()).unwrap())
+    };
+    assert_eq!(path1(&k, SYS_chdir, "/h/lnk", &[]), Ok(0));
+    assert_eq!(getcwd(&k).unwrap(), "/h/a/b");
+    // In memory too: the symlink is resolved by the VFS.
+    mkdir(&k, "/m", 0o755).unwrap();
+    mkdir(&k, "/m/real", 0o755).unwrap();
+    path2(&k, SYS_symlink, "real", "/m/ln").unwrap();
+    assert_eq!(path1(&k, SYS_chdir, "/m/ln", &[]), Ok(0));
+    assert_eq!(getcwd(&k).unwrap(), "/m/real");
+    assert_eq!(path1(&k, SYS_rmdir, "/m/real", &[]), Ok(0));
+    assert_eq!(getcwd(&k), Err(ne::ENOENT));
+    // access() without following a dangling link sees the link.
+    let c = s("/h/dangling");
+    let nofollow = at::AT_SYMLINK_NOFOLLOW as u64;
+    assert_eq!(sys(&k, SYS_faccessat, &[CWD, c.as_ptr() as u64, 0, nofollow]), Ok(0));
+    assert_eq!(sys(&k, SYS_faccessat, &[CWD, c.as_ptr() as u64, 0, 0]), Err(ne::ENOENT));
+    // The first process's parent is init.
+    assert_eq!(sys(&k, SYS_getppid, &[]), Ok(1));
+    assert_ne!(sys(&k, SYS_getpid, &[]), Ok(1));
+}

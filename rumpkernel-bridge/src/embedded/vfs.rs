@@ -64,8 +64,13 @@ pub trait FileSystem: Send + Sync {
     fn utimens(&self, rel: &str, times: Option<[Timespec; 2]>, follow: bool, cx: &Ctx) -> FsResult<()>;
     fn truncate(&self, rel: &str, len: i64, cx: &Ctx) -> FsResult<()>;
     /// access(2) with `mode` R_OK|W_OK|X_OK bits, for the credentials in `cx` as given.
-    fn access(&self, rel: &str, mode: u32, cx: &Ctx) -> FsResult<()>;
+    fn access(&self, rel: &str, mode: u32, follow: bool, cx: &Ctx) -> FsResult<()>;
     fn statvfs(&self) -> FsResult<Statvfs>;
+    /// The symlink-free path of `rel` inside this file system, for those that resolve their own
+    /// symlinks (so a cwd reached through a link reads back as the real directory).
+    fn canonical(&self, rel: &str) -> FsResult<String> {
+        Ok(rel.to_string())
+    }
     /// Makes `rel` exist as a directory to cover with a mount (only in-memory file systems do).
     fn make_mountpoint(&self, _rel: &str, _dir: bool) {}
 }
