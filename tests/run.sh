@@ -1,7 +1,7 @@
 #!/bin/bash
 # Run rumplx's whole test suite: install what the tests need, build, test.
-#   tests/run.sh                 everything (cargo test --workspace)
-#   tests/run.sh -- ARGS         extra arguments for cargo test (e.g. `-- --nocapture`)
+#   tests/run.sh                       everything (cargo test --workspace)
+#   tests/run.sh [CARGO-TEST-ARGS]     e.g. `tests/run.sh -p rumplx-tests --test busybox -- --nocapture`
 # Environment: RUMPLX_TEST_TIMEOUT_SCALE multiplies per-run timeouts; RUMPLX_BIN tests another binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -55,7 +55,7 @@ simple_guests!(
 
 /// Programs with their own test below.
 const CUSTOM: &[&str] =
-    &["abort", "bigfile", "env_argv", "exitcode", "malloc_big", "stdin_read", "stdio_lines"];
+    &["abort", "aslr", "bigfile", "env_argv", "exitcode", "malloc_big", "stdin_read", "stdio_lines"];
 
 #[test]
 fn every_guest_program_has_a_test() {
@@ -205,6 +205,43 @@ fn build_variants_are_what_they_claim() {
             problems.push(format!("{v}: native run ended {:?}: {}", o.status, o.stderr_str()));
         }
         let _ = std::fs::remove_dir_all(&o.dir);
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+fn field(out: &str, name: &str) -> String {
+    out.lines().find_map(|l| l.strip_prefix(&format!("{name} "))).unwrap_or("").to_string()
+}
+
+/// static-pie is relocated at a random base on every run; ET_EXEC sits at its link address.
+#[test]
+fn aslr() {
+    let mut problems = vec![];
+    for v in Variant::ALL {
+        let c = Case::new(format!("aslr-{v}"), guest("aslr", v));
+        let native = c.run_native();
+        let a = c.run_rumplx();
+        let b = c.run_rumplx();
+        for o in [&native, &a, &b] {
+            let _ = std::fs::remove_dir_all(&o.dir);
+        }
+        if a.status != Status::Exited(0) || b.status != Status::Exited(0) {
+            problems.push(format!("{v}: rumplx runs ended {:?} / {:?}: {}", a.status, b.status, a.stderr_str()));
+            continue;
+        }
+        let (na, ra, rb) = (field(&native.stdout_str(), "main"), field(&a.stdout_str(), "main"), field(&b.stdout_str(), "main"));
+        match v {
+            Variant::MuslStaticPie => {
+                if ra == rb {
+                    problems.push(format!("{v}: main at {ra} in two runs: static-pie is not loaded at a random base"));
+                }
+            }
+            _ => {
+                if ra != na {
+                    problems.push(format!("{v}: main at {ra} under rumplx, {na} natively: ET_EXEC must sit at its link address"));
+                }
+            }
+        }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
