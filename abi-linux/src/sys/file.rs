@@ -8,7 +8,7 @@
 //! NetBSD calls are made with the argument lists of `syscalls.master`, `PAD` words included
 //! (lseek, pread, truncate, … take an `int PAD` before their off_t).
 
-use alloc::vec::Vec;
+use alloc::{collections::BTreeMap, vec::Vec};
 
 use abi_netbsd::{consts as nbc, nr as nb, structs as nbs};
 use syscalls::Sysno;
@@ -16,7 +16,7 @@ use syscalls::Sysno;
 use super::procfs;
 use crate::consts::{at_flags as lat, open_flags as lo, seek_whence as lseek_};
 use crate::dispatch::Ctx;
-use crate::errno::{EEXIST, EFAULT, EINVAL, ENOENT, ENXIO, EOPNOTSUPP, EOVERFLOW, ESPIPE};
+use crate::errno::{EEXIST, EFAULT, EINVAL, ENOENT, ENXIO, EOPNOTSUPP, ESPIPE};
 use crate::platform::Access;
 use crate::structs::{Iovec, Stat, Timespec, Timeval};
 use crate::table::{entry, Arg, Entry, Family::Files, Ret, Route, Support};
@@ -60,7 +60,7 @@ pub const ENTRIES: &[Entry] = &[
     entry(Sysno::pwrite64 as u32, "pwrite64", F, &[Fd, BufIn(2), Len, Int], Ret::Int, tr!(pwrite64, SYS_pwrite), Support::Full),
     entry(Sysno::preadv as u32, "preadv", F, &[Fd, Iovec(2), Int, Int, Int], Ret::Int, tr!(preadv, SYS_preadv), Support::Full),
     entry(Sysno::pwritev as u32, "pwritev", F, &[Fd, Iovec(2), Int, Int, Int], Ret::Int, tr!(pwritev, SYS_pwritev), Support::Full),
-    entry(Sysno::lseek as u32, "lseek", F, &[Fd, Int, Whence], Ret::Int, tr!(lseek, SYS_lseek, SYS___fstat50, SYS___getdents30), Support::Partial("SEEK_DATA/SEEK_HOLE see no holes (data up to the end of file), as Linux on file systems without hole tracking")),
+    entry(Sysno::lseek as u32, "lseek", F, &[Fd, Int, Whence], Ret::Int, tr!(lseek, SYS_lseek, SYS___fstat50, SYS___getdents30, SYS_ioctl), Support::Partial("SEEK_DATA/SEEK_HOLE see no holes (data up to the end of file), as Linux on file systems without hole tracking; character devices answer as Linux's memory devices (0) or terminals (ESPIPE)")),
     entry(Sysno::truncate as u32, "truncate", F, &[Path, Int], Ret::Int, tr!(truncate, SYS_truncate), Support::Full),
     entry(Sysno::ftruncate as u32, "ftruncate", F, &[Fd, Int], Ret::Int, tr!(ftruncate, SYS_ftruncate), Support::Full),
     // Opening.
@@ -183,22 +183,29 @@ fn is_empty(p: &[u8]) -> bool {
     p.first() == Some(&0)
 }
 
-/// Copies the guest's iovec array and checks every buffer for `access`.
+/// Copies the guest's iovec array and checks the buffers for `access`. As Linux transfers up to
+/// the first buffer it cannot access (and reports the bytes moved), the list is cut there; a
+/// first buffer that is already bad is EFAULT.
 fn iovecs(ctx: &Ctx, addr: u64, count: i32, access: Access) -> Result<Vec<nbs::Iovec>, Errno> {
     // Linux UIO_MAXIOV.
     if !(0..=1024).contains(&count) {
         return Err(EINVAL);
     }
     let mut out = Vec::with_capacity(count as usize);
+    let mut total: u64 = 0;
     for i in 0..count as u64 {
         let v: Iovec = ctx.read_struct(addr + i * 16)?;
-        if (v.iov_len as i64) < 0 {
-            return Err(EINVAL);
-        }
-        ctx.check(v.iov_base, v.iov_len, access)?;
+        total = total.checked_add(v.iov_len).filter(|t| *t <= i64::MAX as u64).ok_or(EINVAL)?;
         out.push(nbs::Iovec { iov_base: v.iov_base, iov_len: v.iov_len });
     }
-    Ok(out)
+    match out.iter().position(|v| ctx.check(v.iov_base, v.iov_len, access).is_err()) {
+        Some(0) => Err(EFAULT),
+        Some(bad) => {
+            out.truncate(bad);
+            Ok(out)
+        }
+        None => Ok(out),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -253,14 +260,23 @@ fn lseek(ctx: &mut Ctx) -> LxResult {
         lseek_::SEEK_DATA | lseek_::SEEK_HOLE => return seek_data_hole(ctx, fd, off, whence),
         _ => return Err(EINVAL),
     }
-    if whence == lseek_::SEEK_SET {
-        if let Some((start, n)) = dirent::decode(off) {
-            let st = nb_fstat(ctx, fd)?;
-            if st.st_mode & nbc::stat_mode::S_IFMT == nbc::stat_mode::S_IFDIR {
+    let st = nb_fstat(ctx, fd)?;
+    match st.st_mode & nbc::stat_mode::S_IFMT {
+        nbc::stat_mode::S_IFDIR if whence == lseek_::SEEK_SET => {
+            if let Some((batch, n)) = dirent::decode(off) {
+                let start = batch_start(ctx, fd, batch)?;
                 seek_dir_cookie(ctx, fd, start, n)?;
                 return Ok(off as u64);
             }
         }
+        // Linux's character devices do not keep a position: terminals refuse to seek, the memory
+        // devices (null, zero, full, random) accept any seek and stay at 0. NetBSD keeps one.
+        nbc::stat_mode::S_IFCHR => {
+            let mut t = nbs::Termios::default();
+            let tty = ctx.nb(nb::SYS_ioctl, [fd, nbc::ioctl::TIOCGETA as u64, mut_ptr(&mut t), 0, 0, 0]).is_ok();
+            return if tty { Err(ESPIPE) } else { Ok(0) };
+        }
+        _ => {}
     }
     nb_lseek(ctx, fd, off, whence)
 }
@@ -284,21 +300,31 @@ fn seek_data_hole(ctx: &mut Ctx, fd: u64, off: i64, whence: u32) -> LxResult {
 }
 
 /// Positions a directory right after `n` records of the batch that started at `start` (see
-/// `xlat::dirent`): seek there, measure those records, re-read exactly them.
+/// `xlat::dirent`): measure those records, then consume exactly them.
 fn seek_dir_cookie(ctx: &mut Ctx, fd: u64, start: u64, n: usize) -> Result<(), Errno> {
     let mut buf = alloc::vec![0u8; dirent::MAX_BATCH_BYTES];
     nb_lseek(ctx, fd, start as i64, lseek_::SEEK_SET)?;
     let got = ctx.nb(nb::SYS___getdents30, [fd, buf.as_mut_ptr() as u64, buf.len() as u64, 0, 0, 0])?[0] as usize;
-    let mut len = 0;
-    for (i, r) in dirent::records(&buf[..got]).enumerate() {
-        if i == n {
-            break;
-        }
-        len += r.map_err(|_| crate::errno::EIO)?.reclen;
-    }
+    let sizes = dirent::records(&buf[..got]).take(n).map(|r| r.map(|r| r.reclen)).collect::<Result<Vec<_>, _>>();
+    consume_records(ctx, fd, start, &sizes.map_err(|_| crate::errno::EIO)?)
+}
+
+/// Leaves the directory offset right after the records of `sizes` (NetBSD record lengths) read
+/// from `start`: getdents with buffers of exactly their size. A file system may return fewer
+/// records than fit (a host directory whose own records are larger), so this reads until all
+/// have been consumed.
+fn consume_records(ctx: &mut Ctx, fd: u64, start: u64, sizes: &[usize]) -> Result<(), Errno> {
     nb_lseek(ctx, fd, start as i64, lseek_::SEEK_SET)?;
-    if len > 0 {
-        ctx.nb(nb::SYS___getdents30, [fd, buf.as_mut_ptr() as u64, len as u64, 0, 0, 0])?;
+    let mut buf = alloc::vec![0u8; sizes.iter().sum::<usize>()];
+    let mut done = 0;
+    while done < sizes.len() {
+        let len: usize = sizes[done..].iter().sum();
+        let got = ctx.nb(nb::SYS___getdents30, [fd, buf.as_mut_ptr() as u64, len as u64, 0, 0, 0])?[0] as usize;
+        let k = dirent::records(&buf[..got]).count();
+        if k == 0 {
+            return Err(crate::errno::EIO);
+        }
+        done += k;
     }
     Ok(())
 }
@@ -326,7 +352,12 @@ pub(crate) fn do_open(ctx: &mut Ctx, dirfd: u64, p: &[u8], flags: u32, mode: u32
         Special::Path => xlat::open::to_netbsd(flags & (lo::O_DIRECTORY | lo::O_NOFOLLOW | lo::O_CLOEXEC)),
         Special::None => xlat::open::to_netbsd(flags),
     };
-    ok(ctx.nb(nb::SYS_openat, [dirfd, p.as_ptr() as u64, nb_flags as u64, (mode & 0o7777) as u64, 0, 0])?)
+    match ctx.nb_raw(nb::SYS_openat, [dirfd, p.as_ptr() as u64, nb_flags as u64, (mode & 0o7777) as u64, 0, 0]) {
+        Ok(r) => Ok(r[0]),
+        // NetBSD's answer for O_NOFOLLOW on a symlink; Linux's is ELOOP.
+        Err(abi_netbsd::errno::EFTYPE) => Err(crate::errno::ELOOP),
+        Err(e) => Err(xlat::errno::from_netbsd(e)),
+    }
 }
 
 fn open(ctx: &mut Ctx) -> LxResult {
@@ -549,6 +580,48 @@ fn fstatfs(ctx: &mut Ctx) -> LxResult {
 // ---------------------------------------------------------------------------------------------
 // Directories
 
+/// Directory offsets too large to sit in a cookie, per (personality, fd): cookies name them by
+/// their index here (see `xlat::dirent`). An entry lives as long as the process; a cookie used on
+/// another descriptor than the one that produced it is EINVAL.
+static LARGE_BATCHES: spin::Mutex<BTreeMap<(usize, i32), LargeBatches>> = spin::Mutex::new(BTreeMap::new());
+
+#[derive(Default)]
+struct LargeBatches {
+    offsets: Vec<u64>,
+    index: hashbrown::HashMap<u64, u64>,
+}
+
+fn dir_key(ctx: &Ctx, fd: u64) -> (usize, i32) {
+    (ctx.p as *const _ as usize, fd as i32)
+}
+
+/// How cookies name a batch read from NetBSD directory offset `start`.
+fn batch_of(ctx: &Ctx, fd: u64, start: u64) -> dirent::Batch {
+    let b = dirent::Batch::Offset(start);
+    if b.base().is_some() {
+        return b;
+    }
+    let mut t = LARGE_BATCHES.lock();
+    let e = t.entry(dir_key(ctx, fd)).or_default();
+    let next = e.offsets.len() as u64;
+    let i = *e.index.entry(start).or_insert(next);
+    if i == next {
+        e.offsets.push(start);
+    }
+    dirent::Batch::Table(i)
+}
+
+/// The NetBSD offset a cookie's batch was read from.
+fn batch_start(ctx: &Ctx, fd: u64, b: dirent::Batch) -> Result<u64, Errno> {
+    match b {
+        dirent::Batch::Offset(o) => Ok(o),
+        dirent::Batch::Table(i) => {
+            let t = LARGE_BATCHES.lock();
+            t.get(&dir_key(ctx, fd)).and_then(|e| e.offsets.get(i as usize).copied()).ok_or(EINVAL)
+        }
+    }
+}
+
 fn read_dir(ctx: &mut Ctx, fmt: dirent::Format) -> LxResult {
     let fd = int(ctx, 0);
     let (out_addr, out_len) = (ctx.args[1], ctx.args[2] as u32 as usize);
@@ -556,7 +629,6 @@ fn read_dir(ctx: &mut Ctx, fmt: dirent::Format) -> LxResult {
     let start = nb_lseek(ctx, fd, 0, lseek_::SEEK_CUR)?;
     let mut want = dirent::netbsd_request(out_len);
     let mut buf = alloc::vec![0u8; want.max(dirent::MAX_BATCH_BYTES.min(out_len))];
-    let mut single = false;
     loop {
         let got = match ctx.nb(nb::SYS___getdents30, [fd, buf.as_mut_ptr() as u64, want as u64, 0, 0, 0]) {
             Ok(r) => r[0] as usize,
@@ -571,31 +643,19 @@ fn read_dir(ctx: &mut Ctx, fmt: dirent::Format) -> LxResult {
             return Ok(0);
         }
         let end = nb_lseek(ctx, fd, 0, lseek_::SEEK_CUR)?;
-        match dirent::convert(&buf[..got], out, fmt, start, end) {
-            Ok(c) if c.all => return Ok(c.linux_len as u64),
-            Ok(c) if c.records > 0 => {
-                // Give back what did not fit: re-read exactly the records converted.
-                nb_lseek(ctx, fd, start as i64, lseek_::SEEK_SET)?;
-                ctx.nb(nb::SYS___getdents30, [fd, buf.as_mut_ptr() as u64, c.netbsd_len as u64, 0, 0, 0])?;
-                return Ok(c.linux_len as u64);
-            }
-            Ok(_) => {
-                nb_lseek(ctx, fd, start as i64, lseek_::SEEK_SET)?;
-                return Err(EINVAL);
-            }
-            // A directory offset too large for cookies: read one record at a time, whose d_off
-            // is then the real offset after it.
-            Err(()) if !single => {
-                nb_lseek(ctx, fd, start as i64, lseek_::SEEK_SET)?;
-                let first = dirent::records(&buf[..got]).next().and_then(|r| r.ok()).ok_or(crate::errno::EIO)?;
-                want = first.reclen;
-                single = true;
-            }
-            Err(()) => {
-                nb_lseek(ctx, fd, start as i64, lseek_::SEEK_SET)?;
-                return Err(EOVERFLOW);
-            }
+        let batch = batch_of(ctx, fd, start);
+        let c = dirent::convert(&buf[..got], out, fmt, batch, end).map_err(|_| crate::errno::EIO)?;
+        if c.all {
+            return Ok(c.linux_len as u64);
         }
+        // Give back what did not fit: consume exactly the records converted.
+        if c.records == 0 {
+            nb_lseek(ctx, fd, start as i64, lseek_::SEEK_SET)?;
+            return Err(EINVAL);
+        }
+        let sizes: Vec<usize> = dirent::records(&buf[..got]).take(c.records).filter_map(|r| r.ok()).map(|r| r.reclen).collect();
+        consume_records(ctx, fd, start, &sizes)?;
+        return Ok(c.linux_len as u64);
     }
 }
 
@@ -710,14 +770,18 @@ fn readlink_at(ctx: &mut Ctx, dirfd: u64, pi: usize) -> LxResult {
         return Err(EINVAL);
     }
     let p = path(ctx, pi)?;
-    ctx.check(buf, size as u64, Access::Write)?;
-    if procfs::owns(&p) {
-        let target = procfs::readlink(ctx, &p)?;
-        let n = target.len().min(size as usize);
-        ctx.guest_bytes_mut(buf, n)?.copy_from_slice(&target[..n]);
-        return Ok(n as u64);
-    }
-    ok(ctx.nb(nb::SYS_readlinkat, [dirfd, p.as_ptr() as u64, buf, size as u64, 0, 0])?)
+    // Into our buffer first: Linux answers EINVAL for a non-link before it looks at `buf`.
+    let target = if procfs::owns(&p) {
+        procfs::readlink(ctx, &p)?
+    } else {
+        let mut t = alloc::vec![0u8; (size as usize).min(4096)];
+        let n = ctx.nb(nb::SYS_readlinkat, [dirfd, p.as_ptr() as u64, t.as_mut_ptr() as u64, t.len() as u64, 0, 0])?[0];
+        t.truncate(n as usize);
+        t
+    };
+    let n = target.len().min(size as usize);
+    ctx.guest_bytes_mut(buf, n)?.copy_from_slice(&target[..n]);
+    Ok(n as u64)
 }
 
 fn readlink(ctx: &mut Ctx) -> LxResult {

@@ -16,14 +16,14 @@ use crate::platform::{MemoryLock, Placement, Platform};
 use crate::structs::{Stat, Statx};
 use crate::Errno;
 
-/// A platform that no file call should touch.
+/// A platform that no file call should touch. (Whoever changes the `Platform` trait: mirror it here.)
 struct NoPlatform;
 
 impl Platform for NoPlatform {
     fn map_anonymous(&self, _: u64, _: u64, _: u32, _: Placement) -> Result<u64, Errno> {
         unreachable!()
     }
-    fn map_host_file_shared(&self, _: u64, _: u64, _: u32, _: Placement, _: i32, _: u64) -> Result<u64, Errno> {
+    fn map_host_file(&self, _: u64, _: u64, _: u32, _: Placement, _: i32, _: u64, _: bool) -> Result<u64, Errno> {
         unreachable!()
     }
     fn unmap(&self, _: u64, _: u64) -> Result<(), Errno> {

@@ -3,11 +3,14 @@
 //!
 //! NetBSD's dirent has no d_off: after a getdents call only the directory offset after the whole
 //! batch is known (lseek(fd, 0, SEEK_CUR)). Cookies are therefore positions *within a batch*:
-//! `MARK | batch_start << 12 | records_consumed`. The last record of a batch gets the real NetBSD
-//! offset after the batch instead (cheapest to seek to). Seeking to a cookie (see
-//! `sys::file::lseek`) goes back to `batch_start` and re-reads exactly `records_consumed` records
-//! (getdents with a buffer the exact size of those records), which leaves the directory offset
-//! right after them. No per-fd state is kept, so dup/fork/close need no bookkeeping.
+//! `MARK | batch << 12 | records_consumed`, where `batch` names the directory offset the batch was
+//! read from: that offset itself when it is below 2^48 (rumpfs, tmpfs, ufs), else — for file
+//! systems with hash cookies, like a host ext4 directory — an index into a per-directory table the
+//! file family keeps (bit 61 says which). The last record of a batch gets the real NetBSD offset
+//! after the batch when it is a plain offset (cheapest to seek to). Seeking to a cookie (see
+//! `sys::file::lseek`) goes back to the batch's offset and re-reads exactly `records_consumed`
+//! records (getdents with a buffer the exact size of those records), which leaves the directory
+//! offset right after them.
 //!
 //! This relies on what every NetBSD file system does: getdents returns whole records in order, stops
 //! at the first that does not fit, and a directory re-read from the same offset yields the same
@@ -19,27 +22,52 @@ use crate::structs::{dirent64_reclen, DIRENT64_NAME_OFFSET};
 
 /// Marks a cookie (bit 62: still a positive off_t).
 pub const MARK: u64 = 1 << 62;
+/// Marks a cookie whose batch is a table index rather than an offset.
+pub const TABLE: u64 = 1 << 61;
 const INDEX_BITS: u32 = 12;
 /// Most records one batch may hold, so that a record count fits the cookie.
 pub const MAX_RECORDS: usize = (1 << INDEX_BITS) - 1;
 /// Largest NetBSD read: 16-byte minimum records never exceed [`MAX_RECORDS`].
 pub const MAX_BATCH_BYTES: usize = MAX_RECORDS * 16;
-const MAX_START: u64 = 1 << (62 - INDEX_BITS);
+/// Batch offsets and table indexes must stay below this to fit.
+pub const MAX_BATCH: u64 = 1 << (61 - INDEX_BITS);
 
-/// The cookie for "after `consumed` records of the batch read at `batch_start`", if it fits.
-pub fn cookie(batch_start: u64, consumed: usize) -> Option<i64> {
-    (batch_start < MAX_START && consumed <= MAX_RECORDS && consumed > 0)
-        .then(|| (MARK | batch_start << INDEX_BITS | consumed as u64) as i64)
+/// Where a batch was read from, as a cookie names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Batch {
+    /// The NetBSD directory offset itself.
+    Offset(u64),
+    /// An index into the per-directory table of large offsets.
+    Table(u64),
 }
 
-/// A cookie's (batch_start, records to consume), or None if `off` is a plain offset.
-pub fn decode(off: i64) -> Option<(u64, usize)> {
+impl Batch {
+    /// The cookie bits common to every record of the batch (OR the record count in).
+    pub fn base(self) -> Option<u64> {
+        match self {
+            Batch::Offset(o) if o < MAX_BATCH => Some(MARK | o << INDEX_BITS),
+            Batch::Table(i) if i < MAX_BATCH => Some(MARK | TABLE | i << INDEX_BITS),
+            _ => None,
+        }
+    }
+}
+
+/// The cookie for "after `consumed` records of `batch`", if it fits.
+pub fn cookie(batch: Batch, consumed: usize) -> Option<i64> {
+    (consumed <= MAX_RECORDS && consumed > 0).then_some(())?;
+    Some((batch.base()? | consumed as u64) as i64)
+}
+
+/// A cookie's (batch, records to consume), or None if `off` is a plain offset.
+pub fn decode(off: i64) -> Option<(Batch, usize)> {
     let v = off as u64;
     if off < 0 || v & MARK == 0 {
         return None;
     }
     let consumed = (v & MAX_RECORDS as u64) as usize;
-    (consumed > 0).then(|| ((v & !MARK) >> INDEX_BITS, consumed))
+    let n = (v & !(MARK | TABLE)) >> INDEX_BITS;
+    let batch = if v & TABLE != 0 { Batch::Table(n) } else { Batch::Offset(n) };
+    (consumed > 0).then_some((batch, consumed))
 }
 
 /// Whether a real NetBSD offset can be handed out as a d_off as it is.
@@ -115,10 +143,10 @@ pub struct Converted {
 }
 
 /// Converts the NetBSD records in `nb` into `out`, as many as fit. Record *i* gets the cookie
-/// "after i+1 records of `batch_start`"; when every record fits, the last gets `end` (the NetBSD
-/// offset after the batch) if that is a plain offset. Err(()) for a malformed NetBSD buffer or a
-/// cookie that cannot be formed (the caller then reads smaller batches).
-pub fn convert(nb: &[u8], out: &mut [u8], fmt: Format, batch_start: u64, end: u64) -> Result<Converted, ()> {
+/// "after i+1 records of `batch`"; when every record fits, the last gets `end` (the NetBSD offset
+/// after the batch) if that is a plain offset. Err(()) for a malformed NetBSD buffer, more than
+/// [`MAX_RECORDS`] records, or a batch that does not fit a cookie.
+pub fn convert(nb: &[u8], out: &mut [u8], fmt: Format, batch: Batch, end: u64) -> Result<Converted, ()> {
     let total = records(nb).count();
     let mut c = Converted::default();
     for (i, r) in records(nb).enumerate() {
@@ -127,7 +155,7 @@ pub fn convert(nb: &[u8], out: &mut [u8], fmt: Format, batch_start: u64, end: u6
         if c.linux_len + len > out.len() {
             return Ok(c);
         }
-        let off = if i + 1 == total && plain_ok(end) { end as i64 } else { cookie(batch_start, i + 1).ok_or(())? };
+        let off = if i + 1 == total && plain_ok(end) { end as i64 } else { cookie(batch, i + 1).ok_or(())? };
         let rec = &mut out[c.linux_len..c.linux_len + len];
         rec.fill(0);
         rec[0..8].copy_from_slice(&r.ino.to_ne_bytes());
@@ -196,12 +224,12 @@ mod tests {
     fn converts_with_cookies_and_real_end() {
         let nb = nb_records(&[b".", b"..", b"hello"]);
         let mut out = [0u8; 256];
-        let c = convert(&nb, &mut out, Format::Dirent64, 0, 3).unwrap();
+        let c = convert(&nb, &mut out, Format::Dirent64, Batch::Offset(0), 3).unwrap();
         assert!(c.all);
         assert_eq!(c.records, 3);
         let recs = parse64(&out[..c.linux_len]);
-        assert_eq!(recs[0], (100, cookie(0, 1).unwrap(), 8, b".".to_vec()));
-        assert_eq!(recs[1].1, cookie(0, 2).unwrap());
+        assert_eq!(recs[0], (100, cookie(Batch::Offset(0), 1).unwrap(), 8, b".".to_vec()));
+        assert_eq!(recs[1].1, cookie(Batch::Offset(0), 2).unwrap());
         assert_eq!(recs[2], (102, 3, 8, b"hello".to_vec()));
     }
 
@@ -209,34 +237,48 @@ mod tests {
     fn stops_when_the_linux_buffer_is_full() {
         let nb = nb_records(&[b"aaaaaaaa", b"bbbbbbbb"]);
         let mut out = [0u8; 40];
-        let c = convert(&nb, &mut out, Format::Dirent64, 8, 99).unwrap();
+        let c = convert(&nb, &mut out, Format::Dirent64, Batch::Offset(8), 99).unwrap();
         assert_eq!((c.records, c.all, c.linux_len, c.netbsd_len), (1, false, 32, 24));
-        assert_eq!(parse64(&out[..32])[0].1, cookie(8, 1).unwrap());
+        assert_eq!(parse64(&out[..32])[0].1, cookie(Batch::Offset(8), 1).unwrap());
     }
 
     #[test]
     fn legacy_dirent_puts_the_type_last() {
         let nb = nb_records(&[b"x"]);
         let mut out = [0u8; 64];
-        let c = convert(&nb, &mut out, Format::Dirent, 0, 1).unwrap();
+        let c = convert(&nb, &mut out, Format::Dirent, Batch::Offset(0), 1).unwrap();
         assert_eq!(c.linux_len, 24);
         assert_eq!(out[18], b'x');
         assert_eq!(out[23], 8);
     }
 
     #[test]
+    fn a_large_last_offset_gets_a_cookie_too() {
+        let nb = nb_records(&[b"a"]);
+        let mut out = [0u8; 64];
+        let c = convert(&nb, &mut out, Format::Dirent64, Batch::Table(3), u64::MAX >> 1).unwrap();
+        assert_eq!(parse64(&out[..c.linux_len])[0].1, cookie(Batch::Table(3), 1).unwrap());
+    }
+
+    #[test]
     fn malformed_is_an_error() {
         let mut nb = nb_records(&[b"x"]);
         nb[8] = 200;
-        assert!(convert(&nb, &mut [0u8; 64], Format::Dirent64, 0, 1).is_err());
+        assert!(convert(&nb, &mut [0u8; 64], Format::Dirent64, Batch::Offset(0), 1).is_err());
     }
 
     proptest! {
         #[test]
-        fn cookie_round_trip(start in 0u64..MAX_START, n in 1usize..=MAX_RECORDS) {
-            let c = cookie(start, n).unwrap();
+        fn cookie_round_trip(start in 0u64..MAX_BATCH, n in 1usize..=MAX_RECORDS, table in any::<bool>()) {
+            let b = if table { Batch::Table(start) } else { Batch::Offset(start) };
+            let c = cookie(b, n).unwrap();
             prop_assert!(c > 0);
-            prop_assert_eq!(decode(c), Some((start, n)));
+            prop_assert_eq!(decode(c), Some((b, n)));
+        }
+
+        #[test]
+        fn large_offsets_do_not_fit(start in MAX_BATCH.., n in 1usize..=MAX_RECORDS) {
+            prop_assert_eq!(cookie(Batch::Offset(start), n), None);
         }
 
         #[test]
@@ -254,7 +296,7 @@ mod tests {
             let mut end = 0;
             for r in records(&nb) { let r = r.unwrap(); if end + r.reclen > want { break } end += r.reclen; }
             let mut out = alloc::vec![0u8; linux_len];
-            let c = convert(&nb[..end], &mut out, Format::Dirent64, 0, 1).unwrap();
+            let c = convert(&nb[..end], &mut out, Format::Dirent64, Batch::Offset(0), 1).unwrap();
             prop_assert!(c.all);
             let back = parse64(&out[..c.linux_len]);
             prop_assert_eq!(back.len(), records(&nb[..end]).count());
