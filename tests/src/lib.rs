@@ -440,7 +440,8 @@ impl Case {
             rumplx_opts: vec![],
             timeout: Duration::from_secs(60),
             stdout_cmp: StdoutCmp::Exact,
-            compare_stderr: false,
+            // The program's stderr must be what it is natively: rumplx adds nothing to a normal run.
+            compare_stderr: true,
             compare_files: true,
             program_in_dir: false,
             setup: None,
