@@ -123,8 +123,8 @@ impl EmbeddedKernel {
                 Ok(abi_netbsd::consts::stat_mode::S_IFDIR) => HostType::Dir,
                 _ => HostType::Stream,
             };
-            // The host's own mode of the descriptor may be wider (a tty opened O_RDWR).
-            let path = format!("/dev/fd/{fd}");
+            // What the host calls it (a tty, a file, or "pipe:[…]"), for F_GETPATH.
+            let path = hypercall::fd_path(h.raw()).unwrap_or_else(|_| format!("/dev/fd/{fd}"));
             let obj = Object::Host { fd: h, ty, ro: false };
             t.put(fd, FdEntry { file: OpenFile::new(obj, acc, path), cloexec: false });
         }

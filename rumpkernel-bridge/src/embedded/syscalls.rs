@@ -708,6 +708,9 @@ fn sys_dup3(k: &EmbeddedKernel, c: &Current, from: i32, to: i32, cloexec: bool) 
     ok(to as u64)
 }
 
+/// F_GETPATH, from newer NetBSD (10) than the 2016 tables in abi-netbsd.
+const F_GETPATH: u32 = 15;
+
 fn sys_fcntl(k: &EmbeddedKernel, c: &Current, fd: i32, cmd: u32, arg: u64) -> SysResult {
     match cmd {
         fc::F_DUPFD | fc::F_DUPFD_CLOEXEC => {
@@ -769,6 +772,21 @@ fn sys_fcntl(k: &EmbeddedKernel, c: &Current, fd: i32, cmd: u32, arg: u64) -> Sy
             for e in gone {
                 e.file.closed_by(c.pid);
             }
+            ok(0)
+        }
+        F_GETPATH => {
+            // The path the file was opened by, NUL-terminated, into a MAXPATHLEN buffer.
+            let f = k.file(c, fd as u64)?;
+            if !f.path.starts_with('/') {
+                return Err(ne::EOPNOTSUPP);
+            }
+            let p = name::encode(&f.path);
+            if p.len() >= limits::MAXPATHLEN as usize {
+                return Err(ne::ENAMETOOLONG);
+            }
+            let b = buf_mut(arg, p.len() as u64 + 1)?;
+            b[..p.len()].copy_from_slice(&p);
+            b[p.len()] = 0;
             ok(0)
         }
         fc::F_MAXFD => {

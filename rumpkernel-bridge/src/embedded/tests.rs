@@ -454,6 +454,9 @@ fn dup_shares_offset_and_flags_not_cloexec() {
     assert_eq!(fstat(&k, other).unwrap().st_ino, fstat(&k, fd).unwrap().st_ino);
     assert_eq!(sys(&k, SYS_fcntl, &[fd as u64, 999]), Err(ne::EINVAL));
     assert_eq!(sys(&k, SYS_fcntl, &[77, fc::F_GETFD as u64]), Err(ne::EBADF));
+    let mut path = [0u8; 1024];
+    assert_eq!(sys(&k, SYS_fcntl, &[fd as u64, 15, path.as_mut_ptr() as u64]), Ok(0), "F_GETPATH");
+    assert_eq!(&path[..6], b"/dupf\0");
     assert_eq!(sys(&k, SYS_ioctl, &[fd as u64, io::FIONCLEX as u64, 0]), Ok(0));
     assert_eq!(sys(&k, SYS_fcntl, &[fd as u64, fc::F_GETFD as u64]), Ok(0));
 }
