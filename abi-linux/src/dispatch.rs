@@ -1,12 +1,15 @@
 //! The personality's state and the dispatcher: one Linux syscall in, one Linux answer out.
 
 use alloc::{string::String, sync::Arc, vec::Vec};
+use core::sync::atomic::{AtomicI32, Ordering};
 
 use rumpkernel_bridge::RumpKernel;
 
 use crate::{
     mm::AddressSpace,
     platform::{Access, Platform},
+    sys::sigframe::{Sigcontext, Siginfo},
+    sys::signal::{self, Disposition, NSIG},
     table::{Arg, Entry, Route, Table},
     trace::TraceLog,
     xlat, Errno, LxResult,
@@ -22,10 +25,15 @@ pub struct ProcessInfo {
 }
 
 /// Per guest thread state the layer keeps.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Thread {
     /// Linux thread id as the guest sees it.
     pub tid: i32,
+    /// Signals sent to this thread and not yet delivered, with their siginfo.
+    pub pending: u64,
+    pub pending_info: [Siginfo; NSIG],
+    /// The mask to restore after a sigsuspend-style wait (goes into the signal frame).
+    pub saved_sigmask: Option<u64>,
     /// `set_tid_address` pointer.
     pub clear_child_tid: u64,
     /// Blocked signals (Linux numbering, bit N-1 for signal N).
@@ -38,6 +46,32 @@ pub struct Thread {
     pub comm: [u8; 16],
     /// PR_SET_PDEATHSIG signal.
     pub pdeathsig: i32,
+}
+
+impl Thread {
+    pub fn new(tid: i32) -> Thread {
+        Thread {
+            tid,
+            pending: 0,
+            pending_info: [Siginfo::default(); NSIG],
+            saved_sigmask: None,
+            clear_child_tid: 0,
+            sigmask: 0,
+            altstack: (0, signal::SS_DISABLE, 0),
+            robust_list: 0,
+            comm: [0; 16],
+            pdeathsig: 0,
+        }
+    }
+}
+
+/// What other threads need to know about a thread: where to send it signals, what it blocks.
+#[derive(Clone, Copy, Debug)]
+pub struct ThreadEntry {
+    pub tid: i32,
+    /// The host thread running it (signals travel as host signals).
+    pub host_tid: i32,
+    pub sigmask: u64,
 }
 
 /// Process-wide prctl settings.
@@ -56,6 +90,10 @@ pub struct Personality {
     pub signals: spin::Mutex<crate::sys::signal::SignalState>,
     pub prctl: spin::Mutex<PrctlState>,
     pub info: ProcessInfo,
+    /// Every live guest thread of the process.
+    pub threads: spin::Mutex<Vec<ThreadEntry>>,
+    /// Next Linux thread id to hand out.
+    pub next_tid: AtomicI32,
     /// `--trace`: print each call strace-style with the NetBSD calls it became.
     pub trace: bool,
 }
@@ -65,6 +103,10 @@ pub struct Ctx<'a> {
     pub args: [u64; 6],
     pub p: &'a Personality,
     pub thread: &'a mut Thread,
+    /// The calling thread's registers as the syscall left them.
+    pub regs: &'a mut Sigcontext,
+    /// Set by handlers that replace every register (rt_sigreturn): RAX is then not the result.
+    pub regs_replaced: bool,
     pub trace: Option<TraceLog>,
 }
 
@@ -78,14 +120,36 @@ impl Personality {
             signals: spin::Mutex::new(Default::default()),
             prctl: spin::Mutex::new(PrctlState { dumpable: true, no_new_privs: false }),
             info,
+            threads: spin::Mutex::new(Vec::new()),
+            next_tid: AtomicI32::new(0),
             trace: false,
         }
     }
 
-    /// Serves Linux syscall `nr` for `thread` and returns the value for RAX (a result or -errno).
+    /// Serves Linux syscall `nr` with `args` and returns the value for RAX (a result or
+    /// -errno); for callers without guest registers (tests).
     pub fn dispatch(&self, thread: &mut Thread, nr: u64, args: [u64; 6]) -> u64 {
+        let mut regs = Sigcontext { rax: nr, rdi: args[0], rsi: args[1], rdx: args[2], r10: args[3], r8: args[4], r9: args[5], ..Default::default() };
+        self.run_syscall(thread, &mut regs);
+        regs.rax
+    }
+
+    /// Serves the syscall the thread's registers describe (number in RAX), writes the answer in
+    /// RAX (or restarts the call), then delivers the signals that are due.
+    pub fn syscall(&self, thread: &mut Thread, regs: &mut Sigcontext) {
+        self.run_syscall(thread, regs);
+        self.deliver_pending(thread, regs);
+        if let Some(mask) = thread.saved_sigmask.take() {
+            // A sigsuspend-style wait ended without a handler frame: its mask ends with it.
+            thread.sigmask = mask;
+            self.publish_mask(thread.tid, mask);
+        }
+    }
+
+    fn run_syscall(&self, thread: &mut Thread, regs: &mut Sigcontext) {
+        let nr = regs.rax;
+        let args = regs.syscall_args();
         let entry = self.table.get(nr);
-        let mut ctx = Ctx { args, p: self, thread, trace: self.trace.then(TraceLog::default) };
         if let (Some(e), true) = (entry, self.trace) {
             if e.ret == crate::table::Ret::None {
                 // Calls that do not return are traced before they run, as strace shows them.
@@ -93,6 +157,7 @@ impl Personality {
                 self.platform.log(&line);
             }
         }
+        let mut ctx = Ctx { args, p: self, thread, regs, regs_replaced: false, trace: self.trace.then(TraceLog::default) };
         let result = match entry {
             None => Err(crate::errno::ENOSYS),
             Some(e) => ctx.run(e),
@@ -101,11 +166,215 @@ impl Personality {
             let line = crate::trace::format_call(self, nr, entry, &args, &result, &log);
             self.platform.log(&line);
         }
-        match result {
+        if ctx.regs_replaced {
+            return;
+        }
+        let (thread, regs) = (ctx.thread, ctx.regs);
+        if result == Err(crate::errno::EINTR) && restartable(entry) && self.should_restart(thread) {
+            // Run the same syscall again once the handler (if any) returns, as Linux does for
+            // calls interrupted by a signal whose action has SA_RESTART or that was ignored.
+            regs.rax = nr;
+            regs.rip -= 2;
+            return;
+        }
+        regs.rax = match result {
             Ok(v) => v,
             Err(e) => (-(e.0 as i64)) as u64,
+        };
+    }
+
+    /// Whether an interrupted call should run again: the signal that interrupted it is ignored,
+    /// or its handler asked for SA_RESTART.
+    fn should_restart(&self, thread: &mut Thread) -> bool {
+        self.take_host_signals(thread);
+        match self.deliverable(thread) {
+            None => true,
+            Some(sig) => {
+                let action = self.signals.lock().actions[sig as usize - 1];
+                match signal::disposition(&action, sig) {
+                    Disposition::Ignore => true,
+                    Disposition::Terminate => false,
+                    Disposition::Handle(a) => a.flags & signal::SA_RESTART != 0,
+                }
+            }
         }
     }
+
+    /// Records the thread's mask where other threads look it up.
+    pub fn publish_mask(&self, tid: i32, mask: u64) {
+        if let Some(t) = self.threads.lock().iter_mut().find(|t| t.tid == tid) {
+            t.sigmask = mask;
+        }
+    }
+
+    /// Adds a thread to the registry.
+    pub fn register_thread(&self, entry: ThreadEntry) {
+        self.threads.lock().push(entry);
+    }
+
+    /// Removes a thread; answers how many remain.
+    pub fn unregister_thread(&self, tid: i32) -> usize {
+        let mut t = self.threads.lock();
+        t.retain(|e| e.tid != tid);
+        t.len()
+    }
+
+    pub fn thread_exists(&self, tid: i32) -> bool {
+        self.threads.lock().iter().any(|t| t.tid == tid)
+    }
+
+    /// Hands out a Linux thread id for a new thread.
+    pub fn alloc_tid(&self) -> i32 {
+        self.next_tid.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Moves signals the host delivered to this thread (while it was inside rumplx) into its
+    /// pending sets.
+    pub fn take_host_signals(&self, thread: &mut Thread) {
+        self.platform.take_host_signals(&mut |info| self.post_host_signal(thread, info));
+    }
+
+    /// A host signal for this thread. Signals between our own threads travel as host signals
+    /// marked in `si_errno`: a guest signal for this very thread, or a wake-up to look at the
+    /// process's pending set. Anything else came from outside and is for the process.
+    pub fn post_host_signal(&self, thread: &mut Thread, mut info: Siginfo) {
+        let sig = info.signo as u32;
+        if !(1..=NSIG as u32).contains(&sig) {
+            return;
+        }
+        match info.errno {
+            TRANSPORT_WAKE => {}
+            TRANSPORT_SIGNAL => {
+                info.errno = 0;
+                thread.pending |= signal::bit(sig);
+                thread.pending_info[sig as usize - 1] = info;
+            }
+            _ => {
+                let mut st = self.signals.lock();
+                st.pending |= signal::bit(sig);
+                st.info[sig as usize - 1] = info;
+            }
+        }
+    }
+
+    /// Records the host thread running guest thread `tid`.
+    pub fn set_host_tid(&self, tid: i32, host_tid: i32) {
+        if let Some(t) = self.threads.lock().iter_mut().find(|t| t.tid == tid) {
+            t.host_tid = host_tid;
+        }
+    }
+
+    /// The lowest-numbered signal pending for this thread that it does not block.
+    pub fn deliverable(&self, thread: &Thread) -> Option<u32> {
+        let ready = (thread.pending | self.signals.lock().pending) & !thread.sigmask;
+        (ready != 0).then(|| ready.trailing_zeros() + 1)
+    }
+
+    /// Takes one pending signal from `set` (thread-directed first), with its siginfo.
+    pub fn take_pending(&self, thread: &mut Thread, set: u64) -> Option<(u32, Siginfo)> {
+        let own = thread.pending & set;
+        if own != 0 {
+            let sig = own.trailing_zeros() + 1;
+            thread.pending &= !signal::bit(sig);
+            return Some((sig, thread.pending_info[sig as usize - 1]));
+        }
+        let mut st = self.signals.lock();
+        let shared = st.pending & set;
+        if shared != 0 {
+            let sig = shared.trailing_zeros() + 1;
+            st.pending &= !signal::bit(sig);
+            return Some((sig, st.info[sig as usize - 1]));
+        }
+        None
+    }
+
+    /// Sends a signal to the process: the calling thread takes it unless it blocks it, then any
+    /// thread that does not block it is woken to take it; else it waits, pending, for an unmask.
+    pub fn send_process(&self, thread: &mut Thread, info: Siginfo) {
+        let sig = info.signo as u32;
+        {
+            let mut st = self.signals.lock();
+            st.pending |= signal::bit(sig);
+            st.info[sig as usize - 1] = info;
+        }
+        if thread.sigmask & signal::bit(sig) == 0 {
+            return;
+        }
+        let other = self.threads.lock().iter().find(|t| t.tid != thread.tid && t.sigmask & signal::bit(sig) == 0).copied();
+        if let Some(t) = other {
+            // Wake it: the host signal interrupts whatever it does, and it finds the pending one.
+            let kick = Siginfo { signo: sig as i32, errno: TRANSPORT_WAKE, code: crate::sys::sigframe::SI_QUEUE, ..Default::default() };
+            self.platform.signal_host_thread(t.host_tid, &kick).ok();
+        }
+    }
+
+    /// Sends a signal to one thread of the process.
+    pub fn send_thread(&self, thread: &mut Thread, tid: i32, info: Siginfo) -> Result<(), Errno> {
+        let sig = info.signo as u32;
+        if tid == thread.tid {
+            thread.pending |= signal::bit(sig);
+            thread.pending_info[sig as usize - 1] = info;
+            return Ok(());
+        }
+        let target = self.threads.lock().iter().find(|t| t.tid == tid).copied().ok_or(crate::errno::ESRCH)?;
+        self.platform.signal_host_thread(target.host_tid, &Siginfo { errno: TRANSPORT_SIGNAL, ..info })
+    }
+
+    /// Delivers every signal that is due to this thread: ignored ones vanish, default actions end
+    /// the process, handlers get frames (each new frame on top of the last, as on Linux).
+    pub fn deliver_pending(&self, thread: &mut Thread, regs: &mut Sigcontext) {
+        self.take_host_signals(thread);
+        while let Some(sig) = self.deliverable(thread) {
+            let (_, info) = self.take_pending(thread, signal::bit(sig)).expect("deliverable signals are pending");
+            let action = self.signals.lock().actions[sig as usize - 1];
+            match signal::disposition(&action, sig) {
+                Disposition::Ignore => {}
+                Disposition::Terminate => self.platform.die_of_signal(sig),
+                Disposition::Handle(a) => {
+                    if signal::push_frame(self, thread, regs, sig, &a, &info).is_err() {
+                        self.platform.die_of_signal(signal::SIGSEGV);
+                    }
+                }
+            }
+        }
+    }
+
+    /// A signal the host raised for guest code on this thread: a fault (synchronous: handled now or
+    /// fatal) or a signal from outside or from another thread.
+    pub fn host_signal(&self, thread: &mut Thread, regs: &mut Sigcontext, info: Siginfo, fault: bool) {
+        let sig = info.signo as u32;
+        if fault {
+            // Like Linux's force_sig: a blocked or ignored fault cannot be survived.
+            let action = self.signals.lock().actions[sig as usize - 1];
+            let blocked = thread.sigmask & signal::bit(sig) != 0;
+            match signal::disposition(&action, sig) {
+                Disposition::Handle(a) if !blocked => {
+                    if signal::push_frame(self, thread, regs, sig, &a, &info).is_err() {
+                        self.platform.die_of_signal(signal::SIGSEGV);
+                    }
+                }
+                _ => self.platform.die_of_signal(sig),
+            }
+            return;
+        }
+        self.post_host_signal(thread, info);
+        self.deliver_pending(thread, regs);
+    }
+}
+
+/// `si_errno` marks of signals between our own threads ("RUMP", "WAKE"): no sender outside sets
+/// si_errno to these, and the guest never sees them.
+const TRANSPORT_SIGNAL: i32 = 0x5255_4d50;
+const TRANSPORT_WAKE: i32 = 0x5741_4b45;
+
+/// Calls Linux restarts after a signal (rather than failing with EINTR) when SA_RESTART asks: not
+/// the waits and sleeps, which report EINTR whatever the flag says.
+fn restartable(entry: Option<&Entry>) -> bool {
+    const NEVER: &[&str] = &[
+        "pause", "rt_sigsuspend", "rt_sigtimedwait", "nanosleep", "clock_nanosleep", "poll", "ppoll",
+        "select", "pselect6", "epoll_wait", "epoll_pwait", "epoll_pwait2", "futex",
+    ];
+    entry.is_some_and(|e| !NEVER.contains(&e.name))
 }
 
 impl<'a> Ctx<'a> {

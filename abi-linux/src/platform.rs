@@ -27,6 +27,15 @@ pub enum MemoryLock {
     UnlockAll,
 }
 
+/// What a new guest thread starts from.
+pub struct ThreadStart {
+    /// Its registers: the creator's at the clone, with RAX 0 and the new stack.
+    pub regs: crate::sys::sigframe::Sigcontext,
+    pub fs_base: u64,
+    pub thread: crate::dispatch::Thread,
+    pub lwp: rumpkernel_bridge::LwpId,
+}
+
 /// The host side of the layer: raw mappings and the thread's CPU state. Everything here acts on the
 /// calling guest thread; the personality keeps the bookkeeping (address-space map, signal state).
 pub trait Platform: Send + Sync {
@@ -64,6 +73,23 @@ pub trait Platform: Send + Sync {
     /// `uaddr`/`uaddr2` are guest words, `timeout` a guest timespec or 0). Returns the kernel's
     /// answer.
     fn futex(&self, uaddr: u64, op: u32, val: u32, timeout: u64, uaddr2: u64, val3: u32) -> Result<u64, crate::Errno>;
+
+    /// Waits (with every host signal deliverable) until a host signal arrives for this thread, or
+    /// until `timeout` (seconds, nanoseconds; updated to what is left) runs out. Answers false
+    /// when it ran out.
+    fn wait_for_signal(&self, timeout: Option<&mut (i64, i64)>) -> bool;
+    /// Hands over, one by one, the host signals this thread received while inside rumplx.
+    fn take_host_signals(&self, sink: &mut dyn FnMut(crate::sys::sigframe::Siginfo));
+    /// Sends a Linux signal with `info` to a host thread of this process.
+    fn signal_host_thread(&self, host_tid: i32, info: &crate::sys::sigframe::Siginfo) -> Result<(), crate::Errno>;
+    /// The host thread id of the calling thread.
+    fn host_tid(&self) -> i32;
+
+    /// Starts a host thread that runs the guest from `start` (bound to rump lwp `start.lwp`);
+    /// answers its host thread id once it exists.
+    fn spawn_thread(&self, start: ThreadStart) -> Result<i32, crate::Errno>;
+    /// Ends the calling thread (its guest thread has been taken off every list). Does not return.
+    fn exit_thread(&self) -> !;
 
     /// The calling thread's guest FS base (its TLS pointer).
     fn fs_base(&self) -> u64;

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use abi_linux::dispatch::{Personality, ProcessInfo};
+use abi_linux::dispatch::{Personality, ProcessInfo, Thread, ThreadEntry};
 use abi_linux::mm::{AddressSpace, Mapping};
 use abi_netbsd::{nr, structs::Stat};
 use rumpkernel_bridge::{embedded::EmbeddedKernel, RumpKernel};
@@ -86,22 +86,31 @@ pub fn run(args: RunArgs) -> Result<std::convert::Infallible, Failure> {
     let sp = unsafe { stack::build(stack_hi, &loaded, &path, &argv, &env, &id) };
 
     let pid = k.call(nr::SYS_getpid, [0; 6]).map(|r| r[0] as i32).unwrap_or(1);
-    let platform = Arc::new(HostPlatform);
     let info = ProcessInfo {
         exe_path,
         argv: argv.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect(),
     };
-    let mut personality = Personality::new(kernel.clone(), platform, mm, info);
+    let mut personality = Personality::new(kernel.clone(), Arc::new(HostPlatform), mm, info);
     personality.trace = args.trace;
+    // The main thread's Linux tid is the pid; others count up from there.
+    personality.next_tid.store(pid + 1, std::sync::atomic::Ordering::Relaxed);
+    // SAFETY: gettid has no preconditions.
+    let host_tid = unsafe { libc::gettid() };
+    personality.register_thread(ThreadEntry { tid: pid, host_tid, sigmask: 0 });
     if signals::PERSONALITY.set(personality).is_err() {
         return Err(Failure::Other("the guest was already started".into()));
     }
 
+    // No signal may arrive before this thread has its signal stack and block.
+    signals::set_host_mask(signals::ALL_BLOCKED);
     signals::install().map_err(|e| Failure::Other(format!("cannot install signal handlers: {e}")))?;
-    let block = sud::new_thread_block(pid).map_err(|e| Failure::Other(format!("cannot set up the signal stack: {e}")))?;
+    let block = sud::new_thread_block(Thread::new(pid), 0)
+        .map_err(|e| Failure::Other(format!("cannot set up the signal stack: {e}")))?;
+    signals::CURRENT_BLOCK.with(|b| b.set(block));
     sud::enable(block).map_err(|e| {
         Failure::Other(format!("Syscall User Dispatch is not available (Linux 5.11 or newer is needed): {e}"))
     })?;
+    signals::set_host_mask(0);
     // SAFETY: the image, stack and thread block are ready, SUD is on for this thread.
     unsafe { sud::enter_guest(loaded.entry, sp, block) }
 }

@@ -412,4 +412,19 @@ fn proc_self() {
     // The generated files leave nothing behind.
     let tmp = g.open("/.rumplx/tmp", lo::O_RDONLY | lo::O_DIRECTORY, 0) as u64;
     assert_eq!(g.getdents(tmp, 4096).len(), 2);
+    // Directories list.
+    let dir = g.open("/proc/self/fd", lo::O_RDONLY | lo::O_DIRECTORY, 0) as u64;
+    let names: Vec<String> = g.getdents(dir, 4096).into_iter().map(|(n, _)| n).collect();
+    assert!(names.contains(&alloc::format!("{tmp}")), "{names:?}");
+    let dir = g.open("/proc", lo::O_RDONLY | lo::O_DIRECTORY, 0) as u64;
+    let names: Vec<String> = g.getdents(dir, 4096).into_iter().map(|(n, _)| n).collect();
+    assert!(names.iter().any(|n| n == "self") && names.iter().any(|n| n == "cpuinfo"), "{names:?}");
+    let dir = g.open("/proc/self", lo::O_RDONLY | lo::O_DIRECTORY, 0) as u64;
+    assert_eq!(g.getdents(dir, 4096).len(), 11);
+    // Older listings are removed after a while; the tmpfs does not fill up.
+    for _ in 0..20 {
+        let fd = g.open("/proc", lo::O_RDONLY | lo::O_DIRECTORY, 0) as u64;
+        g.ok(Sysno::close, &[fd]);
+    }
+    assert!(g.getdents(tmp, 8192).len() <= 2 + 8);
 }

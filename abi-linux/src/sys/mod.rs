@@ -6,10 +6,12 @@ pub mod futex;
 pub mod mem;
 pub mod procfs;
 pub mod process;
+pub mod sigframe;
 pub mod signal;
+pub mod thread;
 pub mod time;
 
 use crate::table::Entry;
 
 /// Every family's entries; [`crate::table::Table::new`] gathers them.
-pub const FAMILIES: &[&[Entry]] = &[file::ENTRIES, signal::ENTRIES, mem::ENTRIES, process::ENTRIES, time::ENTRIES, futex::ENTRIES];
+pub const FAMILIES: &[&[Entry]] = &[file::ENTRIES, signal::ENTRIES, mem::ENTRIES, process::ENTRIES, time::ENTRIES, futex::ENTRIES, thread::ENTRIES];

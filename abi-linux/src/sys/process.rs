@@ -13,8 +13,7 @@ use crate::LxResult;
 const P: crate::table::Family = Processes;
 
 pub const ENTRIES: &[Entry] = &[
-    entry(Sysno::exit as u32, "exit", P, &[Arg::Int], Ret::None, Route::Layer(exit), Support::Partial("ends the whole process: threads come with the threads issue")),
-    entry(Sysno::exit_group as u32, "exit_group", P, &[Arg::Int], Ret::None, Route::Layer(exit), Support::Full),
+    entry(Sysno::exit_group as u32, "exit_group", P, &[Arg::Int], Ret::None, Route::Layer(exit_group), Support::Full),
     entry(Sysno::getpid as u32, "getpid", P, &[], Ret::Int, Route::SameAs(nb::SYS_getpid), Support::Full),
     entry(Sysno::getppid as u32, "getppid", P, &[], Ret::Int, Route::SameAs(nb::SYS_getppid), Support::Full),
     entry(Sysno::gettid as u32, "gettid", P, &[], Ret::Int, Route::Layer(gettid), Support::Full),
@@ -41,7 +40,7 @@ pub const ENTRIES: &[Entry] = &[
     entry(Sysno::setdomainname as u32, "setdomainname", Other, &[Arg::BufIn(1), Arg::Len], Ret::Int, Route::Translated(setdomainname, &[nb::SYS___sysctl]), Support::Full),
     entry(Sysno::arch_prctl as u32, "arch_prctl", P, &[Arg::Hex, Arg::Hex], Ret::Int, Route::Layer(arch_prctl), Support::Partial("ARCH_SET_FS/ARCH_GET_FS and ARCH_GET_CPUID; GS and CPUID faulting are refused")),
     entry(Sysno::set_tid_address as u32, "set_tid_address", P, &[Arg::Ptr], Ret::Int, Route::Layer(set_tid_address), Support::Full),
-    entry(Sysno::set_robust_list as u32, "set_robust_list", P, &[Arg::Ptr, Arg::Len], Ret::Int, Route::Layer(set_robust_list), Support::Partial("the list is recorded; cleanup at thread death comes with threads")),
+    entry(Sysno::set_robust_list as u32, "set_robust_list", P, &[Arg::Ptr, Arg::Len], Ret::Int, Route::Layer(set_robust_list), Support::Full),
     entry(Sysno::get_robust_list as u32, "get_robust_list", P, &[Arg::Int, Arg::Ptr, Arg::Ptr], Ret::Int, Route::Layer(get_robust_list), Support::Full),
     Entry::unsupported(Sysno::rseq as u32, "rseq", P, "restartable sequences are not offered (ENOSYS); glibc and musl run without them"),
     entry(Sysno::prctl as u32, "prctl", P, &[Arg::Int, Arg::Hex, Arg::Hex, Arg::Hex, Arg::Hex], Ret::Int, Route::Layer(prctl), Support::Partial("PR_SET_NAME, PR_GET_NAME, PR_SET/GET_DUMPABLE, PR_SET/GET_PDEATHSIG, PR_SET/GET_NO_NEW_PRIVS, PR_GET_SECCOMP; other options give EINVAL")),
@@ -57,7 +56,7 @@ pub const ENTRIES: &[Entry] = &[
     entry(Sysno::getcpu as u32, "getcpu", P, &[Arg::Ptr, Arg::Ptr, Arg::Ptr], Ret::Int, Route::Layer(getcpu), Support::Partial("reports the rump kernel's virtual CPU 0 and node 0")),
 ];
 
-fn exit(ctx: &mut Ctx) -> LxResult {
+fn exit_group(ctx: &mut Ctx) -> LxResult {
     ctx.p.platform.exit_group(ctx.int(0) & 0xff)
 }
 

@@ -8,7 +8,9 @@
 //!   reopened read-only, unlinked, so read/lseek/fstat/mmap behave as on any file. Its content is
 //!   a snapshot taken at open, as Linux's is at first read.
 //! - cpuinfo and meminfo are the host's, registered by the loader under `/.rumplx/host/`.
-//! - Directories can be stat'ed but not opened for listing (EOPNOTSUPP).
+//! - Directories (/proc, /proc/self, /proc/self/fd) are listed the same way: a directory of empty
+//!   files and symlinks built in the tmpfs and opened. Those cannot be unlinked while the guest
+//!   reads them, so the layer removes each one a few listings later.
 
 use alloc::{format, string::String, vec::Vec};
 use core::fmt::Write;
@@ -19,7 +21,7 @@ use abi_netbsd::{consts as nbc, nr as nb, structs as nbs};
 use super::file::{do_open, nb_fstat, nb_fstatat};
 use crate::consts::{access_mode as la, open_flags as lo};
 use crate::dispatch::Ctx;
-use crate::errno::{EACCES, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, EOPNOTSUPP};
+use crate::errno::{EACCES, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR};
 use crate::{Errno, LxResult};
 
 /// Where the loader mounts the layer's tmpfs.
@@ -73,9 +75,17 @@ enum Link {
     Fd(i32),
 }
 
+/// A /proc directory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Dir {
+    Root,
+    Process,
+    Fds,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Node {
-    Dir,
+    Dir(Dir),
     File(Gen),
     Host(&'static [u8]),
     Link(Link),
@@ -97,7 +107,7 @@ fn parse_int(c: &[u8]) -> Option<i32> {
 fn lookup(ctx: &mut Ctx, path: &[u8]) -> Result<Node, Errno> {
     let comps = components(path).ok_or(ENOENT)?;
     let rest = &comps[1..];
-    let Some((first, rest)) = rest.split_first() else { return Ok(Node::Dir) };
+    let Some((first, rest)) = rest.split_first() else { return Ok(Node::Dir(Dir::Root)) };
     match *first {
         b"cpuinfo" if rest.is_empty() => return Ok(Node::Host(HOST_CPUINFO)),
         b"meminfo" if rest.is_empty() => return Ok(Node::Host(HOST_MEMINFO)),
@@ -106,7 +116,7 @@ fn lookup(ctx: &mut Ctx, path: &[u8]) -> Result<Node, Errno> {
         c if parse_int(c).is_some_and(|n| n == pid(ctx).unwrap_or(-1)) => {}
         _ => return Err(ENOENT),
     }
-    let Some((what, rest)) = rest.split_first() else { return Ok(Node::Dir) };
+    let Some((what, rest)) = rest.split_first() else { return Ok(Node::Dir(Dir::Process)) };
     let leaf = |n: Node| if rest.is_empty() { Ok(n) } else { Err(ENOTDIR) };
     match *what {
         b"maps" => leaf(Node::File(Gen::Maps)),
@@ -131,7 +141,7 @@ fn lookup(ctx: &mut Ctx, path: &[u8]) -> Result<Node, Errno> {
             Ok(Node::Redirect(p))
         }
         b"fd" => match rest {
-            [] => Ok(Node::Dir),
+            [] => Ok(Node::Dir(Dir::Fds)),
             [n] => {
                 let fd = parse_int(n).ok_or(ENOENT)?;
                 // A closed descriptor has no entry.
@@ -190,8 +200,8 @@ pub fn open(ctx: &mut Ctx, path: &[u8], flags: u32) -> LxResult {
     let fdcwd = crate::xlat::at::dirfd(crate::xlat::at::AT_FDCWD as u64);
     let writes = flags & lo::O_ACCMODE != lo::O_RDONLY || flags & (lo::O_CREAT | lo::O_TRUNC) != 0;
     match lookup(ctx, path)? {
-        Node::Dir if writes => Err(EISDIR),
-        Node::Dir => Err(EOPNOTSUPP),
+        Node::Dir(_) if writes => Err(EISDIR),
+        Node::Dir(d) => list(ctx, d, flags),
         Node::File(_) | Node::Host(_) if writes => Err(EACCES),
         Node::File(_) | Node::Host(_) if flags & lo::O_DIRECTORY != 0 => Err(ENOTDIR),
         Node::File(g) => {
@@ -200,7 +210,8 @@ pub fn open(ctx: &mut Ctx, path: &[u8], flags: u32) -> LxResult {
         }
         Node::Host(p) => do_open(ctx, fdcwd, p, flags, 0),
         Node::Link(_) if flags & lo::O_NOFOLLOW != 0 => Err(ELOOP),
-        Node::Link(Link::SelfPid) => Err(if writes { EISDIR } else { EOPNOTSUPP }),
+        Node::Link(Link::SelfPid) if writes => Err(EISDIR),
+        Node::Link(Link::SelfPid) => list(ctx, Dir::Process, flags),
         Node::Link(l) => {
             let t = with_nul(link_target(ctx, l)?);
             if t.first() != Some(&b'/') {
@@ -218,7 +229,7 @@ pub fn stat(ctx: &mut Ctx, path: &[u8], follow: bool) -> Result<nbs::Stat, Errno
     let fdcwd = crate::xlat::at::dirfd(crate::xlat::at::AT_FDCWD as u64);
     use nbc::stat_mode::*;
     let (mode, size) = match lookup(ctx, path)? {
-        Node::Dir => (S_IFDIR | 0o555, 0),
+        Node::Dir(d) => (S_IFDIR | if d == Dir::Fds { 0o500 } else { 0o555 }, 0),
         Node::File(_) | Node::Host(_) => (S_IFREG | 0o444, 0),
         Node::Link(Link::SelfPid) if follow => (S_IFDIR | 0o555, 0),
         Node::Link(Link::Fd(fd)) if follow => return nb_fstat(ctx, fd as u64).map_err(|_| ENOENT),
@@ -317,6 +328,105 @@ fn serve(ctx: &mut Ctx, text: &[u8], flags: u32) -> LxResult {
     });
     ctx.nb(nb::SYS_unlink, [name.as_ptr() as u64, 0, 0, 0, 0, 0]).ok();
     rfd
+}
+
+/// What a generated directory holds.
+enum Item {
+    File,
+    Dir,
+    Link(Vec<u8>),
+}
+
+/// The entries of a /proc directory.
+fn entries(ctx: &mut Ctx, d: Dir) -> Result<Vec<(String, Item)>, Errno> {
+    let names = |v: &[&str], kind: fn() -> Item| v.iter().map(|n| (String::from(*n), kind())).collect::<Vec<_>>();
+    Ok(match d {
+        Dir::Root => {
+            let mut v = names(&["cpuinfo", "meminfo"], || Item::File);
+            v.push((format!("{}", pid(ctx)?), Item::Dir));
+            v.push(("self".into(), Item::Link(link_target(ctx, Link::SelfPid)?)));
+            v
+        }
+        Dir::Process => {
+            let mut v = names(&["cmdline", "comm", "maps", "status"], || Item::File);
+            v.push(("fd".into(), Item::Dir));
+            for (n, l) in [("exe", Link::Exe), ("cwd", Link::Cwd), ("root", Link::Root)] {
+                v.push((n.into(), Item::Link(link_target(ctx, l)?)));
+            }
+            v
+        }
+        Dir::Fds => {
+            let max = ctx.nb(nb::SYS_fcntl, [0, nbc::fcntl_cmd::F_MAXFD as u64, 0, 0, 0, 0])?[0] as i64;
+            let mut v = Vec::new();
+            for fd in 0..=max.clamp(-1, 65535) {
+                if ctx.nb(nb::SYS_fcntl, [fd as u64, nbc::fcntl_cmd::F_GETFD as u64, 0, 0, 0, 0]).is_ok() {
+                    // A descriptor whose path the kernel cannot tell still gets its entry.
+                    let t = link_target(ctx, Link::Fd(fd as i32)).unwrap_or_else(|_| b"(unknown)".to_vec());
+                    v.push((format!("{fd}"), Item::Link(t)));
+                }
+            }
+            v
+        }
+    })
+}
+
+/// Generated directories still on the tmpfs, oldest first: (path, entry names).
+static LISTINGS: spin::Mutex<Vec<(String, Vec<(String, bool)>)>> = spin::Mutex::new(Vec::new());
+/// How many listings stay readable before the layer removes them.
+const KEEP_LISTINGS: usize = 8;
+
+/// Opens a generated directory holding `d`'s entries.
+fn list(ctx: &mut Ctx, d: Dir, flags: u32) -> LxResult {
+    let items = entries(ctx, d)?;
+    let pid = pid(ctx)?;
+    let dir = format!("{TMP_DIR}/procdir-{pid}-{}", SERIAL.fetch_add(1, Ordering::Relaxed));
+    let z = |s: &str| with_nul(s.as_bytes().to_vec());
+    ctx.nb(nb::SYS_mkdir, [z(&dir).as_ptr() as u64, 0o700, 0, 0, 0, 0])?;
+    let mut made = Vec::new();
+    for (name, item) in &items {
+        let p = z(&format!("{dir}/{name}"));
+        let r = match item {
+            Item::File => {
+                let f = (nbc::open_flags::O_CREAT | nbc::open_flags::O_EXCL | nbc::open_flags::O_WRONLY) as u64;
+                ctx.nb(nb::SYS_open, [p.as_ptr() as u64, f, 0o444, 0, 0, 0]).map(|r| {
+                    ctx.nb(nb::SYS_close, [r[0], 0, 0, 0, 0, 0]).ok();
+                })
+            }
+            Item::Dir => ctx.nb(nb::SYS_mkdir, [p.as_ptr() as u64, 0o555, 0, 0, 0, 0]).map(|_| ()),
+            Item::Link(t) => {
+                let t = with_nul(t.clone());
+                ctx.nb(nb::SYS_symlink, [t.as_ptr() as u64, p.as_ptr() as u64, 0, 0, 0, 0]).map(|_| ())
+            }
+        };
+        if r.is_ok() {
+            made.push((name.clone(), matches!(item, Item::Dir)));
+        }
+    }
+    ctx.nb(nb::SYS_chmod, [z(&dir).as_ptr() as u64, 0o500, 0, 0, 0, 0]).ok();
+    let keep = lo::O_CLOEXEC | lo::O_NONBLOCK;
+    let f = crate::xlat::open::to_netbsd(flags & keep) | nbc::open_flags::O_DIRECTORY;
+    let fd = ctx.nb(nb::SYS_open, [z(&dir).as_ptr() as u64, f as u64, 0, 0, 0, 0]);
+    let old: Vec<_> = {
+        let mut l = LISTINGS.lock();
+        l.push((dir, made));
+        let n = l.len().saturating_sub(KEEP_LISTINGS);
+        l.drain(..n).collect()
+    };
+    for (dir, made) in old {
+        remove_listing(ctx, &dir, &made);
+    }
+    Ok(fd?[0])
+}
+
+fn remove_listing(ctx: &mut Ctx, dir: &str, made: &[(String, bool)]) {
+    let z = |s: &str| with_nul(s.as_bytes().to_vec());
+    ctx.nb(nb::SYS_chmod, [z(dir).as_ptr() as u64, 0o700, 0, 0, 0, 0]).ok();
+    for (name, is_dir) in made {
+        let p = z(&format!("{dir}/{name}"));
+        let nr = if *is_dir { nb::SYS_rmdir } else { nb::SYS_unlink };
+        ctx.nb(nr, [p.as_ptr() as u64, 0, 0, 0, 0, 0]).ok();
+    }
+    ctx.nb(nb::SYS_rmdir, [z(dir).as_ptr() as u64, 0, 0, 0, 0, 0]).ok();
 }
 
 fn write_all(ctx: &mut Ctx, fd: u64, mut text: &[u8]) -> Result<(), Errno> {

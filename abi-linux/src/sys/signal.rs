@@ -1,21 +1,41 @@
-//! Signals: the guest's dispositions, masks and alternate stack are virtual (rumplx owns every
-//! host disposition). Sending a signal to the process itself applies the default action when the
-//! guest has no handler; running guest handlers (building Linux signal frames) comes with the
-//! threads-and-signals issue and answers ENOSYS until then, never a silent success.
+//! Signals: the guest's dispositions, masks, pending sets and alternate stacks are virtual (rumplx
+//! owns every host disposition). A signal reaches a guest thread as a Linux `rt_sigframe` built on
+//! its stack ([`deliver_pending`]), on the way back from a syscall or when a host signal interrupts
+//! guest code; the guest's restorer calls rt_sigreturn, which traps like any syscall and puts the
+//! saved registers back.
+//!
+//! Host signals are the transport between threads: a signal for another guest thread is sent to its
+//! host thread with the same number, and that thread's handler posts it (DESIGN.md §2).
 
 use syscalls::Sysno;
 
-use crate::dispatch::Ctx;
-use crate::errno::{EINVAL, ENOSYS, EPERM, ESRCH};
+use super::sigframe::{self, RtSigframe, Sigcontext, Siginfo, StackT, Ucontext};
+use crate::dispatch::{Ctx, Thread};
+use crate::errno::{EAGAIN, EFAULT, EINTR, EINVAL, ENOMEM, EPERM, ESRCH};
+use crate::platform::Access;
 use crate::table::{entry, Arg, Entry, Family::Signals, Ret, Route, Support};
 use crate::LxResult;
 
 /// Number of Linux signals (1..=64).
 pub const NSIG: usize = 64;
-const SIG_DFL: u64 = 0;
-const SIG_IGN: u64 = 1;
-const SIGKILL: u32 = 9;
-const SIGSTOP: u32 = 19;
+pub const SIG_DFL: u64 = 0;
+pub const SIG_IGN: u64 = 1;
+pub const SIGKILL: u32 = 9;
+pub const SIGSEGV: u32 = 11;
+pub const SIGSTOP: u32 = 19;
+const UNBLOCKABLE: u64 = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1));
+
+pub const SA_SIGINFO: u64 = 4;
+pub const SA_ONSTACK: u64 = 0x0800_0000;
+pub const SA_RESTART: u64 = 0x1000_0000;
+pub const SA_NODEFER: u64 = 0x4000_0000;
+pub const SA_RESETHAND: u64 = 0x8000_0000;
+pub const SA_RESTORER: u64 = 0x0400_0000;
+
+pub const SS_ONSTACK: i32 = 1;
+pub const SS_DISABLE: i32 = 2;
+pub const SS_AUTODISARM: i32 = 1 << 31;
+const MINSIGSTKSZ: u64 = 2048;
 
 /// The kernel's `struct sigaction` for rt_sigaction.
 #[repr(C)]
@@ -28,33 +48,21 @@ pub struct SigAction {
 }
 const _: () = assert!(core::mem::size_of::<SigAction>() == 32);
 
-/// The guest's signal dispositions (Linux numbering), shared by all its threads.
+/// Process-wide signal state: dispositions and signals sent to the process as a whole.
 #[derive(Debug)]
 pub struct SignalState {
     pub actions: [SigAction; NSIG],
-    /// Signals sent to the process and not yet acted on (blocked when sent).
     pub pending: u64,
+    pub info: [Siginfo; NSIG],
 }
 
 impl Default for SignalState {
     fn default() -> Self {
-        SignalState { actions: [SigAction::default(); NSIG], pending: 0 }
+        SignalState { actions: [SigAction::default(); NSIG], pending: 0, info: [Siginfo::default(); NSIG] }
     }
 }
 
-const RESTORER_NOTE: &str = "dispositions and masks are recorded; running guest handlers comes with signal delivery (threads-and-signals issue): sending a caught signal answers ENOSYS";
-
-pub const ENTRIES: &[Entry] = &[
-    entry(Sysno::rt_sigaction as u32, "rt_sigaction", Signals, &[Arg::Signal, Arg::Ptr, Arg::Ptr, Arg::Len], Ret::Int, Route::Layer(rt_sigaction), Support::Partial(RESTORER_NOTE)),
-    entry(Sysno::rt_sigprocmask as u32, "rt_sigprocmask", Signals, &[Arg::Int, Arg::Ptr, Arg::Ptr, Arg::Len], Ret::Int, Route::Layer(rt_sigprocmask), Support::Full),
-    entry(Sysno::rt_sigpending as u32, "rt_sigpending", Signals, &[Arg::Ptr, Arg::Len], Ret::Int, Route::Layer(rt_sigpending), Support::Full),
-    entry(Sysno::sigaltstack as u32, "sigaltstack", Signals, &[Arg::Ptr, Arg::Ptr], Ret::Int, Route::Layer(sigaltstack), Support::Partial("recorded; used once signal delivery exists")),
-    entry(Sysno::kill as u32, "kill", Signals, &[Arg::Int, Arg::Signal], Ret::Int, Route::Layer(kill), Support::Partial("to the process itself only; default actions and ignored signals only")),
-    entry(Sysno::tgkill as u32, "tgkill", Signals, &[Arg::Int, Arg::Int, Arg::Signal], Ret::Int, Route::Layer(tgkill), Support::Partial("to the calling thread only; default actions and ignored signals only")),
-    entry(Sysno::tkill as u32, "tkill", Signals, &[Arg::Int, Arg::Signal], Ret::Int, Route::Layer(tkill), Support::Partial("to the calling thread only; default actions and ignored signals only")),
-];
-
-fn bit(sig: u32) -> u64 {
+pub fn bit(sig: u32) -> u64 {
     1u64 << (sig - 1)
 }
 
@@ -64,9 +72,26 @@ fn valid(sig: u32) -> bool {
 
 /// Signals whose default action is to do nothing.
 fn ignored_by_default(sig: u32) -> bool {
-    // SIGCHLD, SIGCONT, SIGURG, SIGWINCH; the stop signals stop nothing without a job-control parent.
+    // SIGCHLD, SIGCONT, SIGURG, SIGWINCH; the stop signals stop nothing without a job-control
+    // parent (job control comes with processes).
     matches!(sig, 17 | 18 | 23 | 28 | 20 | 21 | 22)
 }
+
+pub const ENTRIES: &[Entry] = &[
+    entry(Sysno::rt_sigaction as u32, "rt_sigaction", Signals, &[Arg::Signal, Arg::Ptr, Arg::Ptr, Arg::Len], Ret::Int, Route::Layer(rt_sigaction), Support::Full),
+    entry(Sysno::rt_sigprocmask as u32, "rt_sigprocmask", Signals, &[Arg::Int, Arg::Ptr, Arg::Ptr, Arg::Len], Ret::Int, Route::Layer(rt_sigprocmask), Support::Full),
+    entry(Sysno::rt_sigreturn as u32, "rt_sigreturn", Signals, &[], Ret::Int, Route::Layer(rt_sigreturn), Support::Full),
+    entry(Sysno::rt_sigpending as u32, "rt_sigpending", Signals, &[Arg::Ptr, Arg::Len], Ret::Int, Route::Layer(rt_sigpending), Support::Full),
+    entry(Sysno::rt_sigsuspend as u32, "rt_sigsuspend", Signals, &[Arg::Ptr, Arg::Len], Ret::Int, Route::Layer(rt_sigsuspend), Support::Full),
+    entry(Sysno::pause as u32, "pause", Signals, &[], Ret::Int, Route::Layer(pause), Support::Full),
+    entry(Sysno::rt_sigtimedwait as u32, "rt_sigtimedwait", Signals, &[Arg::Ptr, Arg::Ptr, Arg::Ptr, Arg::Len], Ret::Int, Route::Layer(rt_sigtimedwait), Support::Full),
+    entry(Sysno::rt_sigqueueinfo as u32, "rt_sigqueueinfo", Signals, &[Arg::Int, Arg::Signal, Arg::Ptr], Ret::Int, Route::Layer(rt_sigqueueinfo), Support::Partial("to the process itself only")),
+    entry(Sysno::rt_tgsigqueueinfo as u32, "rt_tgsigqueueinfo", Signals, &[Arg::Int, Arg::Int, Arg::Signal, Arg::Ptr], Ret::Int, Route::Layer(rt_tgsigqueueinfo), Support::Partial("to threads of the process itself only")),
+    entry(Sysno::sigaltstack as u32, "sigaltstack", Signals, &[Arg::Ptr, Arg::Ptr], Ret::Int, Route::Layer(sigaltstack), Support::Full),
+    entry(Sysno::kill as u32, "kill", Signals, &[Arg::Int, Arg::Signal], Ret::Int, Route::Layer(kill), Support::Partial("to the process itself only (other processes come with fork)")),
+    entry(Sysno::tgkill as u32, "tgkill", Signals, &[Arg::Int, Arg::Int, Arg::Signal], Ret::Int, Route::Layer(tgkill), Support::Partial("to threads of the process itself only")),
+    entry(Sysno::tkill as u32, "tkill", Signals, &[Arg::Int, Arg::Signal], Ret::Int, Route::Layer(tkill), Support::Partial("to threads of the process itself only")),
+];
 
 fn rt_sigaction(ctx: &mut Ctx) -> LxResult {
     let (sig, new_at, old_at, size) = (ctx.args[0] as u32, ctx.args[1], ctx.args[2], ctx.args[3]);
@@ -81,8 +106,12 @@ fn rt_sigaction(ctx: &mut Ctx) -> LxResult {
         let mut st = ctx.p.signals.lock();
         let old = st.actions[sig as usize - 1];
         if let Some(mut n) = new {
-            n.mask &= !(bit(SIGKILL) | bit(SIGSTOP));
+            n.mask &= !UNBLOCKABLE;
             st.actions[sig as usize - 1] = n;
+            // Setting a signal to be ignored discards it where it is pending (POSIX).
+            if n.handler == SIG_IGN || n.handler == SIG_DFL && ignored_by_default(sig) {
+                st.pending &= !bit(sig);
+            }
         }
         old
     };
@@ -95,6 +124,12 @@ fn rt_sigaction(ctx: &mut Ctx) -> LxResult {
 const SIG_BLOCK: u64 = 0;
 const SIG_UNBLOCK: u64 = 1;
 const SIG_SETMASK: u64 = 2;
+
+/// Sets the calling thread's mask, and tells the thread registry (others route signals by it).
+pub fn set_mask(ctx: &Ctx, thread: &mut Thread, mask: u64) {
+    thread.sigmask = mask & !UNBLOCKABLE;
+    ctx.p.publish_mask(thread.tid, thread.sigmask);
+}
 
 fn rt_sigprocmask(ctx: &mut Ctx) -> LxResult {
     let (how, new_at, old_at, size) = (ctx.args[0], ctx.args[1], ctx.args[2], ctx.args[3]);
@@ -110,103 +145,160 @@ fn rt_sigprocmask(ctx: &mut Ctx) -> LxResult {
             SIG_SETMASK => set,
             _ => return Err(EINVAL),
         };
-        ctx.thread.sigmask = mask & !(bit(SIGKILL) | bit(SIGSTOP));
+        let p = ctx.p;
+        ctx.thread.sigmask = mask & !UNBLOCKABLE;
+        p.publish_mask(ctx.thread.tid, ctx.thread.sigmask);
     }
     if old_at != 0 {
         ctx.write_struct(old_at, &old)?;
     }
-    act_on_pending(ctx)?;
     Ok(0)
 }
 
 fn rt_sigpending(ctx: &mut Ctx) -> LxResult {
+    if ctx.args[1] > 8 {
+        return Err(EINVAL);
+    }
+    let pending = (ctx.p.signals.lock().pending | ctx.thread.pending) & ctx.thread.sigmask;
+    let bytes = pending.to_le_bytes();
+    let out = ctx.guest_bytes_mut(ctx.args[0], ctx.args[1] as usize)?;
+    out.copy_from_slice(&bytes[..out.len()]);
+    Ok(0)
+}
+
+fn rt_sigreturn(ctx: &mut Ctx) -> LxResult {
+    let frame_at = ctx.regs.rsp.wrapping_sub(8);
+    let Ok(frame) = ctx.read_struct::<RtSigframe>(frame_at) else {
+        // A corrupt frame kills the process with SIGSEGV, as on Linux.
+        ctx.p.platform.die_of_signal(SIGSEGV)
+    };
+    let saved = frame.uc.mcontext;
+    let host = *ctx.regs;
+    // Everything the guest may change comes back; segment selectors and the FP area pointer stay
+    // the host's, and the FP contents are copied into the host's area.
+    *ctx.regs = Sigcontext { cs: host.cs, gs: host.gs, fs: host.fs, ss: host.ss, fpstate: host.fpstate, ..saved };
+    // User-changeable flags only (CF PF AF ZF SF TF DF OF AC RF).
+    const USER_FLAGS: u64 = 0x0005_0dd5;
+    ctx.regs.eflags = (host.eflags & !USER_FLAGS) | (saved.eflags & USER_FLAGS);
+    if saved.fpstate != 0 && host.fpstate != 0 {
+        // SAFETY: the host area was written by the host kernel for this frame.
+        let size = unsafe { sigframe::fpstate_size(host.fpstate) };
+        if let Ok(bytes) = ctx.guest_bytes(saved.fpstate, size) {
+            // Keep the kernel's software-reserved description of its own area (bytes 464..512).
+            // SAFETY: both areas are `size` bytes long; the host one is ours to write.
+            unsafe {
+                let dst = host.fpstate as *mut u8;
+                core::ptr::copy_nonoverlapping(bytes.as_ptr(), dst, 464);
+                if size > 512 {
+                    core::ptr::copy_nonoverlapping(bytes.as_ptr().add(512), dst.add(512), size - 512 - 4);
+                }
+            }
+        }
+    }
+    let p = ctx.p;
+    ctx.thread.sigmask = frame.uc.sigmask & !UNBLOCKABLE;
+    p.publish_mask(ctx.thread.tid, ctx.thread.sigmask);
+    let st = frame.uc.stack;
+    if st.flags & SS_DISABLE != 0 {
+        ctx.thread.altstack = (0, SS_DISABLE, 0);
+    } else if st.size >= MINSIGSTKSZ {
+        ctx.thread.altstack = (st.sp, st.flags & SS_AUTODISARM, st.size);
+    }
+    ctx.regs_replaced = true;
+    Ok(ctx.regs.rax)
+}
+
+/// Waits until a signal outside `mask` is pending, with `mask` as the thread's mask meanwhile;
+/// the mask from before goes into the frame, so the handler's return restores it.
+fn suspend_with(ctx: &mut Ctx, mask: u64) -> LxResult {
+    let p = ctx.p;
+    let old = ctx.thread.sigmask;
+    ctx.thread.saved_sigmask = Some(old);
+    ctx.thread.sigmask = mask & !UNBLOCKABLE;
+    p.publish_mask(ctx.thread.tid, ctx.thread.sigmask);
+    loop {
+        p.take_host_signals(ctx.thread);
+        if p.deliverable(ctx.thread).is_some() {
+            return Err(EINTR);
+        }
+        p.platform.wait_for_signal(None);
+    }
+}
+
+fn rt_sigsuspend(ctx: &mut Ctx) -> LxResult {
     if ctx.args[1] != 8 {
         return Err(EINVAL);
     }
-    let pending = ctx.p.signals.lock().pending & ctx.thread.sigmask;
-    ctx.write_struct(ctx.args[0], &pending)?;
-    Ok(0)
+    let mask: u64 = ctx.read_struct(ctx.args[0])?;
+    suspend_with(ctx, mask)
 }
 
-/// Linux `stack_t`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default)]
-struct StackT {
-    sp: u64,
-    flags: i32,
-    _pad: i32,
-    size: u64,
+fn pause(ctx: &mut Ctx) -> LxResult {
+    let mask = ctx.thread.sigmask;
+    suspend_with(ctx, mask)
 }
 
-const SS_DISABLE: i32 = 2;
-const SS_AUTODISARM: i32 = 1 << 31;
-const MINSIGSTKSZ: u64 = 2048;
-
-fn sigaltstack(ctx: &mut Ctx) -> LxResult {
-    let (new_at, old_at) = (ctx.args[0], ctx.args[1]);
-    let (sp, flags, size) = ctx.thread.altstack;
-    let old = StackT { sp, flags: if size == 0 { SS_DISABLE } else { flags }, _pad: 0, size };
-    if new_at != 0 {
-        let new: StackT = ctx.read_struct(new_at)?;
-        if new.flags & !(SS_DISABLE | SS_AUTODISARM) != 0 {
-            return Err(EINVAL);
-        }
-        if new.flags & SS_DISABLE != 0 {
-            ctx.thread.altstack = (0, SS_DISABLE, 0);
-        } else {
-            if new.size < MINSIGSTKSZ {
-                return Err(crate::errno::ENOMEM);
-            }
-            ctx.thread.altstack = (new.sp, new.flags, new.size);
-        }
-    }
-    if old_at != 0 {
-        ctx.write_struct(old_at, &old)?;
-    }
-    Ok(0)
-}
-
-/// Sends `sig` to this process: ignored, left pending while blocked, or its default action.
-fn send_self(ctx: &mut Ctx, sig: u32) -> LxResult {
-    if sig == 0 {
-        return Ok(0);
-    }
-    if !valid(sig) {
+fn rt_sigtimedwait(ctx: &mut Ctx) -> LxResult {
+    let (set_at, info_at, timeout_at, size) = (ctx.args[0], ctx.args[1], ctx.args[2], ctx.args[3]);
+    if size != 8 {
         return Err(EINVAL);
     }
-    let action = ctx.p.signals.lock().actions[sig as usize - 1];
-    if action.handler == SIG_IGN || action.handler == SIG_DFL && ignored_by_default(sig) {
-        return Ok(0);
+    let set: u64 = ctx.read_struct::<u64>(set_at)? & !UNBLOCKABLE;
+    let timeout = if timeout_at != 0 {
+        let ts: abi_netbsd::structs::Timespec = ctx.read_struct(timeout_at)?;
+        if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
+            return Err(EINVAL);
+        }
+        Some((ts.tv_sec, ts.tv_nsec))
+    } else {
+        None
+    };
+    let p = ctx.p;
+    // The deadline is measured once: wait_for_signal answers whether it passed.
+    let mut deadline = timeout;
+    loop {
+        p.take_host_signals(ctx.thread);
+        if let Some((sig, info)) = p.take_pending(ctx.thread, set) {
+            if info_at != 0 {
+                ctx.write_struct(info_at, &info)?;
+            }
+            return Ok(sig as u64);
+        }
+        // Signals the thread does not wait for but may take interrupt the wait.
+        if p.deliverable(ctx.thread).is_some() {
+            return Err(EINTR);
+        }
+        if deadline == Some((0, 0)) {
+            return Err(EAGAIN);
+        }
+        if !p.platform.wait_for_signal(deadline.as_mut()) {
+            deadline = Some((0, 0));
+        }
     }
-    if action.handler != SIG_DFL {
-        return Err(ENOSYS);
-    }
-    ctx.p.signals.lock().pending |= bit(sig);
-    act_on_pending(ctx)?;
-    Ok(0)
-}
-
-/// Acts on pending signals that are not blocked: with the default action, the process dies.
-fn act_on_pending(ctx: &mut Ctx) -> Result<(), crate::Errno> {
-    let ready = ctx.p.signals.lock().pending & !ctx.thread.sigmask;
-    if ready == 0 {
-        return Ok(());
-    }
-    let sig = ready.trailing_zeros() + 1;
-    ctx.p.signals.lock().pending &= !bit(sig);
-    ctx.p.platform.die_of_signal(sig)
 }
 
 fn own_pid(ctx: &mut Ctx) -> Result<i32, crate::Errno> {
     Ok(ctx.nb(abi_netbsd::nr::SYS_getpid, [0; 6])?[0] as i32)
 }
 
+fn own_uid(ctx: &mut Ctx) -> u32 {
+    ctx.nb(abi_netbsd::nr::SYS_getuid, [0; 6]).map(|r| r[0] as u32).unwrap_or(0)
+}
+
 fn kill(ctx: &mut Ctx) -> LxResult {
     let (pid, sig) = (ctx.int(0), ctx.args[1] as u32);
+    if sig != 0 && !valid(sig) {
+        return Err(EINVAL);
+    }
     let own = own_pid(ctx)?;
     // 0: our process group; -1: every process we may signal; -pgrp: a group. Only we exist.
     if pid == own || pid == 0 || pid == -1 || pid == -own {
-        return send_self(ctx, sig);
+        if sig == 0 {
+            return Ok(0);
+        }
+        let info = Siginfo::from_process(sig, sigframe::SI_USER, own, own_uid(ctx));
+        ctx.p.send_process(ctx.thread, info);
+        return Ok(0);
     }
     if pid == 1 && own != 1 {
         return Err(EPERM);
@@ -214,24 +306,186 @@ fn kill(ctx: &mut Ctx) -> LxResult {
     Err(ESRCH)
 }
 
-fn tgkill(ctx: &mut Ctx) -> LxResult {
-    let (tgid, tid, sig) = (ctx.int(0), ctx.int(1), ctx.args[2] as u32);
-    if tgid <= 0 || tid <= 0 {
-        return Err(EINVAL);
-    }
-    if tgid != own_pid(ctx)? || tid != ctx.thread.tid {
+fn send_to_thread(ctx: &mut Ctx, tgid: i32, tid: i32, info: Siginfo) -> LxResult {
+    if tgid != -1 && tgid != own_pid(ctx)? {
         return Err(ESRCH);
     }
-    send_self(ctx, sig)
+    if info.signo == 0 {
+        return if ctx.p.thread_exists(tid) { Ok(0) } else { Err(ESRCH) };
+    }
+    ctx.p.send_thread(ctx.thread, tid, info)?;
+    Ok(0)
+}
+
+fn tgkill(ctx: &mut Ctx) -> LxResult {
+    let (tgid, tid, sig) = (ctx.int(0), ctx.int(1), ctx.args[2] as u32);
+    if tgid <= 0 || tid <= 0 || sig != 0 && !valid(sig) {
+        return Err(EINVAL);
+    }
+    let own = own_pid(ctx)?;
+    let info = Siginfo::from_process(sig, sigframe::SI_TKILL, own, own_uid(ctx));
+    send_to_thread(ctx, tgid, tid, info)
 }
 
 fn tkill(ctx: &mut Ctx) -> LxResult {
     let (tid, sig) = (ctx.int(0), ctx.args[1] as u32);
-    if tid <= 0 {
+    if tid <= 0 || sig != 0 && !valid(sig) {
         return Err(EINVAL);
     }
-    if tid != ctx.thread.tid {
+    let own = own_pid(ctx)?;
+    let info = Siginfo::from_process(sig, sigframe::SI_TKILL, own, own_uid(ctx));
+    send_to_thread(ctx, -1, tid, info)
+}
+
+/// The caller's siginfo for rt_(tg)sigqueueinfo: a process may not pretend to be the kernel.
+fn queued_info(ctx: &Ctx, sig: u32, at: u64) -> Result<Siginfo, crate::Errno> {
+    if !valid(sig) {
+        return Err(EINVAL);
+    }
+    let mut info: Siginfo = ctx.read_struct(at)?;
+    if info.code >= 0 || info.code == sigframe::SI_TKILL {
+        return Err(EPERM);
+    }
+    info.signo = sig as i32;
+    Ok(info)
+}
+
+fn rt_sigqueueinfo(ctx: &mut Ctx) -> LxResult {
+    let (pid, sig) = (ctx.int(0), ctx.args[1] as u32);
+    let info = queued_info(ctx, sig, ctx.args[2])?;
+    if pid != own_pid(ctx)? {
         return Err(ESRCH);
     }
-    send_self(ctx, sig)
+    ctx.p.send_process(ctx.thread, info);
+    Ok(0)
 }
+
+fn rt_tgsigqueueinfo(ctx: &mut Ctx) -> LxResult {
+    let (tgid, tid, sig) = (ctx.int(0), ctx.int(1), ctx.args[2] as u32);
+    let info = queued_info(ctx, sig, ctx.args[3])?;
+    send_to_thread(ctx, tgid, tid, info)
+}
+
+fn sigaltstack(ctx: &mut Ctx) -> LxResult {
+    let (new_at, old_at) = (ctx.args[0], ctx.args[1]);
+    let (sp, flags, size) = ctx.thread.altstack;
+    let on = size != 0 && ctx.regs.rsp > sp && ctx.regs.rsp <= sp + size;
+    let old = StackT {
+        sp,
+        flags: if on { SS_ONSTACK } else if size == 0 { SS_DISABLE } else { flags },
+        _pad: 0,
+        size,
+    };
+    if new_at != 0 {
+        let new: StackT = ctx.read_struct(new_at)?;
+        if on {
+            return Err(EPERM);
+        }
+        let mode = new.flags & !SS_AUTODISARM;
+        if mode != 0 && mode != SS_DISABLE && mode != SS_ONSTACK {
+            return Err(EINVAL);
+        }
+        if mode == SS_DISABLE {
+            ctx.thread.altstack = (0, SS_DISABLE, 0);
+        } else {
+            if new.size < MINSIGSTKSZ {
+                return Err(ENOMEM);
+            }
+            ctx.thread.altstack = (new.sp, new.flags & SS_AUTODISARM, new.size);
+        }
+    }
+    if old_at != 0 {
+        ctx.write_struct(old_at, &old)?;
+    }
+    Ok(0)
+}
+
+/// What happens to a signal that is due.
+pub enum Disposition {
+    Ignore,
+    Terminate,
+    Handle(SigAction),
+}
+
+pub fn disposition(action: &SigAction, sig: u32) -> Disposition {
+    match action.handler {
+        SIG_IGN => Disposition::Ignore,
+        SIG_DFL if ignored_by_default(sig) => Disposition::Ignore,
+        SIG_DFL => Disposition::Terminate,
+        _ => Disposition::Handle(*action),
+    }
+}
+
+/// Builds the Linux signal frame for `sig` on the thread's stack (or its alternate stack) and points
+/// the registers at the handler. Fails when the frame cannot be written (the caller then kills the
+/// process with SIGSEGV, as Linux does).
+pub fn push_frame(p: &crate::dispatch::Personality, thread: &mut Thread, regs: &mut Sigcontext, sig: u32, action: &SigAction, info: &Siginfo) -> Result<(), crate::Errno> {
+    let (ss_sp, ss_flags, ss_size) = thread.altstack;
+    let on_alt = ss_size != 0 && regs.rsp > ss_sp && regs.rsp <= ss_sp + ss_size;
+    let use_alt = action.flags & SA_ONSTACK != 0 && ss_size != 0 && !on_alt;
+    // Below the interrupted code's red zone, or at the top of the alternate stack.
+    let mut sp = if use_alt { ss_sp + ss_size } else { regs.rsp.wrapping_sub(128) };
+    let top = sp;
+    // SAFETY: a non-zero fpstate points at the host kernel's FP area for this frame.
+    let fp_size = if regs.fpstate != 0 { unsafe { sigframe::fpstate_size(regs.fpstate) } } else { 0 };
+    sp = sp.wrapping_sub(fp_size as u64) & !63;
+    let fp_at = sp;
+    sp = (sp.wrapping_sub(core::mem::size_of::<RtSigframe>() as u64) & !15).wrapping_sub(8);
+    let mm = p.mm.lock();
+    if top < sp || !mm.contains(sp, top - sp, Access::Write) {
+        return Err(EFAULT);
+    }
+    drop(mm);
+    if fp_size != 0 {
+        // SAFETY: the host area is fp_size bytes; the guest range was checked writable.
+        unsafe { core::ptr::copy_nonoverlapping(regs.fpstate as *const u8, fp_at as *mut u8, fp_size) };
+    }
+    let saved_mask = thread.saved_sigmask.take().unwrap_or(thread.sigmask);
+    let mut mcontext = Sigcontext { fpstate: if fp_size != 0 { fp_at } else { 0 }, oldmask: saved_mask, ..*regs };
+    if matches!(sig, 4 | 7 | 8 | 11) {
+        mcontext.cr2 = info.fields[0];
+    }
+    let frame = RtSigframe {
+        pretcode: action.restorer,
+        uc: Ucontext {
+            // SAFETY: as above.
+            flags: UC_FLAGS | if fp_size != 0 && unsafe { sigframe::fpstate_is_xsave(regs.fpstate) } { sigframe::UC_FP_XSTATE } else { 0 },
+            link: 0,
+            stack: StackT {
+                sp: ss_sp,
+                flags: if ss_size == 0 { SS_DISABLE } else if on_alt { SS_ONSTACK } else { ss_flags },
+                _pad: 0,
+                size: ss_size,
+            },
+            mcontext,
+            sigmask: saved_mask,
+        },
+        info: *info,
+    };
+    // SAFETY: checked writable above.
+    unsafe { core::ptr::write_unaligned(sp as *mut RtSigframe, frame) };
+    regs.rsp = sp;
+    regs.rip = action.handler;
+    regs.rdi = sig as u64;
+    regs.rsi = sp + core::mem::offset_of!(RtSigframe, info) as u64;
+    regs.rdx = sp + core::mem::offset_of!(RtSigframe, uc) as u64;
+    regs.rax = 0;
+    // The handler starts with the direction and trap flags clear.
+    regs.eflags &= !(0x400 | 0x100);
+    if use_alt && ss_flags & SS_AUTODISARM != 0 {
+        thread.altstack = (0, SS_DISABLE, 0);
+    }
+    let mut mask = saved_mask | action.mask;
+    if action.flags & SA_NODEFER == 0 {
+        mask |= bit(sig);
+    }
+    thread.sigmask = mask & !UNBLOCKABLE;
+    p.publish_mask(thread.tid, thread.sigmask);
+    if action.flags & SA_RESETHAND != 0 {
+        let mut st = p.signals.lock();
+        st.actions[sig as usize - 1] = SigAction { handler: SIG_DFL, flags: action.flags & !SA_SIGINFO, ..*action };
+    }
+    Ok(())
+}
+
+const UC_FLAGS: u64 = sigframe::UC_SIGCONTEXT_SS | sigframe::UC_STRICT_RESTORE_SS;

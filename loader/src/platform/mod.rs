@@ -3,8 +3,10 @@
 
 pub mod signals;
 pub mod sud;
+pub mod threads;
 
-use abi_linux::platform::{MemoryLock, Placement, Platform};
+use abi_linux::platform::{MemoryLock, Placement, Platform, ThreadStart};
+use abi_linux::sys::sigframe::Siginfo;
 use abi_linux::Errno;
 
 /// The host (Linux) platform rumplx runs on.
@@ -103,6 +105,64 @@ impl Platform for HostPlatform {
         Ok(r as u64)
     }
 
+    fn wait_for_signal(&self, timeout: Option<&mut (i64, i64)>) -> bool {
+        // Block everything, look, then wait with the serving mask atomically (ppoll), so a signal
+        // arriving in between is not lost.
+        let serving = signals::set_host_mask(signals::ALL_BLOCKED);
+        if signals::host_signals_pending() {
+            signals::set_host_mask(serving);
+            return true;
+        }
+        let wait_mask = serving;
+        let start = now_monotonic();
+        let ts = timeout.as_ref().map(|t| libc::timespec { tv_sec: t.0, tv_nsec: t.1 });
+        // SAFETY: ppoll with no fds, an optional timeout and an 8-byte kernel sigset.
+        let r = unsafe {
+            libc::syscall(libc::SYS_ppoll, std::ptr::null_mut::<libc::pollfd>(), 0usize,
+                ts.as_ref().map_or(std::ptr::null(), |t| t as *const libc::timespec), &wait_mask as *const u64, 8usize)
+        };
+        signals::set_host_mask(serving);
+        match timeout {
+            None => true,
+            Some(left) => {
+                if r == 0 {
+                    *left = (0, 0);
+                    return false;
+                }
+                let spent = now_monotonic() - start;
+                let total = left.0 as i128 * 1_000_000_000 + left.1 as i128 - spent;
+                *left = if total <= 0 { (0, 0) } else { ((total / 1_000_000_000) as i64, (total % 1_000_000_000) as i64) };
+                true
+            }
+        }
+    }
+
+    fn take_host_signals(&self, sink: &mut dyn FnMut(Siginfo)) {
+        signals::take_host_signals(sink);
+    }
+
+    fn signal_host_thread(&self, host_tid: i32, info: &Siginfo) -> Result<(), Errno> {
+        // SAFETY: sends a signal with our siginfo to a thread of this very process.
+        let r = unsafe { libc::syscall(libc::SYS_rt_tgsigqueueinfo, libc::getpid(), host_tid, info.signo, info as *const Siginfo) };
+        if r != 0 {
+            return Err(last_errno());
+        }
+        Ok(())
+    }
+
+    fn host_tid(&self) -> i32 {
+        // SAFETY: gettid has no preconditions.
+        unsafe { libc::gettid() }
+    }
+
+    fn spawn_thread(&self, start: ThreadStart) -> Result<i32, Errno> {
+        threads::spawn(start)
+    }
+
+    fn exit_thread(&self) -> ! {
+        threads::exit_current()
+    }
+
     fn fs_base(&self) -> u64 {
         // SAFETY: set by the signal entry for the running thread.
         signals::CURRENT_BLOCK.with(|b| unsafe { (*b.get()).guest_fs })
@@ -128,6 +188,14 @@ impl Platform for HostPlatform {
         s.push('\n');
         write_stderr(&s);
     }
+}
+
+/// Nanoseconds on the host's monotonic clock.
+fn now_monotonic() -> i128 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime fills our timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as i128 * 1_000_000_000 + ts.tv_nsec as i128
 }
 
 fn write_stderr(s: &str) {

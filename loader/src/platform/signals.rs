@@ -1,7 +1,11 @@
-//! Host signal handling: SIGSYS carries the guest's syscalls; faults in guest code end the guest as
-//! the same signal would end a native program.
+//! Host signal handling. rumplx owns every host disposition: SIGSYS carries the guest's syscalls,
+//! faults in guest code become guest signals, and every other signal (from outside, from the host
+//! kernel, or sent between guest threads) becomes the same Linux signal for the guest.
 
+use std::sync::atomic::Ordering;
 use std::sync::OnceLock;
+
+use abi_linux::sys::sigframe::{Sigcontext, Siginfo};
 
 use super::sud::{self, ThreadBlock};
 
@@ -9,7 +13,7 @@ use super::sud::{self, ThreadBlock};
 pub static PERSONALITY: OnceLock<abi_linux::dispatch::Personality> = OnceLock::new();
 
 std::thread_local! {
-    /// The block of the guest thread running on this host thread (valid inside handlers).
+    /// The block of the guest thread running on this host thread.
     pub static CURRENT_BLOCK: std::cell::Cell<*mut ThreadBlock> = const { std::cell::Cell::new(std::ptr::null_mut()) };
 }
 
@@ -28,14 +32,24 @@ struct KernelSigaction {
     mask: u64,
 }
 
-/// Signals raised by guest code itself.
+/// Signals raised by the instruction that just ran.
 const FAULTS: [i32; 5] = [libc::SIGSEGV, libc::SIGBUS, libc::SIGFPE, libc::SIGILL, libc::SIGTRAP];
 
-/// Installs the entry for SIGSYS and the fault signals, with every signal blocked while it runs.
-/// Raw rt_sigaction: libc's sigaction would put its own restorer, outside the allowed range.
+fn is_fault(sig: i32) -> bool {
+    FAULTS.contains(&sig)
+}
+
+/// Every signal rumplx takes over: all but SIGKILL and SIGSTOP, which nobody can catch.
+fn caught() -> impl Iterator<Item = i32> {
+    (1..=64).filter(|s| *s != libc::SIGKILL && *s != libc::SIGSTOP)
+}
+
+/// Installs the entry for every catchable signal, all signals blocked while it runs (SA_RESTART
+/// deliberately absent: a host call blocked inside rumplx must return EINTR so the guest sees its
+/// signal). Raw rt_sigaction: libc's would put its own restorer, outside the allowed range.
 pub fn install() -> std::io::Result<()> {
     let (entry, restorer) = sud::entry_points();
-    for sig in std::iter::once(libc::SIGSYS).chain(FAULTS) {
+    for sig in caught() {
         let act = KernelSigaction { handler: entry, flags: SA_SIGINFO | SA_ONSTACK | SA_RESTORER, restorer, mask: !0 };
         // SAFETY: a valid kernel sigaction; the handler is our assembly entry.
         let r = unsafe { libc::syscall(libc::SYS_rt_sigaction, sig, &act as *const KernelSigaction, 0usize, 8usize) };
@@ -46,29 +60,50 @@ pub fn install() -> std::io::Result<()> {
     Ok(())
 }
 
+/// Sets this thread's host signal mask (the kernel's 8-byte set); answers the previous one.
+pub fn set_host_mask(mask: u64) -> u64 {
+    let mut old: u64 = 0;
+    // SAFETY: rt_sigprocmask with 8-byte sets.
+    unsafe { libc::syscall(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK, &mask as *const u64, &mut old as *mut u64, 8usize) };
+    old
+}
+
+/// While rumplx serves a syscall, any signal may interrupt it except SIGSYS (ours).
+const SERVING_MASK: u64 = 1 << (libc::SIGSYS - 1);
+pub const ALL_BLOCKED: u64 = !0;
+
 /// Called by the assembly entry with rumplx's FS base in place and the selector at ALLOW.
 /// `from_guest` is non-zero when the signal interrupted guest code.
 pub extern "C" fn on_signal(signo: i32, info: *mut libc::siginfo_t, uc: *mut libc::ucontext_t, block: *mut ThreadBlock, from_guest: u64) {
-    // SAFETY: the kernel hands us valid siginfo and ucontext pointers for this frame.
-    let (info, uc) = unsafe { (&*info, &mut *uc) };
+    // SAFETY: the kernel hands us valid siginfo and ucontext pointers for this frame; the block is
+    // this thread's.
+    let (info, uc, block) = unsafe { (&*info, &mut *uc, &mut *block) };
+    let raw: Siginfo = unsafe { std::ptr::read_unaligned(info as *const libc::siginfo_t as *const Siginfo) };
     if from_guest == 0 {
-        internal_fault(signo, uc);
-    }
-    if signo == libc::SIGSYS && info.si_code == SYS_USER_DISPATCH {
-        CURRENT_BLOCK.with(|b| b.set(block));
-        let g = &mut uc.uc_mcontext.gregs;
-        let nr = g[libc::REG_RAX as usize] as u64;
-        let args = [libc::REG_RDI, libc::REG_RSI, libc::REG_RDX, libc::REG_R10, libc::REG_R8, libc::REG_R9]
-            .map(|r| g[r as usize] as u64);
-        let p = PERSONALITY.get().expect("personality is set before the guest starts");
-        // SAFETY: the block belongs to this thread and nothing else touches its `thread` now.
-        let thread = unsafe { &mut (*block).thread };
-        g[libc::REG_RAX as usize] = p.dispatch(thread, nr, args) as i64;
+        if is_fault(signo) && raw.code > 0 {
+            internal_fault(signo, uc);
+        }
+        // Inside rumplx (a blocking call, most likely): note it for the way out; only atomics here.
+        let i = signo as usize - 1;
+        // SAFETY: only this thread writes its slots, and it is not reading them now.
+        unsafe { *block.host_info[i].get() = std::mem::transmute::<Siginfo, [u8; 128]>(raw) };
+        block.host_pending.fetch_or(1 << i, Ordering::Release);
         return;
     }
-    // A fault in guest code: guest signal handlers come with signal delivery (issue 4); until then
-    // the program dies of it as a native one would with no handler.
-    super::die_of_signal(signo as u32);
+    CURRENT_BLOCK.with(|b| b.set(block));
+    let p = PERSONALITY.get().expect("personality is set before the guest starts");
+    // SAFETY: the host's mcontext is a Linux x86_64 sigcontext (same layout, 256 bytes).
+    let regs = unsafe { &mut *(&mut uc.uc_mcontext as *mut libc::mcontext_t as *mut Sigcontext) };
+    if signo == libc::SIGSYS && raw.code == SYS_USER_DISPATCH {
+        set_host_mask(SERVING_MASK);
+        p.syscall(&mut block.thread, regs);
+        set_host_mask(ALL_BLOCKED);
+        return;
+    }
+    // From here on the guest is interrupted by a signal: a fault of its own, or an asynchronous one.
+    // Only faults the CPU raised (si_code > 0) are synchronous; the same numbers sent by kill are not.
+    let fault = is_fault(signo) && raw.code > 0;
+    p.host_signal(&mut block.thread, regs, raw, fault);
 }
 
 /// A fault inside rumplx itself: say where, and leave with rumplx's own error status.
@@ -80,4 +115,29 @@ fn internal_fault(signo: i32, uc: &libc::ucontext_t) -> ! {
         libc::write(2, msg.as_ptr() as *const _, msg.len());
         libc::_exit(125)
     }
+}
+
+/// Hands over the host signals the current thread noted while inside rumplx.
+pub fn take_host_signals(sink: &mut dyn FnMut(Siginfo)) {
+    let block = CURRENT_BLOCK.with(|b| b.get());
+    if block.is_null() {
+        return;
+    }
+    // SAFETY: the current thread's block.
+    let block = unsafe { &*block };
+    let mut bits = block.host_pending.swap(0, Ordering::Acquire);
+    while bits != 0 {
+        let i = bits.trailing_zeros() as usize;
+        bits &= bits - 1;
+        // SAFETY: written before its bit was set (Release/Acquire above).
+        let info: Siginfo = unsafe { std::mem::transmute::<[u8; 128], Siginfo>(*block.host_info[i].get()) };
+        sink(info);
+    }
+}
+
+/// Whether host signals are waiting for this thread.
+pub fn host_signals_pending() -> bool {
+    let block = CURRENT_BLOCK.with(|b| b.get());
+    // SAFETY: the current thread's block, if any.
+    !block.is_null() && unsafe { (*block).host_pending.load(Ordering::Acquire) } != 0
 }

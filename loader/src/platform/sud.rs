@@ -28,6 +28,10 @@ pub struct ThreadBlock {
     pub guest_fs: u64,
     /// The personality's per-thread state.
     pub thread: abi_linux::dispatch::Thread,
+    /// Host signals that arrived while this thread was inside rumplx (bit N-1 for signal N), with
+    /// their siginfo: the nested handler may only touch atomics, never a lock.
+    pub host_pending: std::sync::atomic::AtomicU64,
+    pub host_info: [std::cell::UnsafeCell<[u8; 128]>; 64],
 }
 const _: () = {
     assert!(std::mem::offset_of!(ThreadBlock, host_fs) == 8);
@@ -126,12 +130,47 @@ global_asm!(
     "    xor r14d, r14d",
     "    xor r15d, r15d",
     "    ret",
+    "",
+    // rdi = the guest's registers (a Linux sigcontext), rsi = thread block. Never returns.
+    ".globl rumplx_enter_guest_regs",
+    "rumplx_enter_guest_regs:",
+    "    mov rbx, rsi",
+    "    mov r12, rdi",
+    "    cmp byte ptr [rbx+1], 0",
+    "    je 7f",
+    "    mov rax, [rbx+16]",
+    "    wrfsbase rax",
+    "    jmp 8f",
+    "7:  mov eax, 158",
+    "    mov edi, 0x1002",
+    "    mov rsi, [rbx+16]",
+    "    syscall",
+    "8:  mov byte ptr [rbx], 1",
+    "    mov rsp, [r12+120]",
+    "    push qword ptr [r12+128]",
+    "    mov r8, [r12]",
+    "    mov r9, [r12+8]",
+    "    mov r10, [r12+16]",
+    "    mov r11, [r12+24]",
+    "    mov r13, [r12+40]",
+    "    mov r14, [r12+48]",
+    "    mov r15, [r12+56]",
+    "    mov rdi, [r12+64]",
+    "    mov rsi, [r12+72]",
+    "    mov rbp, [r12+80]",
+    "    mov rbx, [r12+88]",
+    "    mov rdx, [r12+96]",
+    "    mov rax, [r12+104]",
+    "    mov rcx, [r12+112]",
+    "    mov r12, [r12+32]",
+    "    ret",
     mask = const -(ALT_SIZE as i64),
     handler = sym super::signals::on_signal,
 );
 
 #[allow(improper_ctypes)] // the assembly reads only the first 24 bytes of ThreadBlock
 extern "C" {
+    fn rumplx_enter_guest_regs(regs: *const abi_linux::sys::sigframe::Sigcontext, block: *mut ThreadBlock) -> !;
     fn rumplx_signal_entry();
     fn rumplx_sigreturn_restorer();
     static rumplx_sud_allowed_start: u8;
@@ -169,7 +208,7 @@ pub fn current_fs_base() -> u64 {
 }
 
 /// Allocates a signal stack with its thread block, and makes it this thread's sigaltstack.
-pub fn new_thread_block(tid: i32) -> std::io::Result<*mut ThreadBlock> {
+pub fn new_thread_block(thread: abi_linux::dispatch::Thread, guest_fs: u64) -> std::io::Result<*mut ThreadBlock> {
     // Over-allocate so an ALT_SIZE-aligned ALT_SIZE window fits, then trim the rest.
     let len = 2 * ALT_SIZE;
     // SAFETY: fresh anonymous mapping.
@@ -200,8 +239,10 @@ pub fn new_thread_block(tid: i32) -> std::io::Result<*mut ThreadBlock> {
             fsgsbase: have_fsgsbase() as u8,
             _pad: [0; 6],
             host_fs: current_fs_base(),
-            guest_fs: 0,
-            thread: abi_linux::dispatch::Thread { tid, ..Default::default() },
+            guest_fs,
+            thread,
+            host_pending: std::sync::atomic::AtomicU64::new(0),
+            host_info: std::array::from_fn(|_| std::cell::UnsafeCell::new([0; 128])),
         });
         let ss = libc::stack_t {
             ss_sp: (base + 4096) as *mut _,
@@ -229,6 +270,16 @@ pub fn enable(block: *mut ThreadBlock) -> std::io::Result<()> {
         return Err(std::io::Error::last_os_error());
     }
     Ok(())
+}
+
+/// Starts a new guest thread on this (new) host thread at the registers given.
+///
+/// # Safety
+/// `regs` must describe a guest thread ready to run; `block` must be this thread's block with SUD
+/// enabled.
+pub unsafe fn enter_guest_regs(regs: &abi_linux::sys::sigframe::Sigcontext, block: *mut ThreadBlock) -> ! {
+    // SAFETY: forwarded from the caller.
+    unsafe { rumplx_enter_guest_regs(regs, block) }
 }
 
 /// Starts running guest code on this thread. Never returns: the guest leaves through exit_group.
