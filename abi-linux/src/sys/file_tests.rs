@@ -58,6 +58,22 @@ impl Platform for NoPlatform {
         panic!("signal {signo}")
     }
     fn log(&self, _: &str) {}
+    fn wait_for_signal(&self, _: Option<&mut (i64, i64)>) -> bool {
+        unreachable!()
+    }
+    fn take_host_signals(&self, _: &mut dyn FnMut(crate::sys::sigframe::Siginfo)) {}
+    fn signal_host_thread(&self, _: i32, _: &crate::sys::sigframe::Siginfo) -> Result<(), Errno> {
+        unreachable!()
+    }
+    fn host_tid(&self) -> i32 {
+        1
+    }
+    fn spawn_thread(&self, _: crate::platform::ThreadStart) -> Result<i32, Errno> {
+        unreachable!()
+    }
+    fn exit_thread(&self) -> ! {
+        unreachable!()
+    }
 }
 
 const MEM: usize = 1 << 20;
@@ -81,7 +97,7 @@ impl Guest {
         mm.insert(base, Mapping { end: base + MEM as u64, prot: PROT_READ | PROT_WRITE, shared: false, name: "[heap]".into(), offset: 0 });
         let info = ProcessInfo { exe_path: "/bin/prog".into(), argv: vec!["prog".into(), "-x".into()], ..Default::default() };
         let p = Personality::new(k, Arc::new(NoPlatform), mm, info);
-        Guest { mem, used: 0, p, t: Thread::default() }
+        Guest { mem, used: 0, p, t: Thread::new(1) }
     }
 
     fn call(&mut self, nr: Sysno, args: &[u64]) -> i64 {
