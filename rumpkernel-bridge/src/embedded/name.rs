@@ -49,4 +49,12 @@ mod tests {
         assert_eq!(decode(b"a/b"), "a/b");
         assert!(matches!(encode("ascii"), Cow::Borrowed(_)));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_round_trip(b in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
+            let back = encode(&decode(&b)).into_owned();
+            proptest::prop_assert_eq!(back, b);
+        }
+    }
 }

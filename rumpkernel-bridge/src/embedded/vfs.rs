@@ -270,4 +270,15 @@ mod tests {
         assert_eq!(below("/a", "/"), Some("a"));
         assert_eq!(below("/", "/"), Some(""));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn normalize_is_idempotent_and_clean(p in "(/|[a-c]|\\.|\\.\\.){0,12}") {
+            let n = normalize(&format!("/{p}"));
+            proptest::prop_assert_eq!(normalize(&n), n.clone());
+            proptest::prop_assert!(n.starts_with('/'));
+            proptest::prop_assert!(n == "/" || !n.ends_with('/'));
+            proptest::prop_assert!(!n.split('/').any(|c| c == "." || c == ".."));
+        }
+    }
 }
