@@ -369,3 +369,104 @@ fn workdir_does_not_exist() {
     let o = run(&d, &["-w", "/nonexistent-workdir", "/bin/busybox", "true"]);
     assert_error("-w missing dir", &o, 125, &[]);
 }
+
+/// PT_LOAD segments no process may have: in kernel space, and with p_filesz > p_memsz.
+#[test]
+fn impossible_segments() {
+    let d = fresh_dir("bad-impossible-seg");
+    let base = static_bytes();
+    let phoff = u64::from_le_bytes(base[32..40].try_into().unwrap()) as usize;
+    let phnum = u16::from_le_bytes([base[56], base[57]]) as usize;
+    let first_load = (0..phnum)
+        .map(|i| phoff + i * 56)
+        .find(|&o| u32::from_le_bytes(base[o..o + 4].try_into().unwrap()) == 1)
+        .unwrap();
+    let mut errors = vec![];
+    let mut kernel = base.clone();
+    kernel[first_load + 16..first_load + 24].copy_from_slice(&0xffff_8000_0000_0000u64.to_le_bytes());
+    kernel[first_load + 24..first_load + 32].copy_from_slice(&0xffff_8000_0000_0000u64.to_le_bytes());
+    let mut filesz = base.clone();
+    let memsz = u64::from_le_bytes(filesz[first_load + 40..first_load + 48].try_into().unwrap());
+    filesz[first_load + 32..first_load + 40].copy_from_slice(&(memsz + 0x10000).to_le_bytes());
+    for (name, bytes) in [("vaddr-kernel", kernel), ("filesz-gt-memsz", filesz)] {
+        write_exec(&d, name, &bytes);
+        let o = run(&d, &[&format!("./{name}")]);
+        if let Err(e) = expect_error(name, &o, 126, &[]) {
+            errors.push(e);
+        }
+    }
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+}
+
+/// Deterministically fuzzed ELF and program headers of a real static binary. Whatever the
+/// mutation, rumplx must not crash, panic or hang; when the Linux kernel itself refuses the file
+/// (execve fails), rumplx must answer 126 with one "rumplx: " line.
+#[test]
+fn fuzzed_headers() {
+    let d = fresh_dir("bad-fuzz");
+    let mut errors = vec![];
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for variant in [Variant::MuslStatic, Variant::MuslStaticPie, Variant::GlibcStatic] {
+        let base = fs::read(guest("exitcode", variant)).unwrap();
+        let phoff = u64::from_le_bytes(base[32..40].try_into().unwrap()) as usize;
+        let phnum = u16::from_le_bytes([base[56], base[57]]) as usize;
+        let span = phoff + phnum * 56;
+        for i in 0..60 {
+            let mut b = base.clone();
+            let flips = 1 + next() % 4;
+            for _ in 0..flips {
+                // Mostly the program headers and the fields that matter, sometimes anywhere in the header.
+                let pos = if next() % 3 == 0 { (next() % 64) as usize } else { phoff + (next() as usize % (span - phoff)) };
+                b[pos] = next() as u8;
+            }
+            let name = format!("fuzz-{variant}-{i}");
+            let path = write_exec(&d, &name, &b);
+            // What does Linux say?
+            let mut native = std::process::Command::new(&path);
+            native.arg("exit").arg("3").current_dir(&d);
+            let native_refused = match native.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn() {
+                Err(_) => true,
+                Ok(mut c) => {
+                    let start = std::time::Instant::now();
+                    while c.try_wait().ok().flatten().is_none() && start.elapsed() < Duration::from_secs(10) {
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                    let _ = c.kill();
+                    let _ = c.wait();
+                    false
+                }
+            };
+            let o = run_rumplx_raw(&["run", path.to_str().unwrap(), "exit", "3"], &d, Duration::from_secs(20));
+            let err = o.stderr_str();
+            let mut p = vec![];
+            if let Status::Signaled(s) = o.status {
+                p.push(format!("rumplx itself died by signal {s}"));
+            }
+            if o.status == Status::TimedOut {
+                p.push("rumplx hung (killed after 20 s)".into());
+            }
+            if err.contains("panicked") || err.contains("stack backtrace") {
+                p.push("rumplx panicked".into());
+            }
+            // (A guest that starts may itself exit 127 with its own message, e.g. glibc's
+            // "Fatal glibc error: Cannot allocate TLS block": only refusals are checked for the line.)
+            if native_refused {
+                if let Err(e) = expect_error("refused by Linux", &o, 126, &[]) {
+                    p.push(e);
+                }
+            }
+            if p.is_empty() {
+                let _ = fs::remove_file(&path);
+            } else {
+                errors.push(format!("{name} (kept in {}): {}; stderr: {:?}", d.display(), p.join("; "), err.chars().take(300).collect::<String>()));
+            }
+        }
+    }
+    assert!(errors.is_empty(), "{} of 180 fuzzed binaries mishandled:\n{}", errors.len(), errors.join("\n"));
+}
