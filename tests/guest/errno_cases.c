@@ -3,6 +3,7 @@
 #include "common.h"
 #include <sys/uio.h>
 #include <time.h>
+#include <sys/mman.h>
 
 int main(void)
 {
@@ -80,6 +81,19 @@ int main(void)
 	T(fcntl(0, 12345));
 	T(syscall(SYS_openat, AT_FDCWD, "file", O_RDONLY | O_CREAT, 0644) >= 0);
 	SYS(SYS_read, 0, buf, -1L);
+	puts("-- huge lengths");
+	fd = open("file", O_RDONLY);
+	SYS(SYS_read, fd, buf, 1UL << 40);
+	SYS(SYS_pread64, fd, buf, 1UL << 40, 0);
+	SYS(SYS_read, fd, buf, (size_t)-1);
+	SYS(SYS_mmap, 0, 1UL << 62, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	SYS(SYS_mmap, 0, (size_t)-4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	SYS(SYS_readv, fd, iov, 1 << 20);
+	struct iovec huge[2] = { { buf, (size_t)1 << 62 }, { buf, (size_t)1 << 62 } };
+	SYS(SYS_writev, 1, huge, 2);
+	printf("getcwd with a huge size succeeds: %s\n", syscall(SYS_getcwd, buf, 1UL << 40) > 0 ? "yes" : "no");
+	SYS(SYS_lseek, fd, (off_t)1 << 62, SEEK_SET);
+	close(fd);
 	puts("-- ENOSYS for an unknown syscall number");
 	SYS(1000);
 	SYS(-1L);
