@@ -192,3 +192,25 @@ fn double_dash_and_program_options() {
     let o = rx(&d, &["--", bb(), "echo", "--root", "x"]);
     expect(&o, "--root x\n", 0);
 }
+
+/// The program itself is looked up inside --root; all three builds load from there.
+#[test]
+fn root_runs_guest_programs() {
+    let r = make_root("opt-root-guests");
+    let rs = r.to_str().unwrap();
+    let mut problems = vec![];
+    for v in Variant::ALL {
+        let name = format!("exitcode-{v}");
+        fs::copy(guest("exitcode", v), r.join("bin").join(&name)).unwrap();
+        let o = rx(&r, &["--root", rs, "-w", "/", &format!("/bin/{name}"), "exit", "3"]);
+        if o.stdout_str() != "exiting via exit with 3\natexit 2\natexit 1\n" || o.status != Status::Exited(3) {
+            problems.push(format!("{v}: {:?} {:?} stderr {}", o.status, o.stdout_str(), o.stderr_str()));
+        }
+    }
+    // A program path outside the root does not exist for the guest.
+    let o = rx(&r, &["--root", rs, "/usr/bin/env"]);
+    if o.status != Status::Exited(127) {
+        problems.push(format!("/usr/bin/env outside the root: {:?}, expected 127", o.status));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
