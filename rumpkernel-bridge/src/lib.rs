@@ -13,6 +13,21 @@ pub mod embedded;
 
 pub use abi_netbsd::{Errno, SysResult};
 
+/// How a backend learns that the calling thread has a signal to take, like rumpuser's signal
+/// model: a host wait interrupted by a host signal fails with EINTR when this says so, and is
+/// simply waited again otherwise. The layer above installs it once.
+static SIGNAL_CHECK: std::sync::OnceLock<fn() -> bool> = std::sync::OnceLock::new();
+
+/// Installs the check (first caller wins).
+pub fn set_signal_check(check: fn() -> bool) {
+    let _ = SIGNAL_CHECK.set(check);
+}
+
+/// Whether the calling thread has a signal to take (false when nobody installed a check).
+pub fn signal_pending() -> bool {
+    SIGNAL_CHECK.get().is_some_and(|check| check())
+}
+
 /// Process id inside the rump kernel.
 pub type Pid = i32;
 /// Light-weight process (thread) id inside the rump kernel.

@@ -6,7 +6,7 @@
 #![allow(clippy::unnecessary_cast)]
 
 use abi_netbsd::consts::{
-    access_mode as nb_acc, open_flags as nb, seek_whence as nb_seek, termios_cc_index as nb_cc,
+    access_mode as nb_acc, open_flags as nb, poll_events as nb_poll, seek_whence as nb_seek, termios_cc_index as nb_cc,
     termios_cflag as nb_cf, termios_iflag as nb_if, termios_lflag as nb_lf, termios_oflag as nb_of,
 };
 use abi_netbsd::errno as ne;
@@ -126,11 +126,12 @@ fn cvt<T: Copy + PartialOrd + Default>(r: T) -> HResult<T> {
     }
 }
 
-/// Retries a host call interrupted by a host signal that the guest never saw.
+/// Retries a host call interrupted by a host signal, unless the interrupted thread now has a
+/// signal to take (then EINTR, as a NetBSD kernel fails a sleep the signal interrupts).
 fn retry<T: Copy + PartialOrd + Default>(mut f: impl FnMut() -> T) -> HResult<T> {
     loop {
         match cvt(f()) {
-            Err(e) if e == ne::EINTR => continue,
+            Err(e) if e == ne::EINTR && !crate::signal_pending() => continue,
             r => return r,
         }
     }
@@ -390,6 +391,59 @@ pub fn pipe() -> HResult<(HostFd, HostFd)> {
 pub fn getrandom(buf: *mut u8, len: usize) -> HResult<usize> {
     // SAFETY: the caller vouches for buf[..len].
     retry(|| unsafe { libc::getrandom(buf.cast(), len, 0) }).map(|n| n as usize)
+}
+
+pub fn sync() {
+    // SAFETY: no arguments.
+    unsafe { libc::sync() };
+}
+
+pub fn sched_yield() {
+    // SAFETY: no arguments.
+    unsafe { libc::sched_yield() };
+}
+
+const POLL_BITS: &[(u32, i16)] = &[
+    (nb_poll::POLLIN, libc::POLLIN),
+    (nb_poll::POLLPRI, libc::POLLPRI),
+    (nb_poll::POLLOUT, libc::POLLOUT),
+    (nb_poll::POLLERR, libc::POLLERR),
+    (nb_poll::POLLHUP, libc::POLLHUP),
+    (nb_poll::POLLNVAL, libc::POLLNVAL),
+    (nb_poll::POLLRDNORM, libc::POLLRDNORM),
+    (nb_poll::POLLRDBAND, libc::POLLRDBAND),
+    (nb_poll::POLLWRBAND, libc::POLLWRBAND),
+];
+
+/// One descriptor for [`poll`]: host fd, NetBSD events asked, NetBSD events seen.
+pub struct PollFd {
+    pub fd: i32,
+    pub events: u32,
+    pub revents: u32,
+}
+
+/// Waits for events on host descriptors (`None`: no time limit). Returns how many have events.
+pub fn poll(fds: &mut [PollFd], timeout: Option<Timespec>) -> HResult<usize> {
+    let mut h: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|p| libc::pollfd {
+            fd: p.fd,
+            events: POLL_BITS.iter().filter(|(n, _)| p.events & n != 0).fold(0, |a, (_, l)| a | l),
+            revents: 0,
+        })
+        .collect();
+    let ts = timeout.map(|t| libc::timespec { tv_sec: t.tv_sec, tv_nsec: t.tv_nsec });
+    let tp = ts.as_ref().map_or(std::ptr::null(), |t| t as *const libc::timespec);
+    // SAFETY: h and ts outlive the call. Not retried: EINTR is the guest's to see.
+    let n = cvt(unsafe { libc::ppoll(h.as_mut_ptr(), h.len() as libc::nfds_t, tp, std::ptr::null()) })?;
+    for (p, hp) in fds.iter_mut().zip(&h) {
+        let mut r = POLL_BITS.iter().filter(|(_, l)| hp.revents & l != 0).fold(0, |a, (n, _)| a | n);
+        if hp.revents & libc::POLLWRNORM != 0 {
+            r |= nb_poll::POLLOUT;
+        }
+        p.revents = r;
+    }
+    Ok(n as usize)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -502,6 +502,30 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
             ok(0)
         }
         SYS___sysctl => sys_sysctl(k, &c, a),
+        SYS_sync => {
+            hypercall::sync();
+            ok(0)
+        }
+        SYS_sched_yield => {
+            hypercall::sched_yield();
+            ok(0)
+        }
+        SYS_poll => {
+            let ms = int(a[2]);
+            let t = (ms >= 0).then(|| Timespec { tv_sec: ms as i64 / 1000, tv_nsec: (ms as i64 % 1000) * 1_000_000 });
+            sys_poll(k, &c, a[0], a[1], t)
+        }
+        SYS___pollts50 => {
+            if a[3] != 0 {
+                // The signal mask is the personality's (this kernel delivers no signals).
+                return Err(ne::ENOSYS);
+            }
+            let t = if a[2] == 0 { None } else { Some(get::<Timespec>(a[2])?) };
+            if t.is_some_and(|t| !time::valid(&t)) {
+                return Err(ne::EINVAL);
+            }
+            sys_poll(k, &c, a[0], a[1], t)
+        }
         _ => Err(ne::ENOSYS),
     }
 }
@@ -933,6 +957,53 @@ fn sys_ioctl(k: &EmbeddedKernel, c: &Current, fd: i32, cmd: u32, data: u64) -> S
         }
         _ => Err(ne::ENOTTY),
     }
+}
+
+/// poll(2): host descriptors wait in the host's poll; in-memory files and devices are always
+/// ready for reading and writing (NetBSD's seltrue).
+fn sys_poll(k: &EmbeddedKernel, c: &Current, fds: u64, nfds: u64, timeout: Option<Timespec>) -> SysResult {
+    use abi_netbsd::consts::poll_events as pe;
+    if nfds > c.nofile.max(limits::OPEN_MAX as u64) {
+        return Err(ne::EINVAL);
+    }
+    // struct pollfd { int fd; short events; short revents; }
+    let mut guest: Vec<(i32, u16)> = (0..nfds).map(|i| get::<(i32, u16, u16)>(fds + 8 * i).map(|p| (p.0, p.1))).collect::<R<_>>()?;
+    let mut revents = vec![0u32; guest.len()];
+    let mut host = Vec::new();
+    let mut files = Vec::new(); // keeps the host descriptors open while polling
+    for (i, &(fd, ev)) in guest.iter().enumerate() {
+        if fd < 0 {
+            continue;
+        }
+        let Ok(f) = k.file(c, fd as u64) else {
+            revents[i] = pe::POLLNVAL;
+            continue;
+        };
+        match &f.obj {
+            Object::Host { fd: h, .. } => host.push((i, hypercall::PollFd { fd: h.raw(), events: ev as u32, revents: 0 })),
+            _ => revents[i] = ev as u32 & (pe::POLLIN | pe::POLLRDNORM | pe::POLLOUT | pe::POLLWRNORM),
+        }
+        files.push(f);
+    }
+    let ready_now = revents.iter().any(|&r| r != 0);
+    if !host.is_empty() || (!ready_now && timeout != Some(Timespec::default())) {
+        let mut h: Vec<hypercall::PollFd> = host.iter_mut().map(|(_, p)| std::mem::replace(p, hypercall::PollFd { fd: -1, events: 0, revents: 0 })).collect();
+        let t = if ready_now { Some(Timespec::default()) } else { timeout };
+        hypercall::poll(&mut h, t)?;
+        for ((i, _), p) in host.iter().zip(&h) {
+            revents[*i] = p.revents;
+        }
+    }
+    drop(files);
+    let mut n = 0;
+    for (i, r) in revents.iter().enumerate() {
+        if *r != 0 {
+            n += 1;
+        }
+        guest[i].1 = *r as u16;
+        put(fds + 8 * i as u64 + 6, guest[i].1)?;
+    }
+    ok(n)
 }
 
 fn statvfs_of(mt: &vfs::Mount) -> R<Statvfs> {

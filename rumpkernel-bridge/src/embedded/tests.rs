@@ -899,3 +899,34 @@ fn cwd_is_physical_and_can_vanish() {
     assert_eq!(sys(&k, SYS_getppid, &[]), Ok(1));
     assert_ne!(sys(&k, SYS_getpid, &[]), Ok(1));
 }
+
+#[test]
+fn poll_pipes_files_and_bad_fds() {
+    use abi_netbsd::consts::poll_events as pe;
+    let k = kernel();
+    let mut fds = [0i32; 2];
+    sys(&k, SYS_pipe2, &[fds.as_mut_ptr() as u64, 0]).unwrap();
+    let f = open(&k, "/pf", of::O_CREAT | of::O_RDWR, 0o644).unwrap();
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct PollFd(i32, i16, i16);
+    let mut p = [PollFd(fds[0], pe::POLLIN as i16, 0), PollFd(fds[1], pe::POLLOUT as i16, 0)];
+    assert_eq!(sys(&k, SYS_poll, &[p.as_mut_ptr() as u64, 2, 0]), Ok(1));
+    assert_eq!((p[0].2, p[1].2), (0, pe::POLLOUT as i16));
+    write(&k, fds[1], b"x").unwrap();
+    assert_eq!(sys(&k, SYS_poll, &[p.as_mut_ptr() as u64, 1, 1000]), Ok(1));
+    assert_eq!(p[0].2, pe::POLLIN as i16);
+    let mut q = [PollFd(f, (pe::POLLIN | pe::POLLOUT) as i16, 0), PollFd(99, pe::POLLIN as i16, 0), PollFd(-1, 1, 7)];
+    assert_eq!(sys(&k, SYS_poll, &[q.as_mut_ptr() as u64, 3, u64::MAX]), Ok(2));
+    assert_eq!(q[0].2, (pe::POLLIN | pe::POLLOUT) as i16);
+    assert_eq!(q[1].2, pe::POLLNVAL as i16);
+    assert_eq!(q[2].2, 0);
+    // pollts with a short timeout on an empty pipe.
+    read(&k, fds[0], 1).unwrap();
+    let t = Timespec { tv_sec: 0, tv_nsec: 5_000_000 };
+    assert_eq!(sys(&k, SYS___pollts50, &[p.as_mut_ptr() as u64, 1, &t as *const _ as u64, 0]), Ok(0));
+    close(&k, fds[1]).unwrap();
+    assert_eq!(sys(&k, SYS_poll, &[p.as_mut_ptr() as u64, 1, 0]), Ok(1));
+    assert_ne!(p[0].2 & pe::POLLHUP as i16, 0, "writer gone");
+    assert_eq!(sys(&k, SYS_sched_yield, &[]), Ok(0));
+}
