@@ -788,7 +788,9 @@ impl MemFs {
             ino
         };
         let is_dir = matches!(self.lock().nodes[&ino].kind, Kind::Dir(_));
-        if flags & of::O_TRUNC != 0 && !is_dir && writing {
+        // As NetBSD's vn_open: O_TRUNC truncates whatever the access mode (write permission
+        // was checked above).
+        if flags & of::O_TRUNC != 0 && !is_dir {
             self.ftruncate(ino, 0)?;
         }
         let r = self.open_ref(ino);
