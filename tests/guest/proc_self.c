@@ -34,6 +34,8 @@ int main(int argc, char **argv)
 	/* the mapping holding main's code is executable */
 	FILE *m = fopen("/proc/self/maps", "r");
 	int found = 0, lines = 0;
+	char code_perms[8] = "none", stack_perms[8] = "none";
+	int stack_named = 0;
 	if (m) {
 		char line[512];
 		uintptr_t pc = (uintptr_t)&main, sp = (uintptr_t)&n;
@@ -41,12 +43,15 @@ int main(int argc, char **argv)
 			unsigned long lo, hi; char perms[8];
 			lines++;
 			if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3) {
-				if (pc >= lo && pc < hi) printf("code mapping perms %s\n", perms);
-				if (sp >= lo && sp < hi) { printf("stack mapping perms %s, is [stack]: %s\n", perms, strstr(line, "[stack]") ? "yes" : "no"); found = 1; }
+				if (pc >= lo && pc < hi) strcpy(code_perms, perms);
+				if (sp >= lo && sp < hi) { strcpy(stack_perms, perms); stack_named = strstr(line, "[stack]") != NULL; found = 1; }
 			}
 		}
 		fclose(m);
 	}
+	/* printed after the walk: the order of mappings depends on where things were placed */
+	printf("code mapping perms %s\n", code_perms);
+	printf("stack mapping perms %s, is [stack]: %s\n", stack_perms, stack_named ? "yes" : "no");
 	printf("maps lines > 3: %s, stack located: %s\n", lines > 3 ? "yes" : "no", found ? "yes" : "no");
 	/* /proc/self/fd lists exactly our descriptors */
 	int extra = open("/dev/null", O_RDONLY);
