@@ -43,6 +43,10 @@ int main(void)
 	T(read(fd, buf, sizeof buf));
 	T(close(fd));
 	T(access("/dev/null", R_OK | W_OK));
+	/* /dev/tty: ENXIO without a controlling terminal (CI), a descriptor with one; same either way */
+	fd = open("/dev/tty", O_RDWR);
+	printf("open /dev/tty: %s\n", fd >= 0 ? "ok" : errname(errno));
+	if (fd >= 0) close(fd);
 	T(open("/dev/does-not-exist", O_RDONLY));
 	/* a mmap of /dev/zero is anonymous memory */
 	return 0;

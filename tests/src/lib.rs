@@ -389,6 +389,8 @@ pub struct Case {
     pub program: PathBuf,
     pub args: Vec<String>,
     pub stdin: Option<Vec<u8>>,
+    /// Redirect stdin from this file (relative to the run directory) instead of a pipe or /dev/null.
+    pub stdin_file: Option<String>,
     pub inputs: Vec<Input>,
     pub env: Vec<(String, String)>,
     pub rumplx_opts: Vec<String>,
@@ -435,6 +437,7 @@ impl Case {
             program: program.into(),
             args: vec![],
             stdin: None,
+            stdin_file: None,
             inputs: vec![],
             env: vec![],
             rumplx_opts: vec![],
@@ -453,6 +456,10 @@ impl Case {
     }
     pub fn stdin(mut self, data: impl Into<Vec<u8>>) -> Self {
         self.stdin = Some(data.into());
+        self
+    }
+    pub fn stdin_file(mut self, path: &str) -> Self {
+        self.stdin_file = Some(path.into());
         self
     }
     pub fn file(mut self, path: &str, data: impl Into<Vec<u8>>) -> Self {
@@ -564,11 +571,14 @@ impl Case {
     }
 
     fn finish(&self, mut cmd: Command, dir: PathBuf) -> Output {
-        cmd.current_dir(&dir).env_clear();
+        cmd.current_dir(&dir).env_clear().stdin(Stdio::null());
         for (k, v) in base_env().into_iter().chain(self.env.iter().cloned()) {
             cmd.env(k, v);
         }
         let timeout = self.timeout.mul_f64(timeout_scale());
+        if let Some(f) = &self.stdin_file {
+            cmd.stdin(fs::File::open(dir.join(f)).expect("stdin_file must be one of the inputs"));
+        }
         let (stdout, stderr, status, elapsed) = run_with_timeout(cmd, self.stdin.clone(), timeout);
         let skip = if self.program_in_dir { self.program.file_name().map(|n| n.to_string_lossy().into_owned()) } else { None };
         let mut files = snapshot(&dir);
@@ -635,7 +645,11 @@ fn set_times_recursive(dir: &Path) {
 
 /// Run `cmd` with piped stdio, killing it after `timeout`.
 pub fn run_with_timeout(mut cmd: Command, stdin: Option<Vec<u8>>, timeout: Duration) -> (Vec<u8>, Vec<u8>, Status, Duration) {
-    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    // stdin: piped data when given; otherwise what the caller set up (callers here use /dev/null
+    // or a file).
+    if stdin.is_some() {
+        cmd.stdin(Stdio::piped());
+    }
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     // Descriptors the test runner inherited (cargo's jobserver pipe, for one) must not leak into the
     // program: native runs would see them and rumplx runs would not.
@@ -996,7 +1010,7 @@ pub fn check_guest(name: &str, customise: impl Fn(Case) -> Case) {
 /// Run only under rumplx (for bad-input tests, where there is no native oracle).
 pub fn run_rumplx_raw(args: &[&str], dir: &Path, timeout: Duration) -> Output {
     let mut cmd = Command::new(rumplx_bin());
-    cmd.args(args).current_dir(dir).env_clear();
+    cmd.args(args).current_dir(dir).env_clear().stdin(Stdio::null());
     for (k, v) in base_env() {
         cmd.env(k, v);
     }

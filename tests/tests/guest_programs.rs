@@ -94,6 +94,16 @@ fn stdin_read() {
     check_guest("stdin_read", |c| c.stdin(input.clone()));
 }
 
+/// stdin redirected from a regular file (fstat says regular, reads hit EOF at its size).
+#[test]
+fn stdin_read_from_file() {
+    let mut input = Vec::new();
+    for i in 0..5000u32 {
+        input.extend_from_slice(format!("record {i}\n").as_bytes());
+    }
+    check_guest("stdin_read", |c| c.file("in.txt", input.clone()).stdin_file("in.txt"));
+}
+
 #[test]
 fn stdin_read_empty_pipe() {
     check_guest("stdin_read", |c| c.stdin(Vec::new()));
@@ -110,6 +120,18 @@ fn env_argv() {
         c.args(["one", "two words", "", "ünïcödé", "--flag=value", "-x", "*", "$HOME"])
             .env("RUMPLX_TEST_VAR", "with spaces and = signs")
             .env("EMPTY", "")
+    });
+}
+
+/// A big initial process image: thousands of arguments and hundreds of environment variables.
+#[test]
+fn env_argv_many_args() {
+    let args: Vec<String> = (0..3000).map(|i| format!("arg{i}-{}", "x".repeat(i % 50))).collect();
+    check_guest("env_argv", |mut c| {
+        for i in 0..300 {
+            c = c.env(&format!("VAR_{i:03}"), &"v".repeat(i % 40));
+        }
+        c.args(args.clone())
     });
 }
 
