@@ -166,7 +166,9 @@ pub fn try_guest(name: &str, variant: Variant) -> Result<PathBuf, String> {
     if !src.exists() {
         return Err(format!("{} does not exist", src.display()));
     }
-    let out_dir = target_dir().join("rumplx-guests").join(variant.name());
+    // Bump GUEST_RECIPE when the compile or link commands below change: it names the cache.
+    const GUEST_RECIPE: &str = "r1";
+    let out_dir = target_dir().join("rumplx-guests").join(GUEST_RECIPE).join(variant.name());
     fs::create_dir_all(&out_dir).map_err(|e| e.to_string())?;
     let out = out_dir.join(name);
     if let Some(bin_t) = mtime(&out) {

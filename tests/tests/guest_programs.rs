@@ -270,3 +270,21 @@ fn aslr() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// --trace only adds lines on stderr: stdout, status and files are unchanged, even for programs
+/// that pass bad pointers and huge lengths (the tracer must not dereference them blindly).
+#[test]
+fn traced_runs_behave_the_same() {
+    let mut cases = vec![];
+    for name in ["errno_cases", "rw_basic", "readdir_big", "mmap_anon", "env_argv", "pipes", "exitcode"] {
+        for v in Variant::ALL {
+            cases.push(
+                Case::new(format!("traced-{name}-{v}"), guest(name, v))
+                    .args(if name == "exitcode" { vec!["exit", "7"] } else { vec![] })
+                    .rumplx_opt("--trace")
+                    .compare_stderr(false),
+            );
+        }
+    }
+    check_all(cases);
+}
