@@ -49,8 +49,7 @@ pub const ENTRIES: &[Entry] = &[
     entry(Sysno::fchown as u32, "fchown", F, &[Fd, Int, Int], Ret::Int, Route::SameAs(nb::SYS_fchown), Support::Full),
     // LOCK_SH/EX/NB/UN have the same values.
     entry(Sysno::flock as u32, "flock", F, &[Fd, Hex], Ret::Int, Route::SameAs(nb::SYS_flock), Support::Full),
-    // NetBSD's __getcwd returns the length with the NUL, like Linux's getcwd.
-    entry(Sysno::getcwd as u32, "getcwd", F, &[BufOut(1), Len], Ret::Int, Route::SameAs(nb::SYS___getcwd), Support::Full),
+    entry(Sysno::getcwd as u32, "getcwd", F, &[Ptr, Len], Ret::Int, tr!(getcwd, SYS___getcwd), Support::Full),
     entry(Sysno::sync as u32, "sync", F, &[], Ret::Int, Route::SameAs(nb::SYS_sync), Support::Full),
     // Vectors: the iovecs are checked and copied.
     entry(Sysno::readv as u32, "readv", F, &[Fd, Iovec(2), Int], Ret::Int, tr!(readv, SYS_readv), Support::Full),
@@ -183,6 +182,9 @@ fn is_empty(p: &[u8]) -> bool {
     p.first() == Some(&0)
 }
 
+/// Linux's cap on the bytes one read/write moves (INT_MAX rounded down to a page).
+const MAX_RW_COUNT: u64 = 0x7fff_f000;
+
 /// Copies the guest's iovec array and checks the buffers for `access`. As Linux transfers up to
 /// the first buffer it cannot access (and reports the bytes moved), the list is cut there; a
 /// first buffer that is already bad is EFAULT.
@@ -195,8 +197,13 @@ fn iovecs(ctx: &Ctx, addr: u64, count: i32, access: Access) -> Result<Vec<nbs::I
     let mut total: u64 = 0;
     for i in 0..count as u64 {
         let v: Iovec = ctx.read_struct(addr + i * 16)?;
-        total = total.checked_add(v.iov_len).filter(|t| *t <= i64::MAX as u64).ok_or(EINVAL)?;
-        out.push(nbs::Iovec { iov_base: v.iov_base, iov_len: v.iov_len });
+        if (v.iov_len as i64) < 0 {
+            return Err(EINVAL);
+        }
+        // Linux moves at most MAX_RW_COUNT bytes per call and cuts the vector there.
+        let len = v.iov_len.min(MAX_RW_COUNT - total);
+        total += len;
+        out.push(nbs::Iovec { iov_base: v.iov_base, iov_len: len });
     }
     match out.iter().position(|v| ctx.check(v.iov_base, v.iov_len, access).is_err()) {
         Some(0) => Err(EFAULT),
@@ -790,6 +797,16 @@ fn readlink(ctx: &mut Ctx) -> LxResult {
 
 fn readlinkat(ctx: &mut Ctx) -> LxResult {
     readlink_at(ctx, at::dirfd(ctx.args[0]), 1)
+}
+
+fn getcwd(ctx: &mut Ctx) -> LxResult {
+    // Into our buffer: Linux writes only the path, however large the size the caller gives.
+    // NetBSD's __getcwd, like Linux's getcwd, returns the length with the NUL.
+    let (buf, size) = (ctx.args[0], ctx.args[1] as usize);
+    let mut path = alloc::vec![0u8; size.min(4096)];
+    let n = ctx.nb(nb::SYS___getcwd, [path.as_mut_ptr() as u64, path.len() as u64, 0, 0, 0, 0])?[0] as usize;
+    ctx.guest_bytes_mut(buf, n)?.copy_from_slice(&path[..n]);
+    Ok(n as u64)
 }
 
 fn chdir(ctx: &mut Ctx) -> LxResult {
