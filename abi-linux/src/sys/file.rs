@@ -116,7 +116,7 @@ pub const ENTRIES: &[Entry] = &[
     entry(Sysno::sendfile as u32, "sendfile", F, &[Fd, Fd, Ptr, Len], Ret::Int, tr!(sendfile, SYS_read, SYS_pread, SYS_write, SYS_lseek), Support::Partial("a read/write loop through a 64 KiB buffer: no zero-copy")),
     entry(Sysno::copy_file_range as u32, "copy_file_range", F, &[Fd, Ptr, Fd, Ptr, Len, Hex], Ret::Int, tr!(copy_file_range, SYS_read, SYS_pread, SYS_write, SYS_pwrite, SYS_lseek, SYS___fstat50), Support::Partial("a read/write loop through a 64 KiB buffer: no reflinks")),
     entry(Sysno::fadvise64 as u32, "fadvise64", F, &[Fd, Int, Len, Int], Ret::Int, tr!(fadvise64, SYS___posix_fadvise50), Support::Full),
-    entry(Sysno::fallocate as u32, "fallocate", F, &[Fd, Hex, Int, Len], Ret::Int, tr!(fallocate, SYS_posix_fallocate), Support::Partial("mode 0 only (posix_fallocate); punching holes, zeroing and collapsing give EOPNOTSUPP")),
+    entry(Sysno::fallocate as u32, "fallocate", F, &[Fd, Hex, Int, Len], Ret::Int, tr!(fallocate, SYS_posix_fallocate), Support::Partial("mode 0, and FALLOC_FL_KEEP_SIZE inside the file, through posix_fallocate; KEEP_SIZE past the end, punching holes, zeroing and collapsing give EOPNOTSUPP")),
 ];
 
 const OPEN_NOTE: &str = "O_TMPFILE gives EOPNOTSUPP (as on a file system without it); O_PATH opens for reading, so it needs read permission; O_NOATIME is ignored; /proc paths are served for absolute paths only";
@@ -1102,14 +1102,26 @@ fn errno_in_result(r: [u64; 2]) -> LxResult {
     }
 }
 
+/// Linux FALLOC_FL_KEEP_SIZE.
+const FALLOC_FL_KEEP_SIZE: i32 = 1;
+
 fn fallocate(ctx: &mut Ctx) -> LxResult {
+    let (fd, mode) = (int(ctx, 0), ctx.int(1));
     let (off, len) = (ctx.args[2] as i64, ctx.args[3] as i64);
-    if ctx.int(1) != 0 {
+    if mode & !FALLOC_FL_KEEP_SIZE != 0 {
+        // Punching holes, zeroing, collapsing, inserting, unsharing.
         return Err(EOPNOTSUPP);
     }
     if off < 0 || len <= 0 {
         return Err(EINVAL);
     }
-    let r = ctx.nb(nb::SYS_posix_fallocate, [int(ctx, 0), 0, off as u64, len as u64, 0, 0])?;
+    if mode == FALLOC_FL_KEEP_SIZE {
+        // posix_fallocate grows the file: only a range inside it keeps the size.
+        let size = nb_fstat(ctx, fd)?.st_size;
+        if off.checked_add(len).is_none_or(|end| end > size) {
+            return Err(EOPNOTSUPP);
+        }
+    }
+    let r = ctx.nb(nb::SYS_posix_fallocate, [fd, 0, off as u64, len as u64, 0, 0])?;
     errno_in_result(r)
 }

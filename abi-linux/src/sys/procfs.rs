@@ -491,8 +491,7 @@ fn maps(ctx: &Ctx) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// /proc/self/status: the fields the layer knows. (Threads is left out until the layer counts
-/// threads.)
+/// /proc/self/status: the fields the layer knows.
 fn status(ctx: &mut Ctx) -> Result<String, Errno> {
     let pid = pid(ctx)?;
     let ppid = ctx.nb(nb::SYS_getppid, [0; 6])?[0];
@@ -502,12 +501,14 @@ fn status(ctx: &mut Ctx) -> Result<String, Errno> {
     let (uid, euid) = ids(ctx, nb::SYS_getuid, nb::SYS_geteuid)?;
     let (gid, egid) = ids(ctx, nb::SYS_getgid, nb::SYS_getegid)?;
     let vm_kb: u64 = ctx.p.mm.lock().iter().map(|(s, m)| m.end - s).sum::<u64>() / 1024;
+    let threads = ctx.p.threads.lock().len().max(1);
     let mut s = String::new();
     // The saved and file-system ids are reported as the effective ones, as getresuid does.
     let _ = write!(
         s,
         "Name:\t{}\nState:\tR (running)\nTgid:\t{pid}\nPid:\t{pid}\nPPid:\t{ppid}\nTracerPid:\t0\n\
-         Uid:\t{uid}\t{euid}\t{euid}\t{euid}\nGid:\t{gid}\t{egid}\t{egid}\t{egid}\nVmSize:\t{vm_kb:>8} kB\n",
+         Uid:\t{uid}\t{euid}\t{euid}\t{euid}\nGid:\t{gid}\t{egid}\t{egid}\t{egid}\nVmSize:\t{vm_kb:>8} kB\n\
+         Threads:\t{threads}\n",
         comm(ctx)
     );
     Ok(s)
