@@ -1095,6 +1095,15 @@ pub fn host_names() -> (Vec<u8>, Vec<u8>) {
     (s(&u.nodename), dom)
 }
 
+/// The host's online CPUs and physical memory in bytes (what a rump kernel reports as its own).
+pub fn host_hw() -> (u32, u64) {
+    // SAFETY: sysconf has no memory effects.
+    let (n, pages, psz) = unsafe {
+        (libc::sysconf(libc::_SC_NPROCESSORS_ONLN), libc::sysconf(libc::_SC_PHYS_PAGES), libc::sysconf(libc::_SC_PAGESIZE))
+    };
+    (n.max(1) as u32, (pages.max(0) as u64).saturating_mul(psz.max(0) as u64))
+}
+
 /// The host's resource limit for a NetBSD resource number, in NetBSD terms (RLIM_INFINITY is
 /// i64::MAX there). `None` for resources the host lacks.
 pub fn host_rlimit(nb_resource: u32) -> Option<(u64, u64)> {

@@ -1088,15 +1088,25 @@ fn sys_setpgid(k: &EmbeddedKernel, pid: i32, pgid: i32) -> SysResult {
 }
 
 // ---------------------------------------------------------------------------------------------
-// sysctl: the kern.* strings.
+// sysctl: the few leaves programs ask a kernel for.
 
 const CTL_KERN: i32 = 1;
+const CTL_HW: i32 = 6;
 const KERN_OSTYPE: i32 = 1;
 const KERN_OSRELEASE: i32 = 2;
+const KERN_OSREV: i32 = 3;
 const KERN_HOSTNAME: i32 = 10;
 const KERN_DOMAINNAME: i32 = 22;
-/// What the 2016 snapshot (7.99.x) calls itself.
+const HW_MACHINE: i32 = 1;
+const HW_NCPU: i32 = 3;
+const HW_BYTEORDER: i32 = 4;
+const HW_PAGESIZE: i32 = 7;
+const HW_MACHINE_ARCH: i32 = 10;
+const HW_PHYSMEM64: i32 = 13;
+const HW_NCPUONLINE: i32 = 16;
+/// What the 2016 snapshot (7.99.x) calls itself, and its __NetBSD_Version__.
 pub const OSRELEASE: &str = "7.99.34";
+const OSREV: i32 = 799_003_400;
 
 fn sys_sysctl(k: &EmbeddedKernel, c: &Current, a: [u64; 6]) -> SysResult {
     let namelen = a[1] as u32;
@@ -1104,27 +1114,32 @@ fn sys_sysctl(k: &EmbeddedKernel, c: &Current, a: [u64; 6]) -> SysResult {
         return Err(ne::ENOSYS);
     }
     let name: [i32; 2] = get(a[0])?;
-    if name[0] != CTL_KERN {
-        return Err(ne::ENOSYS);
-    }
     let (oldp, oldlenp, newp, newlen) = (a[2], a[3], a[4], a[5]);
-    let writable = matches!(name[1], KERN_HOSTNAME | KERN_DOMAINNAME);
-    let cur: Vec<u8> = match name[1] {
-        KERN_OSTYPE => b"NetBSD".to_vec(),
-        KERN_OSRELEASE => OSRELEASE.as_bytes().to_vec(),
-        KERN_HOSTNAME => k.names.lock().unwrap().0.clone(),
-        KERN_DOMAINNAME => k.names.lock().unwrap().1.clone(),
+    let writable = name[0] == CTL_KERN && matches!(name[1], KERN_HOSTNAME | KERN_DOMAINNAME);
+    let (ncpu, physmem) = hypercall::host_hw();
+    // Strings are returned with their NUL; numbers in their C type.
+    let string = |b: &[u8]| {
+        let mut v = b.to_vec();
+        v.push(0);
+        v
+    };
+    let out: Vec<u8> = match (name[0], name[1]) {
+        (CTL_KERN, KERN_OSTYPE) => string(b"NetBSD"),
+        (CTL_KERN, KERN_OSRELEASE) => string(OSRELEASE.as_bytes()),
+        (CTL_KERN, KERN_OSREV) => OSREV.to_ne_bytes().to_vec(),
+        (CTL_KERN, KERN_HOSTNAME) => string(&k.names.lock().unwrap().0),
+        (CTL_KERN, KERN_DOMAINNAME) => string(&k.names.lock().unwrap().1),
+        (CTL_HW, HW_MACHINE) => string(b"amd64"),
+        (CTL_HW, HW_MACHINE_ARCH) => string(b"x86_64"),
+        (CTL_HW, HW_NCPU | HW_NCPUONLINE) => (ncpu as i32).to_ne_bytes().to_vec(),
+        (CTL_HW, HW_BYTEORDER) => 1234i32.to_ne_bytes().to_vec(),
+        (CTL_HW, HW_PAGESIZE) => 4096i32.to_ne_bytes().to_vec(),
+        (CTL_HW, HW_PHYSMEM64) => physmem.to_ne_bytes().to_vec(),
         _ => return Err(ne::ENOSYS),
     };
-    if newp != 0 && !writable {
+    if newp != 0 && (!writable || !c.cred.is_root()) {
         return Err(ne::EPERM);
     }
-    if newp != 0 && !c.cred.is_root() {
-        return Err(ne::EPERM);
-    }
-    // Strings are returned with their NUL.
-    let mut out = cur.clone();
-    out.push(0);
     let mut result = Ok([0, 0]);
     if oldlenp != 0 {
         let have: u64 = get(oldlenp)?;

@@ -759,7 +759,16 @@ fn time_and_sysctl_and_enosys() {
     assert_eq!(sys(&k, SYS___sysctl, &[name.as_ptr() as u64, 2, 0, &mut need as *mut u64 as u64, 0, 0]), Ok(0));
     assert_eq!(need, 7);
     let hw = [6i32, 3];
-    assert_eq!(sys(&k, SYS___sysctl, &[hw.as_ptr() as u64, 2, 0, &mut need as *mut u64 as u64, 0, 0]), Err(ne::ENOSYS));
+    let mut ncpu = 0i32;
+    let mut len: u64 = 4;
+    let args = [hw.as_ptr() as u64, 2, &mut ncpu as *mut i32 as u64, &mut len as *mut u64 as u64, 0, 0];
+    assert_eq!(sys(&k, SYS___sysctl, &args), Ok(0));
+    assert!(ncpu >= 1 && len == 4);
+    let iostats = [6i32, 9];
+    assert_eq!(sys(&k, SYS___sysctl, &[iostats.as_ptr() as u64, 2, 0, &mut need as *mut u64 as u64, 0, 0]), Err(ne::ENOSYS));
+    let ostype = [1i32, 1];
+    let new = b"Linux";
+    assert_eq!(sys(&k, SYS___sysctl, &[ostype.as_ptr() as u64, 2, 0, 0, new.as_ptr() as u64, 5]), Err(ne::EPERM));
     // Not served here: ENOSYS, never a fake success.
     assert_eq!(sys(&k, SYS_fork, &[]), Err(ne::ENOSYS));
     assert_eq!(sys(&k, 10_000, &[]), Err(ne::ENOSYS));
