@@ -457,7 +457,7 @@ fn ioctl(ctx: &mut Ctx) -> LxResult {
             let l: crate::structs::Termios = ctx.read_struct(arg)?;
             let mut cur = nbs::Termios::default();
             ctx.nb(nb::SYS_ioctl, [fd, nbc::ioctl::TIOCGETA as u64, mut_ptr(&mut cur), 0, 0, 0])?;
-            let t = xlat::termios::overlay_netbsd(&l, &cur).map_err(|_| EINVAL)?;
+            let t = xlat::termios::overlay_netbsd(&l, &cur)?;
             ok(ctx.nb(nb::SYS_ioctl, [fd, set as u64, ptr(&t), 0, 0, 0])?)
         }
         Req::Same(n) => {

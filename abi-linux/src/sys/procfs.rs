@@ -370,8 +370,10 @@ fn entries(ctx: &mut Ctx, d: Dir) -> Result<Vec<(String, Item)>, Errno> {
     })
 }
 
-/// Generated directories still on the tmpfs, oldest first: (path, entry names).
-static LISTINGS: spin::Mutex<Vec<(String, Vec<(String, bool)>)>> = spin::Mutex::new(Vec::new());
+/// A generated directory: its path and its entries (name, is a directory).
+type Listing = (String, Vec<(String, bool)>);
+/// Generated directories still on the tmpfs, oldest first.
+static LISTINGS: spin::Mutex<Vec<Listing>> = spin::Mutex::new(Vec::new());
 /// How many listings stay readable before the layer removes them.
 const KEEP_LISTINGS: usize = 8;
 

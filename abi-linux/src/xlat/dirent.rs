@@ -95,6 +95,10 @@ impl Format {
     }
 }
 
+/// A NetBSD getdents buffer that does not parse, or a batch too large for cookies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BadBatch;
+
 /// One NetBSD record: (d_fileno, d_type, name, reclen).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Record<'a> {
@@ -105,7 +109,7 @@ pub struct Record<'a> {
 }
 
 /// Iterates over the NetBSD records in `buf`; a malformed record ends it with Err.
-pub fn records(buf: &[u8]) -> impl Iterator<Item = Result<Record<'_>, ()>> {
+pub fn records(buf: &[u8]) -> impl Iterator<Item = Result<Record<'_>, BadBatch>> {
     let mut at = 0usize;
     core::iter::from_fn(move || {
         if at >= buf.len() {
@@ -114,7 +118,7 @@ pub fn records(buf: &[u8]) -> impl Iterator<Item = Result<Record<'_>, ()>> {
         let rest = &buf[at..];
         if rest.len() < nbs::DIRENT_NAME_OFFSET {
             at = buf.len();
-            return Some(Err(()));
+            return Some(Err(BadBatch));
         }
         let ino = u64::from_ne_bytes(rest[0..8].try_into().unwrap());
         let reclen = u16::from_ne_bytes([rest[8], rest[9]]) as usize;
@@ -122,7 +126,7 @@ pub fn records(buf: &[u8]) -> impl Iterator<Item = Result<Record<'_>, ()>> {
         let kind = rest[12];
         if reclen < nbs::DIRENT_NAME_OFFSET + namlen + 1 || reclen > rest.len() {
             at = buf.len();
-            return Some(Err(()));
+            return Some(Err(BadBatch));
         }
         at += reclen;
         Some(Ok(Record { ino, kind, name: &rest[nbs::DIRENT_NAME_OFFSET..nbs::DIRENT_NAME_OFFSET + namlen], reclen }))
@@ -144,9 +148,9 @@ pub struct Converted {
 
 /// Converts the NetBSD records in `nb` into `out`, as many as fit. Record *i* gets the cookie
 /// "after i+1 records of `batch`"; when every record fits, the last gets `end` (the NetBSD offset
-/// after the batch) if that is a plain offset. Err(()) for a malformed NetBSD buffer, more than
+/// after the batch) if that is a plain offset. BadBatch for a malformed NetBSD buffer, more than
 /// [`MAX_RECORDS`] records, or a batch that does not fit a cookie.
-pub fn convert(nb: &[u8], out: &mut [u8], fmt: Format, batch: Batch, end: u64) -> Result<Converted, ()> {
+pub fn convert(nb: &[u8], out: &mut [u8], fmt: Format, batch: Batch, end: u64) -> Result<Converted, BadBatch> {
     let total = records(nb).count();
     let mut c = Converted::default();
     for (i, r) in records(nb).enumerate() {
@@ -155,7 +159,7 @@ pub fn convert(nb: &[u8], out: &mut [u8], fmt: Format, batch: Batch, end: u64) -
         if c.linux_len + len > out.len() {
             return Ok(c);
         }
-        let off = if i + 1 == total && plain_ok(end) { end as i64 } else { cookie(batch, i + 1).ok_or(())? };
+        let off = if i + 1 == total && plain_ok(end) { end as i64 } else { cookie(batch, i + 1).ok_or(BadBatch)? };
         let rec = &mut out[c.linux_len..c.linux_len + len];
         rec.fill(0);
         rec[0..8].copy_from_slice(&r.ino.to_ne_bytes());

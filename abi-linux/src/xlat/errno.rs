@@ -47,6 +47,29 @@ pub fn to_netbsd(e: Errno) -> Option<abi_netbsd::Errno> {
     abi_netbsd::errno::NAMES.iter().find(|(_, n)| *n == name).map(|(v, _)| abi_netbsd::Errno(*v))
 }
 
+/// The C library's message for a Linux errno, as strace prints it.
+pub fn message(e: Errno) -> &'static str {
+    use crate::errno::*;
+    const MESSAGES: &[(Errno, &str)] = &[
+        (EPERM, "Operation not permitted"), (ENOENT, "No such file or directory"), (ESRCH, "No such process"),
+        (EINTR, "Interrupted system call"), (EIO, "Input/output error"), (ENXIO, "No such device or address"),
+        (E2BIG, "Argument list too long"), (ENOEXEC, "Exec format error"), (EBADF, "Bad file descriptor"),
+        (ECHILD, "No child processes"), (EAGAIN, "Resource temporarily unavailable"), (ENOMEM, "Cannot allocate memory"),
+        (EACCES, "Permission denied"), (EFAULT, "Bad address"), (EBUSY, "Device or resource busy"),
+        (EEXIST, "File exists"), (EXDEV, "Invalid cross-device link"), (ENODEV, "No such device"),
+        (ENOTDIR, "Not a directory"), (EISDIR, "Is a directory"), (EINVAL, "Invalid argument"),
+        (ENFILE, "Too many open files in system"), (EMFILE, "Too many open files"),
+        (ENOTTY, "Inappropriate ioctl for device"), (EFBIG, "File too large"), (ENOSPC, "No space left on device"),
+        (ESPIPE, "Illegal seek"), (EROFS, "Read-only file system"), (EMLINK, "Too many links"), (EPIPE, "Broken pipe"),
+        (ERANGE, "Numerical result out of range"), (ENAMETOOLONG, "File name too long"),
+        (ENOSYS, "Function not implemented"), (ENOTEMPTY, "Directory not empty"),
+        (ELOOP, "Too many levels of symbolic links"), (EOPNOTSUPP, "Operation not supported"),
+        (ETIMEDOUT, "Connection timed out"), (ECONNREFUSED, "Connection refused"),
+        (EADDRINUSE, "Address already in use"), (EINPROGRESS, "Operation now in progress"),
+    ];
+    MESSAGES.iter().find(|(v, _)| *v == e).map(|(_, m)| *m).unwrap_or("Unknown error")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,27 +128,4 @@ mod tests {
             proptest::prop_assert!(l.0 > 0);
         }
     }
-}
-
-/// The C library's message for a Linux errno, as strace prints it.
-pub fn message(e: Errno) -> &'static str {
-    use crate::errno::*;
-    const MESSAGES: &[(Errno, &str)] = &[
-        (EPERM, "Operation not permitted"), (ENOENT, "No such file or directory"), (ESRCH, "No such process"),
-        (EINTR, "Interrupted system call"), (EIO, "Input/output error"), (ENXIO, "No such device or address"),
-        (E2BIG, "Argument list too long"), (ENOEXEC, "Exec format error"), (EBADF, "Bad file descriptor"),
-        (ECHILD, "No child processes"), (EAGAIN, "Resource temporarily unavailable"), (ENOMEM, "Cannot allocate memory"),
-        (EACCES, "Permission denied"), (EFAULT, "Bad address"), (EBUSY, "Device or resource busy"),
-        (EEXIST, "File exists"), (EXDEV, "Invalid cross-device link"), (ENODEV, "No such device"),
-        (ENOTDIR, "Not a directory"), (EISDIR, "Is a directory"), (EINVAL, "Invalid argument"),
-        (ENFILE, "Too many open files in system"), (EMFILE, "Too many open files"),
-        (ENOTTY, "Inappropriate ioctl for device"), (EFBIG, "File too large"), (ENOSPC, "No space left on device"),
-        (ESPIPE, "Illegal seek"), (EROFS, "Read-only file system"), (EMLINK, "Too many links"), (EPIPE, "Broken pipe"),
-        (ERANGE, "Numerical result out of range"), (ENAMETOOLONG, "File name too long"),
-        (ENOSYS, "Function not implemented"), (ENOTEMPTY, "Directory not empty"),
-        (ELOOP, "Too many levels of symbolic links"), (EOPNOTSUPP, "Operation not supported"),
-        (ETIMEDOUT, "Connection timed out"), (ECONNREFUSED, "Connection refused"),
-        (EADDRINUSE, "Address already in use"), (EINPROGRESS, "Operation now in progress"),
-    ];
-    MESSAGES.iter().find(|(v, _)| *v == e).map(|(_, m)| *m).unwrap_or("Unknown error")
 }

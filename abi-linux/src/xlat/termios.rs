@@ -148,9 +148,9 @@ pub fn to_linux(t: &nbs::Termios) -> Termios {
     }
 }
 
-/// Overlays a Linux termios on NetBSD's current one (`cur`). Err(()) for a speed code Linux does
-/// not define (Linux answers EINVAL).
-pub fn overlay_netbsd(l: &Termios, cur: &nbs::Termios) -> Result<nbs::Termios, ()> {
+/// Overlays a Linux termios on NetBSD's current one (`cur`). EINVAL for a speed code Linux does
+/// not define, as Linux answers.
+pub fn overlay_netbsd(l: &Termios, cur: &nbs::Termios) -> Result<nbs::Termios, crate::Errno> {
     let mut t = *cur;
     let keep = |cur: u32, table: &BitTable| -> u32 {
         // NetBSD bits that no Linux flag covers stay as they are.
@@ -165,9 +165,9 @@ pub fn overlay_netbsd(l: &Termios, cur: &nbs::Termios) -> Result<nbs::Termios, (
         let v = l.c_cc[li as usize];
         t.c_cc[ni as usize] = if !is_count(li) && v == LX_VDISABLE { NB_VDISABLE } else { v };
     }
-    let ospeed = speed_to_bps(l.c_cflag & CBAUD).ok_or(())?;
+    let ospeed = speed_to_bps(l.c_cflag & CBAUD).ok_or(crate::errno::EINVAL)?;
     let icode = (l.c_cflag >> IBSHIFT) & CBAUD;
-    let ispeed = if icode == 0 { ospeed } else { speed_to_bps(icode).ok_or(())? };
+    let ispeed = if icode == 0 { ospeed } else { speed_to_bps(icode).ok_or(crate::errno::EINVAL)? };
     t.c_ospeed = ospeed as i32;
     t.c_ispeed = ispeed as i32;
     Ok(t)
