@@ -33,8 +33,6 @@ mod syscalls;
 mod time;
 mod vfs;
 
-#[cfg(test)]
-mod tests;
 
 use crate::{Errno, HostKind, LwpId, Pid, RumpKernel, SysResult};
 use abi_netbsd::errno as ne;
