@@ -69,7 +69,7 @@ pub const ENTRIES: &[Entry] = &[
     entry(Sysno::dup3 as u32, "dup3", F, &[Fd, Fd, OpenFlags], Ret::Fd, tr!(dup3, SYS_dup3), Support::Full),
     entry(Sysno::pipe as u32, "pipe", F, &[Ptr], Ret::Int, tr!(pipe, SYS_pipe2), Support::Full),
     entry(Sysno::pipe2 as u32, "pipe2", F, &[Ptr, OpenFlags], Ret::Int, tr!(pipe2, SYS_pipe2), Support::Partial("O_DIRECT (packet mode) is refused with EINVAL")),
-    entry(Sysno::fcntl as u32, "fcntl", F, &[Fd, FcntlCmd, Hex], Ret::Int, tr!(fcntl, SYS_fcntl), Support::Partial("F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL, F_GETOWN/SETOWN, F_GETLK/SETLK/SETLKW; leases, notify, pipe sizes, seals, OFD locks and F_SETSIG give EINVAL")),
+    entry(Sysno::fcntl as u32, "fcntl", F, &[Fd, FcntlCmd, Hex], Ret::Int, tr!(fcntl, SYS_fcntl, SYS___fstat50), Support::Partial("F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL, F_GETOWN/SETOWN, F_GETLK/SETLK/SETLKW; leases, notify, pipe sizes, seals, OFD locks and F_SETSIG give EINVAL")),
     entry(Sysno::ioctl as u32, "ioctl", F, &[Fd, IoctlReq, Hex], Ret::Int, tr!(ioctl, SYS_ioctl, SYS_fcntl), Support::Partial("TCGETS, TCSETS/W/F, TIOCGWINSZ, TIOCSWINSZ, FIONREAD, FIONBIO, FIOCLEX, FIONCLEX; others give ENOTTY. IUTF8, IUCLC, OLCUC, XCASE and output delays are not kept: NetBSD's tty has no twin")),
     // Metadata.
     entry(Sysno::stat as u32, "stat", F, &[Path, Ptr], Ret::Int, tr!(stat, SYS_fstatat), Support::Full),
@@ -417,7 +417,16 @@ fn fcntl(ctx: &mut Ctx) -> LxResult {
         Cmd::Same(c) => ok(ctx.nb(nb::SYS_fcntl, [fd, c as u64, int(ctx, 2), 0, 0, 0])?),
         Cmd::GetFl => {
             let f = ctx.nb(nb::SYS_fcntl, [fd, nbc::fcntl_cmd::F_GETFL as u64, 0, 0, 0, 0])?[0];
-            Ok(xlat::open::to_linux(f as u32) as u64)
+            let mut f = xlat::open::to_linux(f as u32);
+            // What Linux x86_64 keeps in f_flags besides: O_LARGEFILE, which open() forces on
+            // 64-bit (pipes and sockets are not opened by open()), and O_DIRECTORY.
+            use nbc::stat_mode::*;
+            match nb_fstat(ctx, fd)?.st_mode & S_IFMT {
+                S_IFIFO | S_IFSOCK => {}
+                S_IFDIR => f |= lo::O_LARGEFILE | lo::O_DIRECTORY,
+                _ => f |= lo::O_LARGEFILE,
+            }
+            Ok(f as u64)
         }
         Cmd::SetFl => {
             let f = xlat::open::to_netbsd(arg as u32 & xlat::open::SETFL_MASK);

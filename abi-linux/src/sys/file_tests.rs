@@ -278,7 +278,7 @@ fn fcntl_flags_and_locks() {
     let fd = g.open("/f", lo::O_RDWR | lo::O_APPEND, 0) as u64;
     assert_eq!(g.ok(Sysno::fcntl, &[fd, lf::F_GETFL as u64]) as u32 & !lo::O_LARGEFILE, lo::O_RDWR | lo::O_APPEND);
     g.ok(Sysno::fcntl, &[fd, lf::F_SETFL as u64, (lo::O_NONBLOCK | lo::O_APPEND) as u64]);
-    assert_eq!(g.ok(Sysno::fcntl, &[fd, lf::F_GETFL as u64]) as u32, lo::O_RDWR | lo::O_APPEND | lo::O_NONBLOCK);
+    assert_eq!(g.ok(Sysno::fcntl, &[fd, lf::F_GETFL as u64]) as u32, lo::O_RDWR | lo::O_APPEND | lo::O_NONBLOCK | lo::O_LARGEFILE);
     let fd2 = g.ok(Sysno::fcntl, &[fd, lf::F_DUPFD_CLOEXEC as u64, 10]);
     assert!(fd2 >= 10);
     assert_eq!(g.ok(Sysno::fcntl, &[fd2, lf::F_GETFD as u64]), 1);
