@@ -2,15 +2,16 @@
 //! the public [`RumpKernel`] interface only, so any backend (the embedded one today, librump
 //! when present) can be held to the same sequences.
 
-use rumpkernel_bridge::embedded::{hypercall, EmbeddedKernel};
-use rumpkernel_bridge::{HostKind, RumpKernel};
 use abi_netbsd::consts::{
-    at_flags as at, fcntl_cmd as fc, ioctl as io, open_flags as of, seek_whence as sw, stat_mode as m,
+    at_flags as at, fcntl_cmd as fc, ioctl as io, open_flags as of, seek_whence as sw,
+    stat_mode as m,
 };
 use abi_netbsd::errno as ne;
 use abi_netbsd::nr::*;
 use abi_netbsd::structs::{dirent_reclen, Flock, Stat, Statvfs, Timespec};
 use abi_netbsd::Errno;
+use rumpkernel_bridge::embedded::{hypercall, EmbeddedKernel};
+use rumpkernel_bridge::{HostKind, RumpKernel};
 use std::ffi::CString;
 
 const CWD: u64 = at::AT_FDCWD as u64;
@@ -45,7 +46,13 @@ impl RumpKernel for Kern {
     fn lwproc_curlwp(&self) -> Option<i32> {
         self.0.lwproc_curlwp()
     }
-    fn register_host(&self, guest: &str, host: &str, kind: HostKind, ro: bool) -> Result<(), Errno> {
+    fn register_host(
+        &self,
+        guest: &str,
+        host: &str,
+        kind: HostKind,
+        ro: bool,
+    ) -> Result<(), Errno> {
         self.0.register_host(guest, host, kind, ro)
     }
     fn mount_tmpfs(&self, guest: &str) -> Result<(), Errno> {
@@ -83,7 +90,11 @@ fn open(k: &Kern, p: &str, flags: u32, mode: u32) -> Result<i32, Errno> {
 }
 
 fn write(k: &Kern, fd: i32, b: &[u8]) -> Result<u64, Errno> {
-    sys(k, SYS_write, &[fd as u64, b.as_ptr() as u64, b.len() as u64])
+    sys(
+        k,
+        SYS_write,
+        &[fd as u64, b.as_ptr() as u64, b.len() as u64],
+    )
 }
 
 fn read(k: &Kern, fd: i32, n: usize) -> Result<Vec<u8>, Errno> {
@@ -100,14 +111,22 @@ fn close(k: &Kern, fd: i32) -> Result<u64, Errno> {
 fn stat(k: &Kern, p: &str) -> Result<Stat, Errno> {
     let c = s(p);
     let mut st = Stat::default();
-    sys(k, SYS___stat50, &[c.as_ptr() as u64, &mut st as *mut Stat as u64])?;
+    sys(
+        k,
+        SYS___stat50,
+        &[c.as_ptr() as u64, &mut st as *mut Stat as u64],
+    )?;
     Ok(st)
 }
 
 fn lstat(k: &Kern, p: &str) -> Result<Stat, Errno> {
     let c = s(p);
     let mut st = Stat::default();
-    sys(k, SYS___lstat50, &[c.as_ptr() as u64, &mut st as *mut Stat as u64])?;
+    sys(
+        k,
+        SYS___lstat50,
+        &[c.as_ptr() as u64, &mut st as *mut Stat as u64],
+    )?;
     Ok(st)
 }
 
@@ -140,7 +159,11 @@ fn lseek(k: &Kern, fd: i32, off: i64, whence: u32) -> Result<u64, Errno> {
 /// All names from one getdents call.
 fn getdents(k: &Kern, fd: i32, size: usize) -> Result<Vec<(String, u64, u8)>, Errno> {
     let mut b = vec![0u8; size];
-    let n = sys(k, SYS___getdents30, &[fd as u64, b.as_mut_ptr() as u64, size as u64])? as usize;
+    let n = sys(
+        k,
+        SYS___getdents30,
+        &[fd as u64, b.as_mut_ptr() as u64, size as u64],
+    )? as usize;
     let mut out = Vec::new();
     let mut p = 0;
     while p < n {
@@ -150,7 +173,11 @@ fn getdents(k: &Kern, fd: i32, size: usize) -> Result<Vec<(String, u64, u8)>, Er
         let ty = b[p + 12];
         assert_eq!(reclen, dirent_reclen(namlen));
         assert_eq!(b[p + 13 + namlen], 0, "d_name is NUL-terminated");
-        out.push((String::from_utf8(b[p + 13..p + 13 + namlen].to_vec()).unwrap(), ino, ty));
+        out.push((
+            String::from_utf8(b[p + 13..p + 13 + namlen].to_vec()).unwrap(),
+            ino,
+            ty,
+        ));
         p += reclen;
     }
     Ok(out)
@@ -209,20 +236,43 @@ fn create_write_read_stat() {
     assert_eq!(st.st_nlink, 1);
     assert!(st.st_ino > 2);
     assert_eq!(stat(&k, "/f").unwrap().st_ino, st.st_ino);
-    assert_eq!(open(&k, "/f", of::O_CREAT | of::O_EXCL | of::O_RDWR, 0o666), Err(ne::EEXIST));
+    assert_eq!(
+        open(&k, "/f", of::O_CREAT | of::O_EXCL | of::O_RDWR, 0o666),
+        Err(ne::EEXIST)
+    );
     assert_eq!(open(&k, "/nope", of::O_RDONLY, 0), Err(ne::ENOENT));
     assert_eq!(open(&k, "/f/x", of::O_RDONLY, 0), Err(ne::ENOTDIR));
     assert_eq!(open(&k, "/", of::O_RDWR, 0), Err(ne::EISDIR));
-    assert_eq!(open(&k, "/f", of::O_RDONLY | of::O_DIRECTORY, 0), Err(ne::ENOTDIR));
+    assert_eq!(
+        open(&k, "/f", of::O_RDONLY | of::O_DIRECTORY, 0),
+        Err(ne::ENOTDIR)
+    );
     assert_eq!(stat(&k, "/f/"), Err(ne::ENOTDIR));
     // pread/pwrite leave the offset alone.
     let mut b = [0u8; 5];
-    assert_eq!(sys(&k, SYS_pread, &[fd as u64, b.as_mut_ptr() as u64, 5, 0, 0]).unwrap(), 5);
+    assert_eq!(
+        sys(&k, SYS_pread, &[fd as u64, b.as_mut_ptr() as u64, 5, 0, 0]).unwrap(),
+        5
+    );
     assert_eq!(&b, b"hello");
     assert_eq!(lseek(&k, fd, 0, sw::SEEK_CUR).unwrap(), 11);
     // Past what the file system can hold: an error, not an abort.
-    assert_eq!(sys(&k, SYS_pwrite, &[fd as u64, b.as_ptr() as u64, 5, 0, 1 << 40]), Err(ne::ENOSPC));
-    assert_eq!(sys(&k, SYS_pwrite, &[fd as u64, b.as_ptr() as u64, 5, 0, u64::MAX]), Err(ne::EINVAL));
+    assert_eq!(
+        sys(
+            &k,
+            SYS_pwrite,
+            &[fd as u64, b.as_ptr() as u64, 5, 0, 1 << 40]
+        ),
+        Err(ne::ENOSPC)
+    );
+    assert_eq!(
+        sys(
+            &k,
+            SYS_pwrite,
+            &[fd as u64, b.as_ptr() as u64, 5, 0, u64::MAX]
+        ),
+        Err(ne::EINVAL)
+    );
     // O_TRUNC and O_APPEND.
     close(&k, fd).unwrap();
     let fd = open(&k, "/f", of::O_WRONLY | of::O_TRUNC | of::O_APPEND, 0).unwrap();
@@ -245,23 +295,44 @@ fn readv_writev_and_ftruncate() {
     let fd = open(&k, "/v", of::O_CREAT | of::O_RDWR, 0o600).unwrap();
     let (a, b) = (b"abc".to_vec(), b"defg".to_vec());
     let iov = [
-        abi_netbsd::structs::Iovec { iov_base: a.as_ptr() as u64, iov_len: 3 },
-        abi_netbsd::structs::Iovec { iov_base: b.as_ptr() as u64, iov_len: 4 },
+        abi_netbsd::structs::Iovec {
+            iov_base: a.as_ptr() as u64,
+            iov_len: 3,
+        },
+        abi_netbsd::structs::Iovec {
+            iov_base: b.as_ptr() as u64,
+            iov_len: 4,
+        },
     ];
-    assert_eq!(sys(&k, SYS_writev, &[fd as u64, iov.as_ptr() as u64, 2]).unwrap(), 7);
+    assert_eq!(
+        sys(&k, SYS_writev, &[fd as u64, iov.as_ptr() as u64, 2]).unwrap(),
+        7
+    );
     let (mut x, mut y) = ([0u8; 2], [0u8; 10]);
     let iov = [
-        abi_netbsd::structs::Iovec { iov_base: x.as_mut_ptr() as u64, iov_len: 2 },
-        abi_netbsd::structs::Iovec { iov_base: y.as_mut_ptr() as u64, iov_len: 10 },
+        abi_netbsd::structs::Iovec {
+            iov_base: x.as_mut_ptr() as u64,
+            iov_len: 2,
+        },
+        abi_netbsd::structs::Iovec {
+            iov_base: y.as_mut_ptr() as u64,
+            iov_len: 10,
+        },
     ];
-    assert_eq!(sys(&k, SYS_preadv, &[fd as u64, iov.as_ptr() as u64, 2, 0, 1]).unwrap(), 6);
+    assert_eq!(
+        sys(&k, SYS_preadv, &[fd as u64, iov.as_ptr() as u64, 2, 0, 1]).unwrap(),
+        6
+    );
     assert_eq!(&x, b"bc");
     assert_eq!(&y[..4], b"defg");
     assert_eq!(sys(&k, SYS_ftruncate, &[fd as u64, 0, 2]), Ok(0));
     assert_eq!(fstat(&k, fd).unwrap().st_size, 2);
     assert_eq!(path1(&k, SYS_truncate, "/v", &[0, 5]), Ok(0));
     assert_eq!(fstat(&k, fd).unwrap().st_size, 5);
-    assert_eq!(sys(&k, SYS_readv, &[fd as u64, iov.as_ptr() as u64, 5000]), Err(ne::EINVAL));
+    assert_eq!(
+        sys(&k, SYS_readv, &[fd as u64, iov.as_ptr() as u64, 5000]),
+        Err(ne::EINVAL)
+    );
 }
 
 #[test]
@@ -280,7 +351,11 @@ fn directories_and_link_counts() {
     assert_eq!(path1(&k, SYS_rmdir, "/d", &[]), Err(ne::ENOTEMPTY));
     assert_eq!(ne::ENOTEMPTY, Errno(66));
     assert_eq!(path1(&k, SYS_rmdir, "/d/e/.", &[]), Err(ne::EINVAL));
-    assert_eq!(path1(&k, SYS_unlink, "/d/e", &[]), Err(ne::EPERM), "unlink(dir) is EPERM on NetBSD");
+    assert_eq!(
+        path1(&k, SYS_unlink, "/d/e", &[]),
+        Err(ne::EPERM),
+        "unlink(dir) is EPERM on NetBSD"
+    );
     let fd = open(&k, "/d/file", of::O_CREAT | of::O_WRONLY, 0o644).unwrap();
     close(&k, fd).unwrap();
     assert_eq!(path1(&k, SYS_rmdir, "/d/file", &[]), Err(ne::ENOTDIR));
@@ -289,12 +364,28 @@ fn directories_and_link_counts() {
     // unlinkat with AT_REMOVEDIR, mkdirat relative to a directory fd.
     let dfd = open(&k, "/d", of::O_RDONLY | of::O_DIRECTORY, 0).unwrap();
     let n = s("sub");
-    assert_eq!(sys(&k, SYS_mkdirat, &[dfd as u64, n.as_ptr() as u64, 0o700]), Ok(0));
+    assert_eq!(
+        sys(&k, SYS_mkdirat, &[dfd as u64, n.as_ptr() as u64, 0o700]),
+        Ok(0)
+    );
     assert_eq!(stat(&k, "/d/sub").unwrap().st_mode, m::S_IFDIR | 0o700);
-    assert_eq!(sys(&k, SYS_unlinkat, &[dfd as u64, n.as_ptr() as u64, 0]), Err(ne::EPERM));
-    assert_eq!(sys(&k, SYS_unlinkat, &[dfd as u64, n.as_ptr() as u64, at::AT_REMOVEDIR as u64]), Ok(0));
+    assert_eq!(
+        sys(&k, SYS_unlinkat, &[dfd as u64, n.as_ptr() as u64, 0]),
+        Err(ne::EPERM)
+    );
+    assert_eq!(
+        sys(
+            &k,
+            SYS_unlinkat,
+            &[dfd as u64, n.as_ptr() as u64, at::AT_REMOVEDIR as u64]
+        ),
+        Ok(0)
+    );
     let fdf = open(&k, "/d/file", of::O_RDONLY, 0).unwrap();
-    assert_eq!(sys(&k, SYS_mkdirat, &[fdf as u64, n.as_ptr() as u64, 0o700]), Err(ne::ENOTDIR));
+    assert_eq!(
+        sys(&k, SYS_mkdirat, &[fdf as u64, n.as_ptr() as u64, 0o700]),
+        Err(ne::ENOTDIR)
+    );
 }
 
 #[test]
@@ -303,7 +394,11 @@ fn getdents_and_cookie_resume() {
     mkdir(&k, "/big", 0o755).unwrap();
     let mut want: Vec<String> = (0..60).map(|i| format!("entry-{i:03}")).collect();
     for n in &want {
-        close(&k, open(&k, &format!("/big/{n}"), of::O_CREAT | of::O_WRONLY, 0o644).unwrap()).unwrap();
+        close(
+            &k,
+            open(&k, &format!("/big/{n}"), of::O_CREAT | of::O_WRONLY, 0o644).unwrap(),
+        )
+        .unwrap();
     }
     mkdir(&k, "/big/subdir", 0o755).unwrap();
     want.push("subdir".into());
@@ -314,20 +409,44 @@ fn getdents_and_cookie_resume() {
 
     let fd = open(&k, "/big", of::O_RDONLY, 0).unwrap();
     let first = getdents(&k, fd, 256).unwrap();
-    assert!(!first.is_empty() && first.len() < 20, "a small buffer takes a few entries");
+    assert!(
+        !first.is_empty() && first.len() < 20,
+        "a small buffer takes a few entries"
+    );
     assert_eq!(first[0].0, ".");
     let cookie = lseek(&k, fd, 0, sw::SEEK_CUR).unwrap();
     let second = getdents(&k, fd, 256).unwrap();
     // Entries come and go; the cookie still resumes at the same place.
-    path1(&k, SYS_unlink, &format!("/big/{}", first.last().unwrap().0), &[]).unwrap();
-    close(&k, open(&k, "/big/zzz-new", of::O_CREAT | of::O_WRONLY, 0o644).unwrap()).unwrap();
+    path1(
+        &k,
+        SYS_unlink,
+        &format!("/big/{}", first.last().unwrap().0),
+        &[],
+    )
+    .unwrap();
+    close(
+        &k,
+        open(&k, "/big/zzz-new", of::O_CREAT | of::O_WRONLY, 0o644).unwrap(),
+    )
+    .unwrap();
     assert_eq!(lseek(&k, fd, cookie as i64, sw::SEEK_SET).unwrap(), cookie);
     assert_eq!(getdents(&k, fd, 256).unwrap(), second);
-    let sub = second.iter().chain(first.iter()).find(|e| e.0 == "..").unwrap();
+    let sub = second
+        .iter()
+        .chain(first.iter())
+        .find(|e| e.0 == "..")
+        .unwrap();
     assert_eq!(sub.2, abi_netbsd::consts::dirent_type::DT_DIR as u8);
     // Too small for one record.
     let mut tiny = [0u8; 8];
-    assert_eq!(sys(&k, SYS___getdents30, &[fd as u64, tiny.as_mut_ptr() as u64, 8]), Err(ne::EINVAL));
+    assert_eq!(
+        sys(
+            &k,
+            SYS___getdents30,
+            &[fd as u64, tiny.as_mut_ptr() as u64, 8]
+        ),
+        Err(ne::EINVAL)
+    );
     // Not a directory.
     let f = open(&k, "/big/entry-000", of::O_RDONLY, 0).unwrap();
     assert_eq!(getdents(&k, f, 4096), Err(ne::ENOTDIR));
@@ -364,7 +483,10 @@ fn rename_link_unlink_edge_cases() {
     // Hard links.
     assert_eq!(path2(&k, SYS_link, "/b", "/c"), Ok(0));
     assert_eq!(stat(&k, "/b").unwrap().st_nlink, 2);
-    assert_eq!(stat(&k, "/b").unwrap().st_ino, stat(&k, "/c").unwrap().st_ino);
+    assert_eq!(
+        stat(&k, "/b").unwrap().st_ino,
+        stat(&k, "/c").unwrap().st_ino
+    );
     assert_eq!(path2(&k, SYS_link, "/b", "/c"), Err(ne::EEXIST));
     assert_eq!(path2(&k, SYS_link, "/d2", "/d4"), Err(ne::EPERM));
     // rename between two links of one file does nothing.
@@ -385,7 +507,11 @@ fn rename_link_unlink_edge_cases() {
 fn symlinks() {
     let k = kernel();
     mkdir(&k, "/real", 0o755).unwrap();
-    close(&k, open(&k, "/real/f", of::O_CREAT | of::O_WRONLY, 0o644).unwrap()).unwrap();
+    close(
+        &k,
+        open(&k, "/real/f", of::O_CREAT | of::O_WRONLY, 0o644).unwrap(),
+    )
+    .unwrap();
     path2(&k, SYS_symlink, "real", "/rel").unwrap();
     path2(&k, SYS_symlink, "/real/f", "/abs").unwrap();
     path2(&k, SYS_symlink, "loop2", "/loop1").unwrap();
@@ -399,13 +525,30 @@ fn symlinks() {
     assert_eq!(stat(&k, "/loop1"), Err(ne::ELOOP));
     assert_eq!(ne::ELOOP, Errno(62));
     assert_eq!(stat(&k, "/dangling"), Err(ne::ENOENT));
-    assert_eq!(open(&k, "/abs", of::O_RDONLY | of::O_NOFOLLOW, 0), Err(ne::EFTYPE));
+    assert_eq!(
+        open(&k, "/abs", of::O_RDONLY | of::O_NOFOLLOW, 0),
+        Err(ne::EFTYPE)
+    );
     let mut b = [0u8; 64];
     let c = s("/abs");
-    assert_eq!(sys(&k, SYS_readlink, &[c.as_ptr() as u64, b.as_mut_ptr() as u64, 64]), Ok(7));
+    assert_eq!(
+        sys(
+            &k,
+            SYS_readlink,
+            &[c.as_ptr() as u64, b.as_mut_ptr() as u64, 64]
+        ),
+        Ok(7)
+    );
     assert_eq!(&b[..7], b"/real/f");
     let c = s("/real");
-    assert_eq!(sys(&k, SYS_readlink, &[c.as_ptr() as u64, b.as_mut_ptr() as u64, 64]), Err(ne::EINVAL));
+    assert_eq!(
+        sys(
+            &k,
+            SYS_readlink,
+            &[c.as_ptr() as u64, b.as_mut_ptr() as u64, 64]
+        ),
+        Err(ne::EINVAL)
+    );
     // O_CREAT through a dangling symlink creates its target.
     let fd = open(&k, "/dangling", of::O_CREAT | of::O_WRONLY, 0o600).unwrap();
     close(&k, fd).unwrap();
@@ -426,8 +569,15 @@ fn cwd_and_at_calls() {
     let mut b = [0u8; 64];
     assert_eq!(sys(&k, SYS___getcwd, &[b.as_mut_ptr() as u64, 64]), Ok(5));
     assert_eq!(&b[..5], b"/w/v\0");
-    assert_eq!(sys(&k, SYS___getcwd, &[b.as_mut_ptr() as u64, 3]), Err(ne::ERANGE));
-    close(&k, open(&k, "rel", of::O_CREAT | of::O_WRONLY, 0o644).unwrap()).unwrap();
+    assert_eq!(
+        sys(&k, SYS___getcwd, &[b.as_mut_ptr() as u64, 3]),
+        Err(ne::ERANGE)
+    );
+    close(
+        &k,
+        open(&k, "rel", of::O_CREAT | of::O_WRONLY, 0o644).unwrap(),
+    )
+    .unwrap();
     assert!(stat(&k, "/w/v/rel").is_ok());
     assert!(stat(&k, "../v/rel").is_ok());
     let fd = open(&k, "/w", of::O_RDONLY, 0).unwrap();
@@ -436,12 +586,23 @@ fn cwd_and_at_calls() {
     assert!(stat(&k, "v/rel").is_ok());
     let mut st = Stat::default();
     let c = s("v/rel");
-    assert_eq!(sys(&k, SYS_fstatat, &[fd as u64, c.as_ptr() as u64, &mut st as *mut _ as u64, 0]), Ok(0));
+    assert_eq!(
+        sys(
+            &k,
+            SYS_fstatat,
+            &[fd as u64, c.as_ptr() as u64, &mut st as *mut _ as u64, 0]
+        ),
+        Ok(0)
+    );
     assert_eq!(st.st_mode & m::S_IFMT, m::S_IFREG);
     assert_eq!(path1(&k, SYS_chdir, "/w/v/rel", &[]), Err(ne::ENOTDIR));
     // umask.
     assert_eq!(sys(&k, SYS_umask, &[0o077]), Ok(0o022));
-    close(&k, open(&k, "/w/private", of::O_CREAT | of::O_WRONLY, 0o666).unwrap()).unwrap();
+    close(
+        &k,
+        open(&k, "/w/private", of::O_CREAT | of::O_WRONLY, 0o666).unwrap(),
+    )
+    .unwrap();
     assert_eq!(stat(&k, "/w/private").unwrap().st_mode, m::S_IFREG | 0o600);
     // faccessat / access.
     assert_eq!(path1(&k, SYS_access, "/w/private", &[0]), Ok(0));
@@ -452,29 +613,64 @@ fn cwd_and_at_calls() {
 #[test]
 fn chmod_chown_utimens() {
     let k = kernel();
-    close(&k, open(&k, "/m", of::O_CREAT | of::O_WRONLY, 0o644).unwrap()).unwrap();
+    close(
+        &k,
+        open(&k, "/m", of::O_CREAT | of::O_WRONLY, 0o644).unwrap(),
+    )
+    .unwrap();
     assert_eq!(path1(&k, SYS_chmod, "/m", &[0o4711]), Ok(0));
     assert_eq!(stat(&k, "/m").unwrap().st_mode, m::S_IFREG | 0o4711);
     let fd = open(&k, "/m", of::O_RDONLY, 0).unwrap();
     assert_eq!(sys(&k, SYS_fchmod, &[fd as u64, 0o600]), Ok(0));
     assert_eq!(fstat(&k, fd).unwrap().st_mode, m::S_IFREG | 0o600);
-    let times = [Timespec { tv_sec: 1000, tv_nsec: 5 }, Timespec { tv_sec: 2000, tv_nsec: 7 }];
+    let times = [
+        Timespec {
+            tv_sec: 1000,
+            tv_nsec: 5,
+        },
+        Timespec {
+            tv_sec: 2000,
+            tv_nsec: 7,
+        },
+    ];
     let c = s("/m");
-    assert_eq!(sys(&k, SYS_utimensat, &[CWD, c.as_ptr() as u64, times.as_ptr() as u64, 0]), Ok(0));
+    assert_eq!(
+        sys(
+            &k,
+            SYS_utimensat,
+            &[CWD, c.as_ptr() as u64, times.as_ptr() as u64, 0]
+        ),
+        Ok(0)
+    );
     let st = stat(&k, "/m").unwrap();
     assert_eq!((st.st_atim, st.st_mtim), (times[0], times[1]));
     let omit = [
-        Timespec { tv_sec: 0, tv_nsec: abi_netbsd::consts::utimens::UTIME_OMIT as i64 },
-        Timespec { tv_sec: 0, tv_nsec: abi_netbsd::consts::utimens::UTIME_NOW as i64 },
+        Timespec {
+            tv_sec: 0,
+            tv_nsec: abi_netbsd::consts::utimens::UTIME_OMIT as i64,
+        },
+        Timespec {
+            tv_sec: 0,
+            tv_nsec: abi_netbsd::consts::utimens::UTIME_NOW as i64,
+        },
     ];
-    assert_eq!(sys(&k, SYS_futimens, &[fd as u64, omit.as_ptr() as u64]), Ok(0));
+    assert_eq!(
+        sys(&k, SYS_futimens, &[fd as u64, omit.as_ptr() as u64]),
+        Ok(0)
+    );
     let st2 = fstat(&k, fd).unwrap();
     assert_eq!(st2.st_atim, times[0]);
     assert!(st2.st_mtim.tv_sec > 2000);
     let me = stat(&k, "/m").unwrap();
     // Changing to one's own ids always works.
-    assert_eq!(path1(&k, SYS_chown, "/m", &[me.st_uid as u64, me.st_gid as u64]), Ok(0));
-    assert_eq!(path1(&k, SYS_chown, "/m", &[u32::MAX as u64, u32::MAX as u64]), Ok(0));
+    assert_eq!(
+        path1(&k, SYS_chown, "/m", &[me.st_uid as u64, me.st_gid as u64]),
+        Ok(0)
+    );
+    assert_eq!(
+        path1(&k, SYS_chown, "/m", &[u32::MAX as u64, u32::MAX as u64]),
+        Ok(0)
+    );
 }
 
 #[test]
@@ -485,29 +681,68 @@ fn dup_shares_offset_and_flags_not_cloexec() {
     let d = sys(&k, SYS_dup, &[fd as u64]).unwrap() as i32;
     lseek(&k, fd, 3, sw::SEEK_SET).unwrap();
     assert_eq!(read(&k, d, 2).unwrap(), b"34", "dup shares the offset");
-    assert_eq!(sys(&k, SYS_fcntl, &[fd as u64, fc::F_GETFD as u64]), Ok(fc::FD_CLOEXEC as u64));
-    assert_eq!(sys(&k, SYS_fcntl, &[d as u64, fc::F_GETFD as u64]), Ok(0), "close-on-exec is per descriptor");
-    assert_eq!(sys(&k, SYS_fcntl, &[d as u64, fc::F_SETFL as u64, of::O_APPEND as u64]), Ok(0));
-    assert_eq!(sys(&k, SYS_fcntl, &[fd as u64, fc::F_GETFL as u64]), Ok((of::O_RDWR | of::O_APPEND) as u64));
-    assert_eq!(sys(&k, SYS_fcntl, &[fd as u64, fc::F_DUPFD as u64, 20]), Ok(20));
-    assert_eq!(sys(&k, SYS_fcntl, &[fd as u64, fc::F_DUPFD_CLOEXEC as u64, 20]), Ok(21));
+    assert_eq!(
+        sys(&k, SYS_fcntl, &[fd as u64, fc::F_GETFD as u64]),
+        Ok(fc::FD_CLOEXEC as u64)
+    );
+    assert_eq!(
+        sys(&k, SYS_fcntl, &[d as u64, fc::F_GETFD as u64]),
+        Ok(0),
+        "close-on-exec is per descriptor"
+    );
+    assert_eq!(
+        sys(
+            &k,
+            SYS_fcntl,
+            &[d as u64, fc::F_SETFL as u64, of::O_APPEND as u64]
+        ),
+        Ok(0)
+    );
+    assert_eq!(
+        sys(&k, SYS_fcntl, &[fd as u64, fc::F_GETFL as u64]),
+        Ok((of::O_RDWR | of::O_APPEND) as u64)
+    );
+    assert_eq!(
+        sys(&k, SYS_fcntl, &[fd as u64, fc::F_DUPFD as u64, 20]),
+        Ok(20)
+    );
+    assert_eq!(
+        sys(&k, SYS_fcntl, &[fd as u64, fc::F_DUPFD_CLOEXEC as u64, 20]),
+        Ok(21)
+    );
     assert_eq!(sys(&k, SYS_fcntl, &[21, fc::F_GETFD as u64]), Ok(1));
     assert_eq!(sys(&k, SYS_dup2, &[fd as u64, 30]), Ok(30));
     assert_eq!(sys(&k, SYS_dup2, &[fd as u64, fd as u64]), Ok(fd as u64));
-    assert_eq!(sys(&k, SYS_dup3, &[fd as u64, 31, of::O_CLOEXEC as u64]), Ok(31));
+    assert_eq!(
+        sys(&k, SYS_dup3, &[fd as u64, 31, of::O_CLOEXEC as u64]),
+        Ok(31)
+    );
     assert_eq!(sys(&k, SYS_fcntl, &[31, fc::F_GETFD as u64]), Ok(1));
     assert_eq!(sys(&k, SYS_dup3, &[fd as u64, 31, 0x1]), Err(ne::EINVAL));
     assert_eq!(sys(&k, SYS_dup2, &[99, 5]), Err(ne::EBADF));
     // dup2 onto an open descriptor closes it first.
     let other = open(&k, "/dupg", of::O_CREAT | of::O_RDWR, 0o644).unwrap();
     sys(&k, SYS_dup2, &[fd as u64, other as u64]).unwrap();
-    assert_eq!(fstat(&k, other).unwrap().st_ino, fstat(&k, fd).unwrap().st_ino);
+    assert_eq!(
+        fstat(&k, other).unwrap().st_ino,
+        fstat(&k, fd).unwrap().st_ino
+    );
     assert_eq!(sys(&k, SYS_fcntl, &[fd as u64, 999]), Err(ne::EINVAL));
-    assert_eq!(sys(&k, SYS_fcntl, &[77, fc::F_GETFD as u64]), Err(ne::EBADF));
+    assert_eq!(
+        sys(&k, SYS_fcntl, &[77, fc::F_GETFD as u64]),
+        Err(ne::EBADF)
+    );
     let mut path = [0u8; 1024];
-    assert_eq!(sys(&k, SYS_fcntl, &[fd as u64, 15, path.as_mut_ptr() as u64]), Ok(0), "F_GETPATH");
+    assert_eq!(
+        sys(&k, SYS_fcntl, &[fd as u64, 15, path.as_mut_ptr() as u64]),
+        Ok(0),
+        "F_GETPATH"
+    );
     assert_eq!(&path[..6], b"/dupf\0");
-    assert_eq!(sys(&k, SYS_ioctl, &[fd as u64, io::FIONCLEX as u64, 0]), Ok(0));
+    assert_eq!(
+        sys(&k, SYS_ioctl, &[fd as u64, io::FIONCLEX as u64, 0]),
+        Ok(0)
+    );
     assert_eq!(sys(&k, SYS_fcntl, &[fd as u64, fc::F_GETFD as u64]), Ok(0));
 }
 
@@ -515,30 +750,64 @@ fn dup_shares_offset_and_flags_not_cloexec() {
 fn pipes() {
     let k = kernel();
     let mut fds = [0i32; 2];
-    assert_eq!(sys(&k, SYS_pipe2, &[fds.as_mut_ptr() as u64, of::O_NONBLOCK as u64]), Ok(0));
+    assert_eq!(
+        sys(
+            &k,
+            SYS_pipe2,
+            &[fds.as_mut_ptr() as u64, of::O_NONBLOCK as u64]
+        ),
+        Ok(0)
+    );
     let (r, w) = (fds[0], fds[1]);
     assert_eq!(read(&k, r, 10), Err(ne::EAGAIN));
     assert_eq!(ne::EAGAIN, Errno(35));
     assert_eq!(write(&k, w, b"ping").unwrap(), 4);
     let mut n = 0i32;
-    assert_eq!(sys(&k, SYS_ioctl, &[r as u64, io::FIONREAD as u64, &mut n as *mut i32 as u64]), Ok(0));
+    assert_eq!(
+        sys(
+            &k,
+            SYS_ioctl,
+            &[r as u64, io::FIONREAD as u64, &mut n as *mut i32 as u64]
+        ),
+        Ok(0)
+    );
     assert_eq!(n, 4);
     assert_eq!(read(&k, r, 10).unwrap(), b"ping");
     assert_eq!(lseek(&k, r, 0, sw::SEEK_CUR), Err(ne::ESPIPE));
     assert_eq!(fstat(&k, r).unwrap().st_mode & m::S_IFMT, m::S_IFIFO);
     assert_eq!(write(&k, r, b"x"), Err(ne::EBADF));
-    assert_eq!(sys(&k, SYS_fcntl, &[r as u64, fc::F_GETFL as u64]), Ok((of::O_RDONLY | of::O_NONBLOCK) as u64));
+    assert_eq!(
+        sys(&k, SYS_fcntl, &[r as u64, fc::F_GETFL as u64]),
+        Ok((of::O_RDONLY | of::O_NONBLOCK) as u64)
+    );
     // Blocking mode back on; EOF after the writer closes.
     let off = 0i32;
-    assert_eq!(sys(&k, SYS_ioctl, &[r as u64, io::FIONBIO as u64, &off as *const i32 as u64]), Ok(0));
+    assert_eq!(
+        sys(
+            &k,
+            SYS_ioctl,
+            &[r as u64, io::FIONBIO as u64, &off as *const i32 as u64]
+        ),
+        Ok(0)
+    );
     write(&k, w, b"last").unwrap();
     close(&k, w).unwrap();
     assert_eq!(read(&k, r, 10).unwrap(), b"last");
     assert_eq!(read(&k, r, 10).unwrap(), b"");
-    assert_eq!(sys(&k, SYS_pipe2, &[fds.as_mut_ptr() as u64, 0x1]), Err(ne::EINVAL));
+    assert_eq!(
+        sys(&k, SYS_pipe2, &[fds.as_mut_ptr() as u64, 0x1]),
+        Err(ne::EINVAL)
+    );
     // TIOC* on a pipe: not a terminal.
     let mut t = abi_netbsd::structs::Termios::default();
-    assert_eq!(sys(&k, SYS_ioctl, &[r as u64, io::TIOCGETA as u64, &mut t as *mut _ as u64]), Err(ne::ENOTTY));
+    assert_eq!(
+        sys(
+            &k,
+            SYS_ioctl,
+            &[r as u64, io::TIOCGETA as u64, &mut t as *mut _ as u64]
+        ),
+        Err(ne::ENOTTY)
+    );
 }
 
 #[test]
@@ -557,22 +826,39 @@ fn devfs_nodes() {
     let rnd = open(&k, "/dev/urandom", of::O_RDONLY, 0).unwrap();
     assert_eq!(read(&k, rnd, 32).unwrap().len(), 32);
     for n in ["stdin", "stdout", "stderr", "fd/0", "tty", "random"] {
-        assert_eq!(stat(&k, &format!("/dev/{n}")).unwrap().st_mode & m::S_IFMT, m::S_IFCHR, "{n}");
+        assert_eq!(
+            stat(&k, &format!("/dev/{n}")).unwrap().st_mode & m::S_IFMT,
+            m::S_IFCHR,
+            "{n}"
+        );
     }
     // fdesc: opening /dev/fd/N dups N.
     let f = open(&k, "/fdtest", of::O_CREAT | of::O_RDWR, 0o644).unwrap();
     write(&k, f, b"abc").unwrap();
     let d = open(&k, &format!("/dev/fd/{f}"), of::O_RDONLY, 0).unwrap();
     assert_ne!(d, f);
-    assert_eq!(lseek(&k, d, 0, sw::SEEK_CUR).unwrap(), 3, "shares the open file");
+    assert_eq!(
+        lseek(&k, d, 0, sw::SEEK_CUR).unwrap(),
+        3,
+        "shares the open file"
+    );
     assert_eq!(open(&k, "/dev/fd/99", of::O_RDONLY, 0), Err(ne::EBADF));
     assert_eq!(open(&k, "/dev/nonesuch", of::O_RDONLY, 0), Err(ne::ENOENT));
-    assert_eq!(open(&k, "/dev/newfile", of::O_CREAT | of::O_WRONLY, 0o644), Err(ne::EROFS));
+    assert_eq!(
+        open(&k, "/dev/newfile", of::O_CREAT | of::O_WRONLY, 0o644),
+        Err(ne::EROFS)
+    );
     let fdnames = all_names(&k, "/dev/fd");
-    assert!(fdnames.contains(&f.to_string()) && fdnames.contains(&d.to_string()), "{fdnames:?}");
+    assert!(
+        fdnames.contains(&f.to_string()) && fdnames.contains(&d.to_string()),
+        "{fdnames:?}"
+    );
     let names = all_names(&k, "/dev");
     assert!(names.contains(&"null".to_string()) && names.contains(&"fd".to_string()));
-    assert!(all_names(&k, "/").contains(&"dev".to_string()), "mount points show in the rumpfs root");
+    assert!(
+        all_names(&k, "/").contains(&"dev".to_string()),
+        "mount points show in the rumpfs root"
+    );
 }
 
 #[test]
@@ -583,20 +869,38 @@ fn tmpfs_mount() {
     assert_eq!(st.st_mode, m::S_IFDIR | 0o1777);
     assert_ne!(st.st_dev, stat(&k, "/").unwrap().st_dev);
     assert!(all_names(&k, "/").contains(&"tmp".to_string()));
-    close(&k, open(&k, "/tmp/t", of::O_CREAT | of::O_WRONLY, 0o644).unwrap()).unwrap();
-    close(&k, open(&k, "/r", of::O_CREAT | of::O_WRONLY, 0o644).unwrap()).unwrap();
+    close(
+        &k,
+        open(&k, "/tmp/t", of::O_CREAT | of::O_WRONLY, 0o644).unwrap(),
+    )
+    .unwrap();
+    close(
+        &k,
+        open(&k, "/r", of::O_CREAT | of::O_WRONLY, 0o644).unwrap(),
+    )
+    .unwrap();
     assert_eq!(path2(&k, SYS_rename, "/tmp/t", "/t"), Err(ne::EXDEV));
     assert_eq!(path2(&k, SYS_link, "/r", "/tmp/r"), Err(ne::EXDEV));
     assert_eq!(path1(&k, SYS_rmdir, "/tmp", &[]), Err(ne::EBUSY));
     let mut v = Statvfs::default();
     let c = s("/tmp/t");
-    assert_eq!(sys(&k, SYS_statvfs1, &[c.as_ptr() as u64, &mut v as *mut _ as u64, 1]), Ok(0));
+    assert_eq!(
+        sys(
+            &k,
+            SYS_statvfs1,
+            &[c.as_ptr() as u64, &mut v as *mut _ as u64, 1]
+        ),
+        Ok(0)
+    );
     assert_eq!(&v.f_fstypename[..6], b"tmpfs\0");
     assert_eq!(&v.f_mntonname[..5], b"/tmp\0");
     assert_eq!(v.f_namemax, 255);
     let fd = open(&k, "/tmp", of::O_RDONLY, 0).unwrap();
     let mut v2 = Statvfs::default();
-    assert_eq!(sys(&k, SYS_fstatvfs1, &[fd as u64, &mut v2 as *mut _ as u64, 1]), Ok(0));
+    assert_eq!(
+        sys(&k, SYS_fstatvfs1, &[fd as u64, &mut v2 as *mut _ as u64, 1]),
+        Ok(0)
+    );
     assert_eq!(v2.f_fsid, v.f_fsid);
 }
 
@@ -607,45 +911,91 @@ fn host_dir_is_confined() {
     std::fs::create_dir(format!("{p}/inner")).unwrap();
     std::fs::write(format!("{p}/inner/file"), b"inside").unwrap();
     std::os::unix::fs::symlink("/etc", format!("{p}/inner/etc-link")).unwrap();
-    std::os::unix::fs::symlink("../../../../../../etc/passwd", format!("{p}/inner/up-link")).unwrap();
+    std::os::unix::fs::symlink("../../../../../../etc/passwd", format!("{p}/inner/up-link"))
+        .unwrap();
     std::os::unix::fs::symlink("/proc/self/root/etc/passwd", format!("{p}/inner/magic")).unwrap();
     std::os::unix::fs::symlink("file", format!("{p}/inner/ok-link")).unwrap();
     let k = kernel();
-    k.register_host("/mnt", &format!("{p}/inner"), HostKind::Dir, false).unwrap();
+    k.register_host("/mnt", &format!("{p}/inner"), HostKind::Dir, false)
+        .unwrap();
     let fd = open(&k, "/mnt/file", of::O_RDONLY, 0).unwrap();
     assert_eq!(read(&k, fd, 100).unwrap(), b"inside");
     assert!(open(&k, "/mnt/ok-link", of::O_RDONLY, 0).is_ok());
     // /etc seen through the registered tree is the tree's own (absent) /etc.
-    assert_eq!(open(&k, "/mnt/etc-link/passwd", of::O_RDONLY, 0), Err(ne::ENOENT));
+    assert_eq!(
+        open(&k, "/mnt/etc-link/passwd", of::O_RDONLY, 0),
+        Err(ne::ENOENT)
+    );
     assert_eq!(open(&k, "/mnt/up-link", of::O_RDONLY, 0), Err(ne::ENOENT));
     assert!(open(&k, "/mnt/magic", of::O_RDONLY, 0).is_err());
     // `..` above the mount point is the guest's parent, not the host's.
-    assert_eq!(open(&k, "/mnt/../inner/file", of::O_RDONLY, 0), Err(ne::ENOENT));
-    assert_eq!(stat(&k, "/mnt/..").unwrap().st_ino, stat(&k, "/").unwrap().st_ino);
+    assert_eq!(
+        open(&k, "/mnt/../inner/file", of::O_RDONLY, 0),
+        Err(ne::ENOENT)
+    );
+    assert_eq!(
+        stat(&k, "/mnt/..").unwrap().st_ino,
+        stat(&k, "/").unwrap().st_ino
+    );
     // Changes go to the host, NetBSD errno come back.
     assert_eq!(mkdir(&k, "/mnt/newdir", 0o755), Ok(0));
     assert!(std::path::Path::new(&format!("{p}/inner/newdir")).is_dir());
-    close(&k, open(&k, "/mnt/newdir/f", of::O_CREAT | of::O_WRONLY, 0o644).unwrap()).unwrap();
+    close(
+        &k,
+        open(&k, "/mnt/newdir/f", of::O_CREAT | of::O_WRONLY, 0o644).unwrap(),
+    )
+    .unwrap();
     assert_eq!(path1(&k, SYS_rmdir, "/mnt/newdir", &[]), Err(ne::ENOTEMPTY));
     assert_eq!(path1(&k, SYS_unlink, "/mnt/newdir", &[]), Err(ne::EPERM));
     assert_eq!(path2(&k, SYS_rename, "/mnt/newdir/f", "/mnt/g"), Ok(0));
     assert_eq!(path2(&k, SYS_link, "/mnt/g", "/mnt/h"), Ok(0));
     assert_eq!(stat(&k, "/mnt/h").unwrap().st_nlink, 2);
-    assert_eq!(lstat(&k, "/mnt/ok-link").unwrap().st_mode & m::S_IFMT, m::S_IFLNK);
-    assert_eq!(stat(&k, "/mnt/ok-link").unwrap().st_mode & m::S_IFMT, m::S_IFREG);
+    assert_eq!(
+        lstat(&k, "/mnt/ok-link").unwrap().st_mode & m::S_IFMT,
+        m::S_IFLNK
+    );
+    assert_eq!(
+        stat(&k, "/mnt/ok-link").unwrap().st_mode & m::S_IFMT,
+        m::S_IFREG
+    );
     assert_eq!(path1(&k, SYS_rmdir, "/mnt", &[]), Err(ne::EBUSY));
-    assert_eq!(open(&k, "/mnt/file", of::O_RDONLY | of::O_NOFOLLOW, 0).map(|_| ()), Ok(()));
-    assert_eq!(open(&k, "/mnt/ok-link", of::O_RDONLY | of::O_NOFOLLOW, 0), Err(ne::EFTYPE));
+    assert_eq!(
+        open(&k, "/mnt/file", of::O_RDONLY | of::O_NOFOLLOW, 0).map(|_| ()),
+        Ok(())
+    );
+    assert_eq!(
+        open(&k, "/mnt/ok-link", of::O_RDONLY | of::O_NOFOLLOW, 0),
+        Err(ne::EFTYPE)
+    );
     // Modes are the guest's: its umask, not the host's, masks them.
     sys(&k, SYS_umask, &[0o002]).unwrap();
-    close(&k, open(&k, "/mnt/wide", of::O_CREAT | of::O_WRONLY, 0o666).unwrap()).unwrap();
+    close(
+        &k,
+        open(&k, "/mnt/wide", of::O_CREAT | of::O_WRONLY, 0o666).unwrap(),
+    )
+    .unwrap();
     mkdir(&k, "/mnt/wided", 0o777).unwrap();
     assert_eq!(stat(&k, "/mnt/wide").unwrap().st_mode, m::S_IFREG | 0o664);
     assert_eq!(stat(&k, "/mnt/wided").unwrap().st_mode, m::S_IFDIR | 0o775);
     std::os::unix::fs::symlink("made-through-link", format!("{p}/inner/dangling")).unwrap();
-    close(&k, open(&k, "/mnt/dangling", of::O_CREAT | of::O_WRONLY, 0o600).unwrap()).unwrap();
-    assert_eq!(stat(&k, "/mnt/made-through-link").unwrap().st_mode, m::S_IFREG | 0o600);
-    assert_eq!(open(&k, "/mnt/dangling", of::O_CREAT | of::O_EXCL | of::O_WRONLY, 0o600), Err(ne::EEXIST));
+    close(
+        &k,
+        open(&k, "/mnt/dangling", of::O_CREAT | of::O_WRONLY, 0o600).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        stat(&k, "/mnt/made-through-link").unwrap().st_mode,
+        m::S_IFREG | 0o600
+    );
+    assert_eq!(
+        open(
+            &k,
+            "/mnt/dangling",
+            of::O_CREAT | of::O_EXCL | of::O_WRONLY,
+            0o600
+        ),
+        Err(ne::EEXIST)
+    );
     sys(&k, SYS_umask, &[0o022]).unwrap();
     // Listing a host directory, with cookies.
     let names = all_names(&k, "/mnt");
@@ -661,11 +1011,38 @@ fn host_dir_is_confined() {
     assert_eq!(first.len() + second.len(), names.len());
     // Record locks on host files.
     let fd = open(&k, "/mnt/g", of::O_RDWR, 0).unwrap();
-    let mut fl = Flock { l_start: 0, l_len: 10, l_pid: 0, l_type: fc::F_WRLCK as i16, l_whence: 0 };
-    assert_eq!(sys(&k, SYS_fcntl, &[fd as u64, fc::F_SETLK as u64, &mut fl as *mut _ as u64]), Ok(0));
-    assert_eq!(sys(&k, SYS_fcntl, &[fd as u64, fc::F_GETLK as u64, &mut fl as *mut _ as u64]), Ok(0));
+    let mut fl = Flock {
+        l_start: 0,
+        l_len: 10,
+        l_pid: 0,
+        l_type: fc::F_WRLCK as i16,
+        l_whence: 0,
+    };
+    assert_eq!(
+        sys(
+            &k,
+            SYS_fcntl,
+            &[fd as u64, fc::F_SETLK as u64, &mut fl as *mut _ as u64]
+        ),
+        Ok(0)
+    );
+    assert_eq!(
+        sys(
+            &k,
+            SYS_fcntl,
+            &[fd as u64, fc::F_GETLK as u64, &mut fl as *mut _ as u64]
+        ),
+        Ok(0)
+    );
     assert_eq!(fl.l_type, fc::F_UNLCK as i16, "own locks never conflict");
-    assert_eq!(sys(&k, SYS_flock, &[fd as u64, (fc::LOCK_EX | fc::LOCK_NB) as u64]), Ok(0));
+    assert_eq!(
+        sys(
+            &k,
+            SYS_flock,
+            &[fd as u64, (fc::LOCK_EX | fc::LOCK_NB) as u64]
+        ),
+        Ok(0)
+    );
     assert!(k.host_fd(fd).is_some());
 }
 
@@ -676,10 +1053,14 @@ fn read_only_registrations() {
     std::fs::write(format!("{p}/f"), b"data").unwrap();
     let k = kernel();
     k.register_host("/ro", p, HostKind::Dir, true).unwrap();
-    k.register_host("/etc/one", &format!("{p}/f"), HostKind::File, true).unwrap();
+    k.register_host("/etc/one", &format!("{p}/f"), HostKind::File, true)
+        .unwrap();
     assert!(open(&k, "/ro/f", of::O_RDONLY, 0).is_ok());
     assert_eq!(open(&k, "/ro/f", of::O_RDWR, 0), Err(ne::EROFS));
-    assert_eq!(open(&k, "/ro/new", of::O_CREAT | of::O_WRONLY, 0o644), Err(ne::EROFS));
+    assert_eq!(
+        open(&k, "/ro/new", of::O_CREAT | of::O_WRONLY, 0o644),
+        Err(ne::EROFS)
+    );
     assert_eq!(mkdir(&k, "/ro/d", 0o755), Err(ne::EROFS));
     assert_eq!(path1(&k, SYS_unlink, "/ro/f", &[]), Err(ne::EROFS));
     assert_eq!(path1(&k, SYS_chmod, "/ro/f", &[0o600]), Err(ne::EROFS));
@@ -714,8 +1095,15 @@ fn host_root_with_shadowing_mounts() {
     assert!(stat(&k, "/etc").is_ok() || stat(&k, "/usr").is_ok());
     // /tmp is the tmpfs, empty.
     assert_eq!(all_names(&k, "/tmp"), vec![".", ".."]);
-    close(&k, open(&k, "/tmp/x", of::O_CREAT | of::O_WRONLY, 0o644).unwrap()).unwrap();
-    assert_eq!(open(&k, "/newfile-at-root", of::O_CREAT | of::O_WRONLY, 0o644), Err(ne::EROFS));
+    close(
+        &k,
+        open(&k, "/tmp/x", of::O_CREAT | of::O_WRONLY, 0o644).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        open(&k, "/newfile-at-root", of::O_CREAT | of::O_WRONLY, 0o644),
+        Err(ne::EROFS)
+    );
 }
 
 #[test]
@@ -738,7 +1126,11 @@ fn processes_and_credentials() {
     k.lwproc_releaselwp();
     assert_eq!(k.lwproc_curlwp(), None);
     k.lwproc_switch(l1).unwrap();
-    assert_eq!(lseek(&k, fd, 0, sw::SEEK_CUR).unwrap(), 10, "the child shared the open file");
+    assert_eq!(
+        lseek(&k, fd, 0, sw::SEEK_CUR).unwrap(),
+        10,
+        "the child shared the open file"
+    );
     // Ids: the host's, and no way up without root.
     let (uid, euid) = {
         let r = k.syscall(SYS_getuid, [0; 6]).unwrap();
@@ -750,21 +1142,40 @@ fn processes_and_credentials() {
         assert_eq!(sys(&k, SYS_setuid, &[0]), Err(ne::EPERM));
     }
     assert_eq!(sys(&k, SYS_setuid, &[uid as u64]), Ok(0));
-    assert_eq!(sys(&k, SYS_getgroups, &[0, 0]).unwrap() as usize, host_groups.len());
+    assert_eq!(
+        sys(&k, SYS_getgroups, &[0, 0]).unwrap() as usize,
+        host_groups.len()
+    );
     // Process groups and sessions.
     assert_eq!(sys(&k, SYS_getpgrp, &[]), Ok(pid as u64));
     assert_eq!(sys(&k, SYS_getsid, &[0]), Ok(pid as u64));
-    assert_eq!(sys(&k, SYS_setsid, &[]), Err(ne::EPERM), "already a group leader");
+    assert_eq!(
+        sys(&k, SYS_setsid, &[]),
+        Err(ne::EPERM),
+        "already a group leader"
+    );
     assert_eq!(sys(&k, SYS_getpgid, &[4242]), Err(ne::ESRCH));
     // Limits.
     let mut lim = abi_netbsd::structs::Rlimit::default();
     let nofile = abi_netbsd::consts::rlimit::RLIMIT_NOFILE as u64;
-    assert_eq!(sys(&k, SYS_getrlimit, &[nofile, &mut lim as *mut _ as u64]), Ok(0));
+    assert_eq!(
+        sys(&k, SYS_getrlimit, &[nofile, &mut lim as *mut _ as u64]),
+        Ok(0)
+    );
     assert!(lim.rlim_cur > 3);
-    let small = abi_netbsd::structs::Rlimit { rlim_cur: 5, rlim_max: lim.rlim_max };
-    assert_eq!(sys(&k, SYS_setrlimit, &[nofile, &small as *const _ as u64]), Ok(0));
+    let small = abi_netbsd::structs::Rlimit {
+        rlim_cur: 5,
+        rlim_max: lim.rlim_max,
+    };
+    assert_eq!(
+        sys(&k, SYS_setrlimit, &[nofile, &small as *const _ as u64]),
+        Ok(0)
+    );
     assert_eq!(sys(&k, SYS_dup2, &[0, 5]), Err(ne::EBADF));
-    assert_eq!(sys(&k, SYS_getrlimit, &[99, &mut lim as *mut _ as u64]), Err(ne::EINVAL));
+    assert_eq!(
+        sys(&k, SYS_getrlimit, &[99, &mut lim as *mut _ as u64]),
+        Err(ne::EINVAL)
+    );
     assert_eq!(k.lwproc_switch(9999), Err(ne::ESRCH));
     assert_eq!(k.lwproc_newlwp(9999), Err(ne::ESRCH));
     let l2 = k.lwproc_newlwp(pid).unwrap();
@@ -776,24 +1187,57 @@ fn processes_and_credentials() {
 fn time_and_sysctl_and_enosys() {
     let k = kernel();
     let mut ts = Timespec::default();
-    assert_eq!(sys(&k, SYS___clock_gettime50, &[3, &mut ts as *mut _ as u64]), Ok(0));
+    assert_eq!(
+        sys(&k, SYS___clock_gettime50, &[3, &mut ts as *mut _ as u64]),
+        Ok(0)
+    );
     let t0 = ts;
-    let nap = Timespec { tv_sec: 0, tv_nsec: 2_000_000 };
-    assert_eq!(sys(&k, SYS___nanosleep50, &[&nap as *const _ as u64, 0]), Ok(0));
+    let nap = Timespec {
+        tv_sec: 0,
+        tv_nsec: 2_000_000,
+    };
+    assert_eq!(
+        sys(&k, SYS___nanosleep50, &[&nap as *const _ as u64, 0]),
+        Ok(0)
+    );
     sys(&k, SYS___clock_gettime50, &[3, &mut ts as *mut _ as u64]).unwrap();
     assert!((ts.tv_sec, ts.tv_nsec) > (t0.tv_sec, t0.tv_nsec));
-    assert_eq!(sys(&k, SYS___clock_gettime50, &[1, &mut ts as *mut _ as u64]), Err(ne::EINVAL));
-    let bad = Timespec { tv_sec: 0, tv_nsec: 2_000_000_000 };
-    assert_eq!(sys(&k, SYS_clock_nanosleep, &[3, 0, &bad as *const _ as u64, 0]), Ok(ne::EINVAL.0 as u64));
+    assert_eq!(
+        sys(&k, SYS___clock_gettime50, &[1, &mut ts as *mut _ as u64]),
+        Err(ne::EINVAL)
+    );
+    let bad = Timespec {
+        tv_sec: 0,
+        tv_nsec: 2_000_000_000,
+    };
+    assert_eq!(
+        sys(&k, SYS_clock_nanosleep, &[3, 0, &bad as *const _ as u64, 0]),
+        Ok(ne::EINVAL.0 as u64)
+    );
     let mut tv = abi_netbsd::structs::Timeval::default();
-    assert_eq!(sys(&k, SYS___gettimeofday50, &[&mut tv as *mut _ as u64, 0]), Ok(0));
+    assert_eq!(
+        sys(&k, SYS___gettimeofday50, &[&mut tv as *mut _ as u64, 0]),
+        Ok(0)
+    );
     assert!(tv.tv_sec > 1_600_000_000);
     // kern.ostype / kern.osrelease / kern.hostname.
     let get = |leaf: i32| -> Vec<u8> {
         let name = [1i32, leaf];
         let mut buf = [0u8; 256];
         let mut len: u64 = 256;
-        sys(&k, SYS___sysctl, &[name.as_ptr() as u64, 2, buf.as_mut_ptr() as u64, &mut len as *mut u64 as u64, 0, 0]).unwrap();
+        sys(
+            &k,
+            SYS___sysctl,
+            &[
+                name.as_ptr() as u64,
+                2,
+                buf.as_mut_ptr() as u64,
+                &mut len as *mut u64 as u64,
+                0,
+                0,
+            ],
+        )
+        .unwrap();
         buf[..len as usize - 1].to_vec()
     };
     assert_eq!(get(1), b"NetBSD");
@@ -801,24 +1245,80 @@ fn time_and_sysctl_and_enosys() {
     if hypercall::host_creds().1 == 0 {
         let name = [1i32, 10];
         let new = b"guesthost";
-        assert_eq!(sys(&k, SYS___sysctl, &[name.as_ptr() as u64, 2, 0, 0, new.as_ptr() as u64, new.len() as u64]), Ok(0));
+        assert_eq!(
+            sys(
+                &k,
+                SYS___sysctl,
+                &[
+                    name.as_ptr() as u64,
+                    2,
+                    0,
+                    0,
+                    new.as_ptr() as u64,
+                    new.len() as u64
+                ]
+            ),
+            Ok(0)
+        );
         assert_eq!(get(10), b"guesthost");
     }
     let mut need: u64 = 0;
     let name = [1i32, 1];
-    assert_eq!(sys(&k, SYS___sysctl, &[name.as_ptr() as u64, 2, 0, &mut need as *mut u64 as u64, 0, 0]), Ok(0));
+    assert_eq!(
+        sys(
+            &k,
+            SYS___sysctl,
+            &[
+                name.as_ptr() as u64,
+                2,
+                0,
+                &mut need as *mut u64 as u64,
+                0,
+                0
+            ]
+        ),
+        Ok(0)
+    );
     assert_eq!(need, 7);
     let hw = [6i32, 3];
     let mut ncpu = 0i32;
     let mut len: u64 = 4;
-    let args = [hw.as_ptr() as u64, 2, &mut ncpu as *mut i32 as u64, &mut len as *mut u64 as u64, 0, 0];
+    let args = [
+        hw.as_ptr() as u64,
+        2,
+        &mut ncpu as *mut i32 as u64,
+        &mut len as *mut u64 as u64,
+        0,
+        0,
+    ];
     assert_eq!(sys(&k, SYS___sysctl, &args), Ok(0));
     assert!(ncpu >= 1 && len == 4);
     let iostats = [6i32, 9];
-    assert_eq!(sys(&k, SYS___sysctl, &[iostats.as_ptr() as u64, 2, 0, &mut need as *mut u64 as u64, 0, 0]), Err(ne::ENOSYS));
+    assert_eq!(
+        sys(
+            &k,
+            SYS___sysctl,
+            &[
+                iostats.as_ptr() as u64,
+                2,
+                0,
+                &mut need as *mut u64 as u64,
+                0,
+                0
+            ]
+        ),
+        Err(ne::ENOSYS)
+    );
     let ostype = [1i32, 1];
     let new = b"Linux";
-    assert_eq!(sys(&k, SYS___sysctl, &[ostype.as_ptr() as u64, 2, 0, 0, new.as_ptr() as u64, 5]), Err(ne::EPERM));
+    assert_eq!(
+        sys(
+            &k,
+            SYS___sysctl,
+            &[ostype.as_ptr() as u64, 2, 0, 0, new.as_ptr() as u64, 5]
+        ),
+        Err(ne::EPERM)
+    );
     // Not served here: ENOSYS, never a fake success.
     assert_eq!(sys(&k, SYS_fork, &[]), Err(ne::ENOSYS));
     assert_eq!(sys(&k, 10_000, &[]), Err(ne::ENOSYS));
@@ -833,20 +1333,36 @@ fn permissions_for_non_root() {
         return;
     }
     mkdir(&k, "/locked", 0o700).unwrap();
-    close(&k, open(&k, "/locked/secret", of::O_CREAT | of::O_WRONLY, 0o600).unwrap()).unwrap();
-    close(&k, open(&k, "/ro-file", of::O_CREAT | of::O_WRONLY, 0o444).unwrap()).unwrap();
+    close(
+        &k,
+        open(&k, "/locked/secret", of::O_CREAT | of::O_WRONLY, 0o600).unwrap(),
+    )
+    .unwrap();
+    close(
+        &k,
+        open(&k, "/ro-file", of::O_CREAT | of::O_WRONLY, 0o444).unwrap(),
+    )
+    .unwrap();
     assert_eq!(sys(&k, SYS_setgid, &[1000]), Ok(0));
     assert_eq!(sys(&k, SYS_setuid, &[1000]), Ok(0));
     assert_eq!(stat(&k, "/locked/secret"), Err(ne::EACCES));
     assert_eq!(open(&k, "/ro-file", of::O_WRONLY, 0), Err(ne::EACCES));
     assert_eq!(path1(&k, SYS_chmod, "/ro-file", &[0o666]), Err(ne::EPERM));
-    assert_eq!(mkdir(&k, "/mine", 0o755), Err(ne::EACCES), "rumpfs root is root's 0755");
+    assert_eq!(
+        mkdir(&k, "/mine", 0o755),
+        Err(ne::EACCES),
+        "rumpfs root is root's 0755"
+    );
     assert_eq!(path1(&k, SYS_access, "/ro-file", &[2]), Err(ne::EACCES));
     assert_eq!(path1(&k, SYS_access, "/ro-file", &[4]), Ok(0));
     assert_eq!(sys(&k, SYS_setuid, &[0]), Err(ne::EPERM));
     // Sticky tmpfs: others' files cannot be removed.
     k.mount_tmpfs("/tmp").unwrap();
-    close(&k, open(&k, "/tmp/mine", of::O_CREAT | of::O_WRONLY, 0o644).unwrap()).unwrap();
+    close(
+        &k,
+        open(&k, "/tmp/mine", of::O_CREAT | of::O_WRONLY, 0o644).unwrap(),
+    )
+    .unwrap();
     assert_eq!(stat(&k, "/tmp/mine").unwrap().st_uid, 1000);
     assert_eq!(path1(&k, SYS_unlink, "/tmp/mine", &[]), Ok(0));
 }
@@ -859,8 +1375,19 @@ fn locks_on_memory_files() {
     let l_parent = k.lwproc_curlwp().unwrap();
     let fd = open(&k, "/tmp/db", of::O_CREAT | of::O_RDWR, 0o644).unwrap();
     let lk = |k: &Kern, fd: i32, cmd: u32, ty: u32, start: i64, len: i64| {
-        let mut fl = Flock { l_start: start, l_len: len, l_pid: 0, l_type: ty as i16, l_whence: sw::SEEK_SET as i16 };
-        sys(k, SYS_fcntl, &[fd as u64, cmd as u64, &mut fl as *mut _ as u64]).map(|_| fl)
+        let mut fl = Flock {
+            l_start: start,
+            l_len: len,
+            l_pid: 0,
+            l_type: ty as i16,
+            l_whence: sw::SEEK_SET as i16,
+        };
+        sys(
+            k,
+            SYS_fcntl,
+            &[fd as u64, cmd as u64, &mut fl as *mut _ as u64],
+        )
+        .map(|_| fl)
     };
     lk(&k, fd, fc::F_SETLK, fc::F_WRLCK, 0, 10).unwrap();
     // A child process (sharing the open file) conflicts with the parent's record lock.
@@ -868,8 +1395,14 @@ fn locks_on_memory_files() {
     let l_child = k.lwproc_curlwp().unwrap();
     assert_eq!(lk(&k, fd, fc::F_SETLK, fc::F_RDLCK, 5, 1), Err(ne::EAGAIN));
     let got = lk(&k, fd, fc::F_GETLK, fc::F_RDLCK, 0, 0).unwrap();
-    assert_eq!((got.l_type, got.l_start, got.l_len, got.l_pid), (fc::F_WRLCK as i16, 0, 10, parent));
-    assert!(lk(&k, fd, fc::F_SETLK, fc::F_WRLCK, 10, 5).is_ok(), "no overlap");
+    assert_eq!(
+        (got.l_type, got.l_start, got.l_len, got.l_pid),
+        (fc::F_WRLCK as i16, 0, 10, parent)
+    );
+    assert!(
+        lk(&k, fd, fc::F_SETLK, fc::F_WRLCK, 10, 5).is_ok(),
+        "no overlap"
+    );
     // F_SETLKW waits until the parent unlocks (from another host thread).
     std::thread::scope(|s| {
         let h = s.spawn(|| {
@@ -890,10 +1423,24 @@ fn locks_on_memory_files() {
     let a = open(&k, "/tmp/db", of::O_RDONLY, 0).unwrap();
     let b = open(&k, "/tmp/db", of::O_RDONLY, 0).unwrap();
     assert_eq!(sys(&k, SYS_flock, &[a as u64, fc::LOCK_EX as u64]), Ok(0));
-    assert_eq!(sys(&k, SYS_flock, &[b as u64, (fc::LOCK_SH | fc::LOCK_NB) as u64]), Err(ne::EAGAIN));
+    assert_eq!(
+        sys(
+            &k,
+            SYS_flock,
+            &[b as u64, (fc::LOCK_SH | fc::LOCK_NB) as u64]
+        ),
+        Err(ne::EAGAIN)
+    );
     assert_eq!(lk(&k, fd, fc::F_SETLK, fc::F_RDLCK, 0, 1), Err(ne::EAGAIN));
     close(&k, a).unwrap();
-    assert_eq!(sys(&k, SYS_flock, &[b as u64, (fc::LOCK_SH | fc::LOCK_NB) as u64]), Ok(0));
+    assert_eq!(
+        sys(
+            &k,
+            SYS_flock,
+            &[b as u64, (fc::LOCK_SH | fc::LOCK_NB) as u64]
+        ),
+        Ok(0)
+    );
     assert_eq!(sys(&k, SYS_flock, &[b as u64, 0x10]), Err(ne::EINVAL));
     // Lock type vs access mode.
     assert_eq!(lk(&k, b, fc::F_SETLK, fc::F_WRLCK, 0, 1), Err(ne::EBADF));
@@ -904,20 +1451,45 @@ fn locks_on_memory_files() {
 fn names_are_bytes() {
     let t = TempDir::new("bytes");
     let k = kernel();
-    k.register_host("/h", t.path(), HostKind::Dir, false).unwrap();
+    k.register_host("/h", t.path(), HostKind::Dir, false)
+        .unwrap();
     for dir in ["/", "/h/"] {
         let mut raw = dir.as_bytes().to_vec();
         raw.extend_from_slice(b"latin1-\xe9t\xe9");
         let c = CString::new(raw.clone()).unwrap();
-        let fd = sys(&k, SYS_open, &[c.as_ptr() as u64, (of::O_CREAT | of::O_WRONLY) as u64, 0o644]).unwrap();
+        let fd = sys(
+            &k,
+            SYS_open,
+            &[
+                c.as_ptr() as u64,
+                (of::O_CREAT | of::O_WRONLY) as u64,
+                0o644,
+            ],
+        )
+        .unwrap();
         close(&k, fd as i32).unwrap();
         let fd = open(&k, dir, of::O_RDONLY, 0).unwrap();
         let mut b = vec![0u8; 4096];
-        let n = sys(&k, SYS___getdents30, &[fd as u64, b.as_mut_ptr() as u64, 4096]).unwrap() as usize;
+        let n = sys(
+            &k,
+            SYS___getdents30,
+            &[fd as u64, b.as_mut_ptr() as u64, 4096],
+        )
+        .unwrap() as usize;
         let want = b"latin1-\xe9t\xe9";
-        assert!(b[..n].windows(want.len()).any(|w| w == want), "raw name listed in {dir}");
+        assert!(
+            b[..n].windows(want.len()).any(|w| w == want),
+            "raw name listed in {dir}"
+        );
         let mut st = Stat::default();
-        assert_eq!(sys(&k, SYS___stat50, &[c.as_ptr() as u64, &mut st as *mut _ as u64]), Ok(0));
+        assert_eq!(
+            sys(
+                &k,
+                SYS___stat50,
+                &[c.as_ptr() as u64, &mut st as *mut _ as u64]
+            ),
+            Ok(0)
+        );
     }
     assert!(std::fs::read_dir(t.path()).unwrap().any(|e| {
         use std::os::unix::ffi::OsStrExt;
@@ -952,8 +1524,14 @@ fn cwd_is_physical_and_can_vanish() {
     // access() without following a dangling link sees the link.
     let c = s("/h/dangling");
     let nofollow = at::AT_SYMLINK_NOFOLLOW as u64;
-    assert_eq!(sys(&k, SYS_faccessat, &[CWD, c.as_ptr() as u64, 0, nofollow]), Ok(0));
-    assert_eq!(sys(&k, SYS_faccessat, &[CWD, c.as_ptr() as u64, 0, 0]), Err(ne::ENOENT));
+    assert_eq!(
+        sys(&k, SYS_faccessat, &[CWD, c.as_ptr() as u64, 0, nofollow]),
+        Ok(0)
+    );
+    assert_eq!(
+        sys(&k, SYS_faccessat, &[CWD, c.as_ptr() as u64, 0, 0]),
+        Err(ne::ENOENT)
+    );
     // The first process's parent is init.
     assert_eq!(sys(&k, SYS_getppid, &[]), Ok(1));
     assert_ne!(sys(&k, SYS_getpid, &[]), Ok(1));
@@ -969,21 +1547,41 @@ fn poll_pipes_files_and_bad_fds() {
     #[repr(C)]
     #[derive(Clone, Copy)]
     struct PollFd(i32, i16, i16);
-    let mut p = [PollFd(fds[0], pe::POLLIN as i16, 0), PollFd(fds[1], pe::POLLOUT as i16, 0)];
+    let mut p = [
+        PollFd(fds[0], pe::POLLIN as i16, 0),
+        PollFd(fds[1], pe::POLLOUT as i16, 0),
+    ];
     assert_eq!(sys(&k, SYS_poll, &[p.as_mut_ptr() as u64, 2, 0]), Ok(1));
     assert_eq!((p[0].2, p[1].2), (0, pe::POLLOUT as i16));
     write(&k, fds[1], b"x").unwrap();
     assert_eq!(sys(&k, SYS_poll, &[p.as_mut_ptr() as u64, 1, 1000]), Ok(1));
     assert_eq!(p[0].2, pe::POLLIN as i16);
-    let mut q = [PollFd(f, (pe::POLLIN | pe::POLLOUT) as i16, 0), PollFd(99, pe::POLLIN as i16, 0), PollFd(-1, 1, 7)];
-    assert_eq!(sys(&k, SYS_poll, &[q.as_mut_ptr() as u64, 3, u64::MAX]), Ok(2));
+    let mut q = [
+        PollFd(f, (pe::POLLIN | pe::POLLOUT) as i16, 0),
+        PollFd(99, pe::POLLIN as i16, 0),
+        PollFd(-1, 1, 7),
+    ];
+    assert_eq!(
+        sys(&k, SYS_poll, &[q.as_mut_ptr() as u64, 3, u64::MAX]),
+        Ok(2)
+    );
     assert_eq!(q[0].2, (pe::POLLIN | pe::POLLOUT) as i16);
     assert_eq!(q[1].2, pe::POLLNVAL as i16);
     assert_eq!(q[2].2, 0);
     // pollts with a short timeout on an empty pipe.
     read(&k, fds[0], 1).unwrap();
-    let t = Timespec { tv_sec: 0, tv_nsec: 5_000_000 };
-    assert_eq!(sys(&k, SYS___pollts50, &[p.as_mut_ptr() as u64, 1, &t as *const _ as u64, 0]), Ok(0));
+    let t = Timespec {
+        tv_sec: 0,
+        tv_nsec: 5_000_000,
+    };
+    assert_eq!(
+        sys(
+            &k,
+            SYS___pollts50,
+            &[p.as_mut_ptr() as u64, 1, &t as *const _ as u64, 0]
+        ),
+        Ok(0)
+    );
     close(&k, fds[1]).unwrap();
     assert_eq!(sys(&k, SYS_poll, &[p.as_mut_ptr() as u64, 1, 0]), Ok(1));
     assert_ne!(p[0].2 & pe::POLLHUP as i16, 0, "writer gone");

@@ -65,7 +65,10 @@ impl DevNode {
     }
 
     pub fn stat(&self) -> Stat {
-        let e = ENTRIES.iter().position(|(_, k)| *k == Entry::Node(*self)).unwrap();
+        let e = ENTRIES
+            .iter()
+            .position(|(_, k)| *k == Entry::Node(*self))
+            .unwrap();
         char_stat(e as u64 + 3, self.rdev(), 0o666)
     }
 }
@@ -146,12 +149,19 @@ pub struct DevDir {
 
 /// The listing of /dev/fd for a process with descriptors `fds` (the opener fills in its own).
 pub fn fd_dir(fds: &[i32]) -> DevDir {
-    let ino = ENTRIES.iter().position(|(_, e)| *e == Entry::FdDir).unwrap() as u64 + 3;
+    let ino = ENTRIES
+        .iter()
+        .position(|(_, e)| *e == Entry::FdDir)
+        .unwrap() as u64
+        + 3;
     DevDir {
         entries: [(".", ino, dt::DT_DIR), ("..", 2, dt::DT_DIR)]
             .into_iter()
             .map(|(n, i, t)| (n.to_string(), i, t as u8))
-            .chain(fds.iter().map(|&n| (n.to_string(), FD_INO + n as u64, dt::DT_CHR as u8)))
+            .chain(
+                fds.iter()
+                    .map(|&n| (n.to_string(), FD_INO + n as u64, dt::DT_CHR as u8)),
+            )
             .collect(),
         stat: dir_stat(ino, 2),
     }
@@ -171,7 +181,12 @@ fn find(rel: &str) -> FsResult<Found> {
     }
     let mut it = rel.splitn(2, '/');
     let first = it.next().unwrap();
-    let (i, e) = ENTRIES.iter().enumerate().find(|(_, (n, _))| *n == first).map(|(i, (_, e))| (i, *e)).ok_or(ne::ENOENT)?;
+    let (i, e) = ENTRIES
+        .iter()
+        .enumerate()
+        .find(|(_, (n, _))| *n == first)
+        .map(|(i, (_, e))| (i, *e))
+        .ok_or(ne::ENOENT)?;
     match (e, it.next()) {
         (e, None) => Ok(Found::Entry(i, e)),
         (Entry::FdDir, Some(n)) => {
@@ -203,12 +218,13 @@ impl DevFs {
 }
 
 impl FileSystem for DevFs {
-
     fn walk(&self, rel: &str, _follow_last: bool, _cx: &Ctx) -> FsResult<Walk> {
         // No symlinks here; a missing last component is for the op to report.
         match find(rel) {
             Err(e) if e == ne::ENOENT && !rel.contains('/') => Ok(Walk::Done),
-            Err(e) if e == ne::ENOENT && rel.starts_with("fd/") && rel[3..].find('/').is_none() => Ok(Walk::Done),
+            Err(e) if e == ne::ENOENT && rel.starts_with("fd/") && rel[3..].find('/').is_none() => {
+                Ok(Walk::Done)
+            }
             Err(e) => Err(e),
             Ok(_) => Ok(Walk::Done),
         }
@@ -239,8 +255,21 @@ impl FileSystem for DevFs {
                 entries: ENTRIES
                     .iter()
                     .enumerate()
-                    .map(|(i, (n, e))| (n.to_string(), i as u64 + 3, if *e == Entry::FdDir { dt::DT_DIR } else { dt::DT_CHR } as u8))
-                    .chain([(".".into(), 2, dt::DT_DIR as u8), ("..".into(), 2, dt::DT_DIR as u8)])
+                    .map(|(i, (n, e))| {
+                        (
+                            n.to_string(),
+                            i as u64 + 3,
+                            if *e == Entry::FdDir {
+                                dt::DT_DIR
+                            } else {
+                                dt::DT_CHR
+                            } as u8,
+                        )
+                    })
+                    .chain([
+                        (".".into(), 2, dt::DT_DIR as u8),
+                        ("..".into(), 2, dt::DT_DIR as u8),
+                    ])
                     .collect(),
                 stat: stat_of(&Found::Root),
             })),
@@ -248,7 +277,11 @@ impl FileSystem for DevFs {
             Found::Entry(_, Entry::Node(d)) => Opened::Object(Object::Dev(d)),
             Found::Entry(_, Entry::Tty) => {
                 let fd = hypercall::open_tty(flags).map_err(|_| ne::ENXIO)?;
-                Opened::Object(Object::Host { fd, ty: super::file::HostType::Stream, ro: false })
+                Opened::Object(Object::Host {
+                    fd,
+                    ty: super::file::HostType::Stream,
+                    ro: false,
+                })
             }
             Found::Entry(_, Entry::Fd(n)) | Found::FdNode(n) => Opened::DupFd(n),
         })

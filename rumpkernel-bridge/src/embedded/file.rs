@@ -4,8 +4,8 @@
 //! descriptors share its offset and status flags; close-on-exec belongs to the descriptor.
 
 use super::devfs::{DevDir, DevNode};
-use super::lock::Owner;
 use super::hypercall::{self, HostFd};
+use super::lock::Owner;
 use super::memfs::MemFs;
 use abi_netbsd::consts::{open_flags as of, seek_whence as sw};
 use abi_netbsd::errno as ne;
@@ -52,7 +52,11 @@ pub enum HostType {
 /// The object behind an open file description.
 pub enum Object {
     /// `ro`: opened from a read-only registration (metadata changes through it are refused).
-    Host { fd: HostFd, ty: HostType, ro: bool },
+    Host {
+        fd: HostFd,
+        ty: HostType,
+        ro: bool,
+    },
     MemFile(MemRef),
     MemDir(MemRef),
     Dev(DevNode),
@@ -71,12 +75,18 @@ pub struct OpenFile {
 }
 
 /// Status flags F_SETFL may change.
-pub const SETFL_MASK: u32 = of::O_APPEND | of::O_NONBLOCK | of::O_ASYNC | of::O_FSYNC | of::O_DSYNC | of::O_RSYNC;
+pub const SETFL_MASK: u32 =
+    of::O_APPEND | of::O_NONBLOCK | of::O_ASYNC | of::O_FSYNC | of::O_DSYNC | of::O_RSYNC;
 
 impl OpenFile {
     pub fn new(obj: Object, flags: u32, path: String) -> Arc<OpenFile> {
         let keep = of::O_ACCMODE | SETFL_MASK | of::O_DIRECT;
-        Arc::new(OpenFile { obj, flags: Mutex::new(flags & keep), offset: Mutex::new(0), path })
+        Arc::new(OpenFile {
+            obj,
+            flags: Mutex::new(flags & keep),
+            offset: Mutex::new(0),
+            path,
+        })
     }
 
     pub fn status(&self) -> u32 {
@@ -105,7 +115,15 @@ impl OpenFile {
     }
 
     pub fn is_dir(&self) -> bool {
-        matches!(self.obj, Object::MemDir(_) | Object::DevDir(_) | Object::Host { ty: HostType::Dir, .. })
+        matches!(
+            self.obj,
+            Object::MemDir(_)
+                | Object::DevDir(_)
+                | Object::Host {
+                    ty: HostType::Dir,
+                    ..
+                }
+        )
     }
 
     /// F_SETFL: the host must see non-blocking and append mode to honour them.
@@ -113,7 +131,11 @@ impl OpenFile {
         let mut f = self.flags.lock().unwrap();
         let nf = (*f & !SETFL_MASK) | (new & SETFL_MASK);
         if let Object::Host { fd, .. } = &self.obj {
-            hypercall::set_status_flags(fd.raw(), nf & of::O_NONBLOCK != 0, nf & of::O_APPEND != 0)?;
+            hypercall::set_status_flags(
+                fd.raw(),
+                nf & of::O_NONBLOCK != 0,
+                nf & of::O_APPEND != 0,
+            )?;
         }
         *f = nf;
         Ok(())
@@ -122,7 +144,11 @@ impl OpenFile {
     pub fn read(&self, buf: &mut [u8]) -> KResult<usize> {
         self.readable()?;
         match &self.obj {
-            Object::Host { ty: HostType::Dir, .. } | Object::MemDir(_) | Object::DevDir(_) => Err(ne::EISDIR),
+            Object::Host {
+                ty: HostType::Dir, ..
+            }
+            | Object::MemDir(_)
+            | Object::DevDir(_) => Err(ne::EISDIR),
             Object::Host { fd, .. } => hypercall::read(fd.raw(), buf.as_mut_ptr(), buf.len()),
             Object::MemFile(r) => {
                 let mut off = self.offset.lock().unwrap();
@@ -137,7 +163,11 @@ impl OpenFile {
     pub fn write(&self, buf: &[u8]) -> KResult<usize> {
         self.writable()?;
         match &self.obj {
-            Object::Host { ty: HostType::Dir, .. } | Object::MemDir(_) | Object::DevDir(_) => Err(ne::EISDIR),
+            Object::Host {
+                ty: HostType::Dir, ..
+            }
+            | Object::MemDir(_)
+            | Object::DevDir(_) => Err(ne::EISDIR),
             Object::Host { fd, .. } => hypercall::write(fd.raw(), buf.as_ptr(), buf.len()),
             Object::MemFile(r) => {
                 let mut off = self.offset.lock().unwrap();
@@ -158,8 +188,15 @@ impl OpenFile {
             return Err(ne::EINVAL);
         }
         match &self.obj {
-            Object::Host { ty: HostType::Stream, .. } => Err(ne::ESPIPE),
-            Object::Host { ty: HostType::Dir, .. } | Object::MemDir(_) | Object::DevDir(_) => Err(ne::EISDIR),
+            Object::Host {
+                ty: HostType::Stream,
+                ..
+            } => Err(ne::ESPIPE),
+            Object::Host {
+                ty: HostType::Dir, ..
+            }
+            | Object::MemDir(_)
+            | Object::DevDir(_) => Err(ne::EISDIR),
             Object::Host { fd, .. } => hypercall::pread(fd.raw(), buf.as_mut_ptr(), buf.len(), off),
             Object::MemFile(r) => r.fs.read_at(r.ino, off as u64, buf),
             Object::Dev(d) => d.read(buf),
@@ -172,8 +209,15 @@ impl OpenFile {
             return Err(ne::EINVAL);
         }
         match &self.obj {
-            Object::Host { ty: HostType::Stream, .. } => Err(ne::ESPIPE),
-            Object::Host { ty: HostType::Dir, .. } | Object::MemDir(_) | Object::DevDir(_) => Err(ne::EISDIR),
+            Object::Host {
+                ty: HostType::Stream,
+                ..
+            } => Err(ne::ESPIPE),
+            Object::Host {
+                ty: HostType::Dir, ..
+            }
+            | Object::MemDir(_)
+            | Object::DevDir(_) => Err(ne::EISDIR),
             Object::Host { fd, .. } => hypercall::pwrite(fd.raw(), buf.as_ptr(), buf.len(), off),
             // NetBSD's pwrite ignores O_APPEND.
             Object::MemFile(r) => r.fs.write_at(r.ino, off as u64, buf),
@@ -194,7 +238,9 @@ impl OpenFile {
         let mut total = 0usize;
         for v in iov {
             // SAFETY: the caller validated every iovec buffer.
-            let b = unsafe { std::slice::from_raw_parts_mut(v.iov_base as *mut u8, v.iov_len as usize) };
+            let b = unsafe {
+                std::slice::from_raw_parts_mut(v.iov_base as *mut u8, v.iov_len as usize)
+            };
             let n = match off {
                 Some(o) => self.pread(b, o + total as i64),
                 None => self.read(b),
@@ -225,7 +271,8 @@ impl OpenFile {
         let mut total = 0usize;
         for v in iov {
             // SAFETY: the caller validated every iovec buffer.
-            let b = unsafe { std::slice::from_raw_parts(v.iov_base as *const u8, v.iov_len as usize) };
+            let b =
+                unsafe { std::slice::from_raw_parts(v.iov_base as *const u8, v.iov_len as usize) };
             let n = match off {
                 Some(o) => self.pwrite(b, o + total as i64),
                 None => self.write(b),
@@ -286,7 +333,11 @@ impl OpenFile {
             return Err(ne::EINVAL);
         }
         match &self.obj {
-            Object::Host { fd, ty: HostType::File, .. } => hypercall::ftruncate(fd.raw(), len),
+            Object::Host {
+                fd,
+                ty: HostType::File,
+                ..
+            } => hypercall::ftruncate(fd.raw(), len),
             Object::MemFile(r) => r.fs.ftruncate(r.ino, len as u64),
             _ => Err(ne::EINVAL),
         }
@@ -294,7 +345,11 @@ impl OpenFile {
 
     /// getdents: NetBSD dirent records; the offset after the call is the cookie of the next entry.
     pub fn getdents(&self, out: &mut [u8]) -> KResult<usize> {
-        let mut w = DirentWriter { out, len: 0, overflowed: false };
+        let mut w = DirentWriter {
+            out,
+            len: 0,
+            overflowed: false,
+        };
         match &self.obj {
             Object::MemDir(r) => {
                 let mut off = self.offset.lock().unwrap();
@@ -314,7 +369,11 @@ impl OpenFile {
                     *off = i as u64 + 1;
                 }
             }
-            Object::Host { fd, ty: HostType::Dir, .. } => {
+            Object::Host {
+                fd,
+                ty: HostType::Dir,
+                ..
+            } => {
                 let start = hypercall::lseek(fd.raw(), 0, sw::SEEK_CUR)?;
                 let ents = hypercall::getdents(fd.raw(), w.out.len())?;
                 let mut resume = None;
@@ -341,7 +400,11 @@ impl OpenFile {
 
     pub fn fsync(&self, data_only: bool) -> KResult<()> {
         match &self.obj {
-            Object::Host { fd, ty: HostType::File | HostType::Dir, .. } => hypercall::fsync(fd.raw(), data_only),
+            Object::Host {
+                fd,
+                ty: HostType::File | HostType::Dir,
+                ..
+            } => hypercall::fsync(fd.raw(), data_only),
             Object::Host { .. } => Err(ne::EINVAL),
             _ => Ok(()), // in memory: nothing to flush
         }
@@ -362,7 +425,12 @@ impl DirentWriter<'_> {
             self.overflowed = true;
             return false;
         }
-        let h = DirentHeader { d_fileno: ino, d_reclen: rl as u16, d_namlen: name.len() as u16, d_type: ty };
+        let h = DirentHeader {
+            d_fileno: ino,
+            d_reclen: rl as u16,
+            d_namlen: name.len() as u16,
+            d_type: ty,
+        };
         let rec = &mut self.out[self.len..self.len + rl];
         rec.fill(0);
         rec[0..8].copy_from_slice(&h.d_fileno.to_ne_bytes());
@@ -397,14 +465,20 @@ impl FdTable {
         if fd < 0 {
             return Err(ne::EBADF);
         }
-        self.slots.get(fd as usize).and_then(|s| s.as_ref()).ok_or(ne::EBADF)
+        self.slots
+            .get(fd as usize)
+            .and_then(|s| s.as_ref())
+            .ok_or(ne::EBADF)
     }
 
     pub fn entry_mut(&mut self, fd: i32) -> KResult<&mut FdEntry> {
         if fd < 0 {
             return Err(ne::EBADF);
         }
-        self.slots.get_mut(fd as usize).and_then(|s| s.as_mut()).ok_or(ne::EBADF)
+        self.slots
+            .get_mut(fd as usize)
+            .and_then(|s| s.as_mut())
+            .ok_or(ne::EBADF)
     }
 
     /// Lowest free descriptor ≥ `min` below `limit` (EMFILE otherwise).
@@ -434,11 +508,19 @@ impl FdTable {
         if fd < 0 {
             return Err(ne::EBADF);
         }
-        self.slots.get_mut(fd as usize).and_then(|s| s.take()).ok_or(ne::EBADF)
+        self.slots
+            .get_mut(fd as usize)
+            .and_then(|s| s.take())
+            .ok_or(ne::EBADF)
     }
 
     /// Descriptors in use, ascending.
     pub fn fds(&self) -> Vec<i32> {
-        self.slots.iter().enumerate().filter(|(_, s)| s.is_some()).map(|(i, _)| i as i32).collect()
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.is_some())
+            .map(|(i, _)| i as i32)
+            .collect()
     }
 }

@@ -58,7 +58,11 @@ pub struct HostDir {
 impl HostDir {
     pub fn new(host_path: &str, ro: bool) -> FsResult<Arc<HostDir>> {
         let root = hypercall::open_root(host_path)?;
-        Ok(Arc::new(HostDir { root, host_path: host_path.to_string(), ro }))
+        Ok(Arc::new(HostDir {
+            root,
+            host_path: host_path.to_string(),
+            ro,
+        }))
     }
 
     fn rw(&self) -> FsResult<()> {
@@ -106,7 +110,9 @@ impl HostDir {
         // It exists, or is a symlink (which O_EXCL never follows): open what is there.
         match hypercall::open_in_root(&self.root, rel, flags & !of::O_CREAT, 0) {
             // A dangling symlink: creating goes through it, to its target.
-            Err(e) if e == ne::ENOENT => created(hypercall::open_in_root(&self.root, rel, flags, mode)?),
+            Err(e) if e == ne::ENOENT => {
+                created(hypercall::open_in_root(&self.root, rel, flags, mode)?)
+            }
             r => r,
         }
     }
@@ -117,7 +123,6 @@ impl HostDir {
 }
 
 impl FileSystem for HostDir {
-
     fn walk(&self, _rel: &str, _follow_last: bool, _cx: &Ctx) -> FsResult<Walk> {
         // The host resolves symlinks itself, inside the confinement.
         Ok(Walk::Done)
@@ -138,7 +143,9 @@ impl FileSystem for HostDir {
         if self.ro && (writes(flags) || (flags & of::O_CREAT != 0 && !self.exists(rel, true))) {
             return Err(ne::EROFS);
         }
-        let fd = self.create_or_open(rel, flags, mode & 0o7777 & !cx.umask).map_err(|e| nofollow_errno(flags, e))?;
+        let fd = self
+            .create_or_open(rel, flags, mode & 0o7777 & !cx.umask)
+            .map_err(|e| nofollow_errno(flags, e))?;
         Ok(Opened::Object(classify(fd, self.ro)?))
     }
 
@@ -164,19 +171,33 @@ impl FileSystem for HostDir {
         let (p, name) = self.parent(rel)?;
         self.rw()?;
         // The host says EISDIR for directories; NetBSD says EPERM.
-        hypercall::unlinkat(p.raw(), name, false).map_err(|e| if e == ne::EISDIR { ne::EPERM } else { e })
+        hypercall::unlinkat(p.raw(), name, false).map_err(|e| {
+            if e == ne::EISDIR {
+                ne::EPERM
+            } else {
+                e
+            }
+        })
     }
 
     fn rename(&self, from: &str, to: &str, _cx: &Ctx) -> FsResult<()> {
         let (fp, fname) = self.parent(from)?;
         let (tp, tname) = self.parent(to)?;
         self.rw()?;
-        hypercall::renameat(fp.raw(), fname, tp.raw(), tname).map_err(|e| if e == ne::EEXIST { ne::ENOTEMPTY } else { e })
+        hypercall::renameat(fp.raw(), fname, tp.raw(), tname).map_err(|e| {
+            if e == ne::EEXIST {
+                ne::ENOTEMPTY
+            } else {
+                e
+            }
+        })
     }
 
     fn link(&self, from: &str, to: &str, follow: bool, _cx: &Ctx) -> FsResult<()> {
         let src = hypercall::path_in_root(&self.root, from, follow)?;
-        let (tp, tname) = self.parent(to).map_err(|e| if e == ne::EBUSY { ne::EEXIST } else { e })?;
+        let (tp, tname) = self
+            .parent(to)
+            .map_err(|e| if e == ne::EBUSY { ne::EEXIST } else { e })?;
         self.rw()?;
         if hypercall::file_type(src.raw())? == m::S_IFDIR {
             return Err(ne::EPERM);
@@ -185,7 +206,9 @@ impl FileSystem for HostDir {
     }
 
     fn symlink(&self, target: &str, rel: &str, _cx: &Ctx) -> FsResult<()> {
-        let (p, name) = self.parent(rel).map_err(|e| if e == ne::EBUSY { ne::EEXIST } else { e })?;
+        let (p, name) = self
+            .parent(rel)
+            .map_err(|e| if e == ne::EBUSY { ne::EEXIST } else { e })?;
         self.rw()?;
         hypercall::symlinkat(target, p.raw(), name)
     }
@@ -207,7 +230,13 @@ impl FileSystem for HostDir {
         hypercall::fchownat(d.raw(), name, uid, gid, !name.is_empty())
     }
 
-    fn utimens(&self, rel: &str, times: Option<[Timespec; 2]>, follow: bool, _cx: &Ctx) -> FsResult<()> {
+    fn utimens(
+        &self,
+        rel: &str,
+        times: Option<[Timespec; 2]>,
+        follow: bool,
+        _cx: &Ctx,
+    ) -> FsResult<()> {
         self.rw()?;
         let (d, name) = self.target(rel, follow)?;
         hypercall::utimensat(d.raw(), name, times, !name.is_empty())
@@ -228,7 +257,11 @@ impl FileSystem for HostDir {
     }
 
     fn statvfs(&self) -> FsResult<Statvfs> {
-        Ok(fill_statvfs(hypercall::fstatvfs(self.root.raw())?, self.ro, &self.host_path))
+        Ok(fill_statvfs(
+            hypercall::fstatvfs(self.root.raw())?,
+            self.ro,
+            &self.host_path,
+        ))
     }
 
     fn canonical(&self, rel: &str) -> FsResult<String> {
@@ -236,9 +269,15 @@ impl FileSystem for HostDir {
         // resolution guarantees the one lies under the other.
         let root = hypercall::fd_path(self.root.raw())?;
         let obj = hypercall::fd_path(hypercall::path_in_root(&self.root, rel, true)?.raw())?;
-        let below = if root == "/" { Some(obj.as_str()) } else { obj.strip_prefix(root.as_str()) };
+        let below = if root == "/" {
+            Some(obj.as_str())
+        } else {
+            obj.strip_prefix(root.as_str())
+        };
         match below {
-            Some(r) if r.is_empty() || r.starts_with('/') => Ok(r.trim_start_matches('/').to_string()),
+            Some(r) if r.is_empty() || r.starts_with('/') => {
+                Ok(r.trim_start_matches('/').to_string())
+            }
             _ => Ok(rel.to_string()),
         }
     }
@@ -254,7 +293,10 @@ impl HostFile {
     pub fn new(host_path: &str, ro: bool) -> FsResult<Arc<HostFile>> {
         // It must exist now; what it is may change later (it is the host's).
         hypercall::open_path(host_path)?;
-        Ok(Arc::new(HostFile { host_path: host_path.to_string(), ro }))
+        Ok(Arc::new(HostFile {
+            host_path: host_path.to_string(),
+            ro,
+        }))
     }
 
     fn only_root(rel: &str) -> FsResult<()> {
@@ -294,7 +336,8 @@ impl FileSystem for HostFile {
         if self.ro && writes(flags) {
             return Err(ne::EROFS);
         }
-        let fd = hypercall::open_host_path(&self.host_path, flags & !(of::O_CREAT | of::O_EXCL), mode)?;
+        let fd =
+            hypercall::open_host_path(&self.host_path, flags & !(of::O_CREAT | of::O_EXCL), mode)?;
         Ok(Opened::Object(classify(fd, self.ro)?))
     }
     fn mkdir(&self, rel: &str, _mode: u32, _cx: &Ctx) -> FsResult<()> {
@@ -328,7 +371,13 @@ impl FileSystem for HostFile {
         self.rw()?;
         hypercall::fchownat(h.raw(), "", uid, gid, false)
     }
-    fn utimens(&self, rel: &str, times: Option<[Timespec; 2]>, _f: bool, _cx: &Ctx) -> FsResult<()> {
+    fn utimens(
+        &self,
+        rel: &str,
+        times: Option<[Timespec; 2]>,
+        _f: bool,
+        _cx: &Ctx,
+    ) -> FsResult<()> {
         let h = self.handle(rel)?;
         self.rw()?;
         hypercall::utimensat(h.raw(), "", times, false)
@@ -348,6 +397,10 @@ impl FileSystem for HostFile {
     }
     fn statvfs(&self) -> FsResult<Statvfs> {
         let h = hypercall::open_path(&self.host_path)?;
-        Ok(fill_statvfs(hypercall::fstatvfs(h.raw())?, self.ro, &self.host_path))
+        Ok(fill_statvfs(
+            hypercall::fstatvfs(h.raw())?,
+            self.ro,
+            &self.host_path,
+        ))
     }
 }

@@ -6,11 +6,14 @@
 #![allow(clippy::unnecessary_cast)]
 
 use abi_netbsd::consts::{
-    access_mode as nb_acc, open_flags as nb, poll_events as nb_poll, seek_whence as nb_seek, termios_cc_index as nb_cc,
-    termios_cflag as nb_cf, termios_iflag as nb_if, termios_lflag as nb_lf, termios_oflag as nb_of,
+    access_mode as nb_acc, open_flags as nb, poll_events as nb_poll, seek_whence as nb_seek,
+    termios_cc_index as nb_cc, termios_cflag as nb_cf, termios_iflag as nb_if,
+    termios_lflag as nb_lf, termios_oflag as nb_of,
 };
 use abi_netbsd::errno as ne;
-use abi_netbsd::structs::{Flock, Iovec, Rusage, Stat, Statvfs, Termios, Timespec, Timeval, Winsize};
+use abi_netbsd::structs::{
+    Flock, Iovec, Rusage, Stat, Statvfs, Termios, Timespec, Timeval, Winsize,
+};
 use abi_netbsd::Errno;
 use std::ffi::CString;
 
@@ -115,7 +118,11 @@ pub fn errno_from_host(e: i32) -> Errno {
 }
 
 fn last() -> Errno {
-    errno_from_host(std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO))
+    errno_from_host(
+        std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EIO),
+    )
 }
 
 fn cvt<T: Copy + PartialOrd + Default>(r: T) -> HResult<T> {
@@ -215,8 +222,13 @@ pub fn open_path(path: &str) -> HResult<HostFd> {
 pub fn open_root(path: &str) -> HResult<HostFd> {
     let p = cstr(path)?;
     // SAFETY: valid C string.
-    cvt(unsafe { libc::open(p.as_ptr(), libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC) })
-        .map(HostFd)
+    cvt(unsafe {
+        libc::open(
+            p.as_ptr(),
+            libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        )
+    })
+    .map(HostFd)
 }
 
 fn openat2_raw(dirfd: i32, rel: &str, flags: i32, mode: u32) -> HResult<HostFd> {
@@ -225,7 +237,11 @@ fn openat2_raw(dirfd: i32, rel: &str, flags: i32, mode: u32) -> HResult<HostFd> 
     // struct open_how { u64 flags, mode, resolve } (libc's is non-exhaustive).
     let how: [u64; 3] = [
         flags as u64,
-        if flags & (libc::O_CREAT | libc::O_TMPFILE) != 0 { mode as u64 & 0o7777 } else { 0 },
+        if flags & (libc::O_CREAT | libc::O_TMPFILE) != 0 {
+            mode as u64 & 0o7777
+        } else {
+            0
+        },
         libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS,
     ];
     // SAFETY: valid pointers for the duration of the call.
@@ -258,7 +274,12 @@ pub fn path_in_root(root: &HostFd, rel: &str, follow: bool) -> HResult<HostFd> {
 
 /// A path-only handle on directory `rel` inside `root`, for *at calls on a final component.
 pub fn dir_in_root(root: &HostFd, rel: &str) -> HResult<HostFd> {
-    openat2_raw(root.raw(), rel, libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC, 0)
+    openat2_raw(
+        root.raw(),
+        rel,
+        libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        0,
+    )
 }
 
 /// The host path of an open descriptor (its /proc/self/fd link), for canonical names.
@@ -333,7 +354,14 @@ pub fn lseek(fd: i32, off: i64, nb_whence: u32) -> HResult<i64> {
 
 pub fn fsync(fd: i32, data_only: bool) -> HResult<()> {
     // SAFETY: plain syscalls.
-    cvt(unsafe { if data_only { libc::fdatasync(fd) } else { libc::fsync(fd) } }).map(|_| ())
+    cvt(unsafe {
+        if data_only {
+            libc::fdatasync(fd)
+        } else {
+            libc::fsync(fd)
+        }
+    })
+    .map(|_| ())
 }
 
 pub fn ftruncate(fd: i32, len: i64) -> HResult<()> {
@@ -345,7 +373,11 @@ pub fn ftruncate(fd: i32, len: i64) -> HResult<()> {
 pub fn fallocate(fd: i32, off: i64, len: i64) -> Errno {
     // SAFETY: plain call.
     let r = unsafe { libc::posix_fallocate(fd, off, len) };
-    if r == 0 { Errno(0) } else { errno_from_host(r) }
+    if r == 0 {
+        Errno(0)
+    } else {
+        errno_from_host(r)
+    }
 }
 
 /// Advice values are the same POSIX names on both sides; NetBSD's numbering is passed as the
@@ -362,7 +394,11 @@ pub fn fadvise(fd: i32, off: i64, len: i64, nb_advice: u32) -> Errno {
     };
     // SAFETY: plain call.
     let r = unsafe { libc::posix_fadvise(fd, off, len, a) };
-    if r == 0 { Errno(0) } else { errno_from_host(r) }
+    if r == 0 {
+        Errno(0)
+    } else {
+        errno_from_host(r)
+    }
 }
 
 /// Sets or clears non-blocking mode / append mode on a host descriptor.
@@ -428,16 +464,34 @@ pub fn poll(fds: &mut [PollFd], timeout: Option<Timespec>) -> HResult<usize> {
         .iter()
         .map(|p| libc::pollfd {
             fd: p.fd,
-            events: POLL_BITS.iter().filter(|(n, _)| p.events & n != 0).fold(0, |a, (_, l)| a | l),
+            events: POLL_BITS
+                .iter()
+                .filter(|(n, _)| p.events & n != 0)
+                .fold(0, |a, (_, l)| a | l),
             revents: 0,
         })
         .collect();
-    let ts = timeout.map(|t| libc::timespec { tv_sec: t.tv_sec, tv_nsec: t.tv_nsec });
-    let tp = ts.as_ref().map_or(std::ptr::null(), |t| t as *const libc::timespec);
+    let ts = timeout.map(|t| libc::timespec {
+        tv_sec: t.tv_sec,
+        tv_nsec: t.tv_nsec,
+    });
+    let tp = ts
+        .as_ref()
+        .map_or(std::ptr::null(), |t| t as *const libc::timespec);
     // SAFETY: h and ts outlive the call. Not retried: EINTR is the guest's to see.
-    let n = cvt(unsafe { libc::ppoll(h.as_mut_ptr(), h.len() as libc::nfds_t, tp, std::ptr::null()) })?;
+    let n = cvt(unsafe {
+        libc::ppoll(
+            h.as_mut_ptr(),
+            h.len() as libc::nfds_t,
+            tp,
+            std::ptr::null(),
+        )
+    })?;
     for (p, hp) in fds.iter_mut().zip(&h) {
-        let mut r = POLL_BITS.iter().filter(|(_, l)| hp.revents & l != 0).fold(0, |a, (n, _)| a | n);
+        let mut r = POLL_BITS
+            .iter()
+            .filter(|(_, l)| hp.revents & l != 0)
+            .fold(0, |a, (n, _)| a | n);
         if hp.revents & libc::POLLWRNORM != 0 {
             r |= nb_poll::POLLOUT;
         }
@@ -471,7 +525,10 @@ fn nb_dev(d: u64) -> u64 {
 }
 
 fn stat_to_nb(s: &libc::stat) -> Stat {
-    let ts = |sec: i64, nsec: i64| Timespec { tv_sec: sec, tv_nsec: nsec };
+    let ts = |sec: i64, nsec: i64| Timespec {
+        tv_sec: sec,
+        tv_nsec: nsec,
+    };
     Stat {
         st_dev: nb_dev(s.st_dev),
         st_mode: nb_type(s.st_mode) | (s.st_mode & 0o7777),
@@ -554,7 +611,15 @@ pub fn renameat(fd1: i32, n1: &str, fd2: i32, n2: &str) -> HResult<()> {
 pub fn link_fd(src: &HostFd, dirfd: i32, name: &str) -> HResult<()> {
     let b = cstr(name)?;
     // SAFETY: valid C strings.
-    let r = unsafe { libc::linkat(src.raw(), c"".as_ptr(), dirfd, b.as_ptr(), libc::AT_EMPTY_PATH) };
+    let r = unsafe {
+        libc::linkat(
+            src.raw(),
+            c"".as_ptr(),
+            dirfd,
+            b.as_ptr(),
+            libc::AT_EMPTY_PATH,
+        )
+    };
     if r == 0 {
         return Ok(());
     }
@@ -562,7 +627,13 @@ pub fn link_fd(src: &HostFd, dirfd: i32, name: &str) -> HResult<()> {
     let p = cstr(&format!("/proc/self/fd/{}", src.raw()))?;
     // SAFETY: valid C strings.
     cvt(unsafe {
-        libc::linkat(libc::AT_FDCWD, p.as_ptr(), dirfd, b.as_ptr(), libc::AT_SYMLINK_FOLLOW)
+        libc::linkat(
+            libc::AT_FDCWD,
+            p.as_ptr(),
+            dirfd,
+            b.as_ptr(),
+            libc::AT_SYMLINK_FOLLOW,
+        )
     })
     .map(|_| ())
 }
@@ -577,7 +648,8 @@ pub fn readlinkat(dirfd: i32, name: &str) -> HResult<Vec<u8>> {
     let p = cstr(name)?;
     let mut buf = vec![0u8; 4096];
     // SAFETY: buf is writable for its length.
-    let n = cvt(unsafe { libc::readlinkat(dirfd, p.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) })?;
+    let n =
+        cvt(unsafe { libc::readlinkat(dirfd, p.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) })?;
     buf.truncate(n as usize);
     Ok(buf)
 }
@@ -585,7 +657,11 @@ pub fn readlinkat(dirfd: i32, name: &str) -> HResult<Vec<u8>> {
 /// chmod of the object behind a path handle, or of `name` in `dirfd` without following.
 pub fn fchmodat(dirfd: i32, name: &str, mode: u32, nofollow: bool) -> HResult<()> {
     let p = cstr(name)?;
-    let mut fl = if nofollow { libc::AT_SYMLINK_NOFOLLOW } else { 0 };
+    let mut fl = if nofollow {
+        libc::AT_SYMLINK_NOFOLLOW
+    } else {
+        0
+    };
     if name.is_empty() {
         fl |= libc::AT_EMPTY_PATH;
     }
@@ -596,7 +672,11 @@ pub fn fchmodat(dirfd: i32, name: &str, mode: u32, nofollow: bool) -> HResult<()
 
 pub fn fchownat(dirfd: i32, name: &str, uid: u32, gid: u32, nofollow: bool) -> HResult<()> {
     let p = cstr(name)?;
-    let mut fl = if nofollow { libc::AT_SYMLINK_NOFOLLOW } else { 0 };
+    let mut fl = if nofollow {
+        libc::AT_SYMLINK_NOFOLLOW
+    } else {
+        0
+    };
     if name.is_empty() {
         fl |= libc::AT_EMPTY_PATH;
     }
@@ -605,7 +685,12 @@ pub fn fchownat(dirfd: i32, name: &str, uid: u32, gid: u32, nofollow: bool) -> H
 }
 
 /// utimensat with NetBSD UTIME_NOW/UTIME_OMIT markers translated; `None` means "now" for both.
-pub fn utimensat(dirfd: i32, name: &str, times: Option<[Timespec; 2]>, nofollow: bool) -> HResult<()> {
+pub fn utimensat(
+    dirfd: i32,
+    name: &str,
+    times: Option<[Timespec; 2]>,
+    nofollow: bool,
+) -> HResult<()> {
     use abi_netbsd::consts::utimens as u;
     let conv = |t: Timespec| libc::timespec {
         tv_sec: t.tv_sec,
@@ -624,7 +709,11 @@ pub fn utimensat(dirfd: i32, name: &str, times: Option<[Timespec; 2]>, nofollow:
         return cvt(unsafe { libc::utimensat(libc::AT_FDCWD, p.as_ptr(), tp, 0) }).map(|_| ());
     }
     let p = cstr(name)?;
-    let fl = if nofollow { libc::AT_SYMLINK_NOFOLLOW } else { 0 };
+    let fl = if nofollow {
+        libc::AT_SYMLINK_NOFOLLOW
+    } else {
+        0
+    };
     // SAFETY: valid pointers.
     cvt(unsafe { libc::utimensat(dirfd, p.as_ptr(), tp, fl) }).map(|_| ())
 }
@@ -652,7 +741,10 @@ pub fn getdents(fd: i32, budget: usize) -> HResult<Vec<HostDirent>> {
         let off = i64::from_ne_bytes(buf[p + 8..p + 16].try_into().unwrap());
         let reclen = u16::from_ne_bytes(buf[p + 16..p + 18].try_into().unwrap()) as usize;
         let ty = buf[p + 18];
-        let name_end = buf[p + 19..p + reclen].iter().position(|&b| b == 0).unwrap_or(reclen - 19);
+        let name_end = buf[p + 19..p + reclen]
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(reclen - 19);
         let name = buf[p + 19..p + 19 + name_end].to_vec();
         let dtype = match ty {
             libc::DT_REG => dt::DT_REG,
@@ -664,7 +756,12 @@ pub fn getdents(fd: i32, budget: usize) -> HResult<Vec<HostDirent>> {
             libc::DT_SOCK => dt::DT_SOCK,
             _ => dt::DT_UNKNOWN,
         } as u8;
-        out.push(HostDirent { ino, dtype, name, next: off });
+        out.push(HostDirent {
+            ino,
+            dtype,
+            name,
+            next: off,
+        });
         p += reclen;
     }
     Ok(out)
@@ -877,11 +974,15 @@ const SPEEDS: &[(u32, libc::speed_t)] = &[
 ];
 
 fn to_nb_bits(h: libc::tcflag_t, t: &[(u32, libc::tcflag_t)]) -> u32 {
-    t.iter().filter(|(_, l)| h & *l != 0).fold(0, |a, (n, _)| a | n)
+    t.iter()
+        .filter(|(_, l)| h & *l != 0)
+        .fold(0, |a, (n, _)| a | n)
 }
 
 fn to_host_bits(n: u32, t: &[(u32, libc::tcflag_t)]) -> libc::tcflag_t {
-    t.iter().filter(|(b, _)| n & *b != 0).fold(0, |a, (_, l)| a | l)
+    t.iter()
+        .filter(|(b, _)| n & *b != 0)
+        .fold(0, |a, (_, l)| a | l)
 }
 
 /// Host termios → NetBSD termios.
@@ -911,7 +1012,12 @@ pub fn termios_to_nb(h: &libc::termios) -> Termios {
     }
     // SAFETY: reading fields of a valid termios.
     let (is, os) = unsafe { (libc::cfgetispeed(h), libc::cfgetospeed(h)) };
-    let sp = |s: libc::speed_t| SPEEDS.iter().find(|(_, l)| *l == s).map_or(38400, |(n, _)| *n);
+    let sp = |s: libc::speed_t| {
+        SPEEDS
+            .iter()
+            .find(|(_, l)| *l == s)
+            .map_or(38400, |(n, _)| *n)
+    };
     t.c_ispeed = sp(is) as i32;
     t.c_ospeed = sp(os) as i32;
     t
@@ -986,11 +1092,21 @@ pub fn get_winsize(fd: i32) -> HResult<Winsize> {
     // SAFETY: valid out buffer.
     let mut w: libc::winsize = unsafe { std::mem::zeroed() };
     cvt(unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut w) })?;
-    Ok(Winsize { ws_row: w.ws_row, ws_col: w.ws_col, ws_xpixel: w.ws_xpixel, ws_ypixel: w.ws_ypixel })
+    Ok(Winsize {
+        ws_row: w.ws_row,
+        ws_col: w.ws_col,
+        ws_xpixel: w.ws_xpixel,
+        ws_ypixel: w.ws_ypixel,
+    })
 }
 
 pub fn set_winsize(fd: i32, w: &Winsize) -> HResult<()> {
-    let h = libc::winsize { ws_row: w.ws_row, ws_col: w.ws_col, ws_xpixel: w.ws_xpixel, ws_ypixel: w.ws_ypixel };
+    let h = libc::winsize {
+        ws_row: w.ws_row,
+        ws_col: w.ws_col,
+        ws_xpixel: w.ws_xpixel,
+        ws_ypixel: w.ws_ypixel,
+    };
     // SAFETY: valid buffer.
     cvt(unsafe { libc::ioctl(fd, libc::TIOCSWINSZ, &h) }).map(|_| ())
 }
@@ -1025,45 +1141,88 @@ fn host_clock(c: HostClock) -> libc::clockid_t {
 }
 
 pub fn clock_gettime(c: HostClock) -> Timespec {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: valid out buffer; these clocks always exist.
     unsafe { libc::clock_gettime(host_clock(c), &mut ts) };
-    Timespec { tv_sec: ts.tv_sec, tv_nsec: ts.tv_nsec }
+    Timespec {
+        tv_sec: ts.tv_sec,
+        tv_nsec: ts.tv_nsec,
+    }
 }
 
 pub fn clock_getres(c: HostClock) -> Timespec {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: valid out buffer.
     unsafe { libc::clock_getres(host_clock(c), &mut ts) };
-    Timespec { tv_sec: ts.tv_sec, tv_nsec: ts.tv_nsec }
+    Timespec {
+        tv_sec: ts.tv_sec,
+        tv_nsec: ts.tv_nsec,
+    }
 }
 
 /// Sleeps; on interruption returns EINTR with the time left (relative sleeps).
 pub fn clock_nanosleep(c: HostClock, abs: bool, t: &Timespec) -> Result<(), (Errno, Timespec)> {
-    let req = libc::timespec { tv_sec: t.tv_sec, tv_nsec: t.tv_nsec };
-    let mut rem = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let req = libc::timespec {
+        tv_sec: t.tv_sec,
+        tv_nsec: t.tv_nsec,
+    };
+    let mut rem = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     let fl = if abs { libc::TIMER_ABSTIME } else { 0 };
     // SAFETY: valid buffers. clock_nanosleep returns the error number.
     let r = unsafe { libc::clock_nanosleep(host_clock(c), fl, &req, &mut rem) };
     if r == 0 {
         Ok(())
     } else {
-        Err((errno_from_host(r), Timespec { tv_sec: rem.tv_sec, tv_nsec: rem.tv_nsec }))
+        Err((
+            errno_from_host(r),
+            Timespec {
+                tv_sec: rem.tv_sec,
+                tv_nsec: rem.tv_nsec,
+            },
+        ))
     }
 }
 
 pub fn getrusage(children: bool) -> Rusage {
     // SAFETY: valid out buffer.
     let mut r: libc::rusage = unsafe { std::mem::zeroed() };
-    let who = if children { libc::RUSAGE_CHILDREN } else { libc::RUSAGE_SELF };
+    let who = if children {
+        libc::RUSAGE_CHILDREN
+    } else {
+        libc::RUSAGE_SELF
+    };
     unsafe { libc::getrusage(who, &mut r) };
-    let tv = |t: libc::timeval| Timeval { tv_sec: t.tv_sec, tv_usec: t.tv_usec as i32, _pad: 0 };
+    let tv = |t: libc::timeval| Timeval {
+        tv_sec: t.tv_sec,
+        tv_usec: t.tv_usec as i32,
+        _pad: 0,
+    };
     Rusage {
         ru_utime: tv(r.ru_utime),
         ru_stime: tv(r.ru_stime),
         ru_counters: [
-            r.ru_maxrss, r.ru_ixrss, r.ru_idrss, r.ru_isrss, r.ru_minflt, r.ru_majflt, r.ru_nswap,
-            r.ru_inblock, r.ru_oublock, r.ru_msgsnd, r.ru_msgrcv, r.ru_nsignals, r.ru_nvcsw,
+            r.ru_maxrss,
+            r.ru_ixrss,
+            r.ru_idrss,
+            r.ru_isrss,
+            r.ru_minflt,
+            r.ru_majflt,
+            r.ru_nswap,
+            r.ru_inblock,
+            r.ru_oublock,
+            r.ru_msgsnd,
+            r.ru_msgrcv,
+            r.ru_nsignals,
+            r.ru_nvcsw,
             r.ru_nivcsw,
         ],
     }
@@ -1080,7 +1239,13 @@ pub fn host_creds() -> (u32, u32, u32, u32, Vec<u32>) {
         let mut g = vec![0 as libc::gid_t; n as usize];
         let n = libc::getgroups(n, g.as_mut_ptr()).max(0);
         g.truncate(n as usize);
-        (libc::getuid(), libc::geteuid(), libc::getgid(), libc::getegid(), g)
+        (
+            libc::getuid(),
+            libc::geteuid(),
+            libc::getgid(),
+            libc::getegid(),
+            g,
+        )
     }
 }
 
@@ -1089,7 +1254,12 @@ pub fn host_names() -> (Vec<u8>, Vec<u8>) {
     // SAFETY: valid out buffer.
     let mut u: libc::utsname = unsafe { std::mem::zeroed() };
     unsafe { libc::uname(&mut u) };
-    let s = |a: &[libc::c_char]| a.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
+    let s = |a: &[libc::c_char]| {
+        a.iter()
+            .take_while(|&&c| c != 0)
+            .map(|&c| c as u8)
+            .collect()
+    };
     let dom: Vec<u8> = s(&u.domainname);
     let dom = if dom == b"(none)" { Vec::new() } else { dom };
     (s(&u.nodename), dom)
@@ -1099,9 +1269,16 @@ pub fn host_names() -> (Vec<u8>, Vec<u8>) {
 pub fn host_hw() -> (u32, u64) {
     // SAFETY: sysconf has no memory effects.
     let (n, pages, psz) = unsafe {
-        (libc::sysconf(libc::_SC_NPROCESSORS_ONLN), libc::sysconf(libc::_SC_PHYS_PAGES), libc::sysconf(libc::_SC_PAGESIZE))
+        (
+            libc::sysconf(libc::_SC_NPROCESSORS_ONLN),
+            libc::sysconf(libc::_SC_PHYS_PAGES),
+            libc::sysconf(libc::_SC_PAGESIZE),
+        )
     };
-    (n.max(1) as u32, (pages.max(0) as u64).saturating_mul(psz.max(0) as u64))
+    (
+        n.max(1) as u32,
+        (pages.max(0) as u64).saturating_mul(psz.max(0) as u64),
+    )
 }
 
 /// The host's resource limit for a NetBSD resource number, in NetBSD terms (RLIM_INFINITY is
@@ -1121,12 +1298,21 @@ pub fn host_rlimit(nb_resource: u32) -> Option<(u64, u64)> {
         r::RLIMIT_AS => libc::RLIMIT_AS,
         _ => return None,
     };
-    let mut l = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut l = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: valid out buffer.
     if unsafe { libc::getrlimit(res, &mut l) } != 0 {
         return None;
     }
-    let c = |v: libc::rlim_t| if v == libc::RLIM_INFINITY { r::RLIM_INFINITY as u64 } else { v };
+    let c = |v: libc::rlim_t| {
+        if v == libc::RLIM_INFINITY {
+            r::RLIM_INFINITY as u64
+        } else {
+            v
+        }
+    };
     Some((c(l.rlim_cur), c(l.rlim_max)))
 }
 
@@ -1155,14 +1341,25 @@ mod tests {
         // Every host errno that has a NetBSD name maps to the NetBSD errno of the same name.
         for e in 1..134 {
             let nb = errno_from_host(e);
-            assert!(nb.name().is_some(), "host errno {e} mapped to unknown {nb:?}");
+            assert!(
+                nb.name().is_some(),
+                "host errno {e} mapped to unknown {nb:?}"
+            );
             // SAFETY: strerror-free name lookup is not in libc; compare via a few known pairs.
         }
         let same_name = [
-            (libc::EPERM, "EPERM"), (libc::ESPIPE, "ESPIPE"), (libc::EROFS, "EROFS"),
-            (libc::ENAMETOOLONG, "ENAMETOOLONG"), (libc::EXDEV, "EXDEV"), (libc::EISDIR, "EISDIR"),
-            (libc::EOVERFLOW, "EOVERFLOW"), (libc::EILSEQ, "EILSEQ"), (libc::ENOTSOCK, "ENOTSOCK"),
-            (libc::ESTALE, "ESTALE"), (libc::ECANCELED, "ECANCELED"), (libc::EDEADLK, "EDEADLK"),
+            (libc::EPERM, "EPERM"),
+            (libc::ESPIPE, "ESPIPE"),
+            (libc::EROFS, "EROFS"),
+            (libc::ENAMETOOLONG, "ENAMETOOLONG"),
+            (libc::EXDEV, "EXDEV"),
+            (libc::EISDIR, "EISDIR"),
+            (libc::EOVERFLOW, "EOVERFLOW"),
+            (libc::EILSEQ, "EILSEQ"),
+            (libc::ENOTSOCK, "ENOTSOCK"),
+            (libc::ESTALE, "ESTALE"),
+            (libc::ECANCELED, "ECANCELED"),
+            (libc::EDEADLK, "EDEADLK"),
         ];
         for (h, n) in same_name {
             assert_eq!(errno_from_host(h).name(), Some(n));

@@ -45,18 +45,41 @@ fn overlaps(l: &Lock, start: u64, end: u64) -> bool {
 
 impl LockTable {
     /// The first lock of another owner that a `write`/read lock on [start, end) would meet.
-    pub fn conflict(&self, ino: u64, owner: Owner, start: u64, end: u64, write: bool) -> Option<Lock> {
+    pub fn conflict(
+        &self,
+        ino: u64,
+        owner: Owner,
+        start: u64,
+        end: u64,
+        write: bool,
+    ) -> Option<Lock> {
         let g = self.locks.lock().unwrap();
         Self::find_conflict(g.get(&ino)?, owner, start, end, write)
     }
 
-    fn find_conflict(list: &[Lock], owner: Owner, start: u64, end: u64, write: bool) -> Option<Lock> {
-        list.iter().find(|l| l.owner != owner && overlaps(l, start, end) && (write || l.write)).copied()
+    fn find_conflict(
+        list: &[Lock],
+        owner: Owner,
+        start: u64,
+        end: u64,
+        write: bool,
+    ) -> Option<Lock> {
+        list.iter()
+            .find(|l| l.owner != owner && overlaps(l, start, end) && (write || l.write))
+            .copied()
     }
 
     /// Takes, changes or drops `owner`'s lock on [start, end). `wait` blocks until no conflict;
     /// otherwise a conflict is EAGAIN.
-    pub fn set(&self, ino: u64, owner: Owner, start: u64, end: u64, kind: Kind, wait: bool) -> Result<(), Errno> {
+    pub fn set(
+        &self,
+        ino: u64,
+        owner: Owner,
+        start: u64,
+        end: u64,
+        kind: Kind,
+        wait: bool,
+    ) -> Result<(), Errno> {
         let mut g = self.locks.lock().unwrap();
         if kind != Kind::Unlock {
             loop {
@@ -86,7 +109,12 @@ impl LockTable {
             }
         }
         if kind != Kind::Unlock {
-            kept.push(Lock { owner, start, end, write: kind == Kind::Write });
+            kept.push(Lock {
+                owner,
+                start,
+                end,
+                write: kind == Kind::Write,
+            });
         }
         *list = kept;
         if list.is_empty() {

@@ -138,7 +138,10 @@ impl MemFs {
     pub fn new(name: &'static str, mode: u32, uid: u32, gid: u32) -> Arc<MemFs> {
         let t = now();
         let root = Node {
-            kind: Kind::Dir(Dir { parent: ROOT, ..Default::default() }),
+            kind: Kind::Dir(Dir {
+                parent: ROOT,
+                ..Default::default()
+            }),
             mode: m::S_IFDIR | (mode & 0o7777),
             uid,
             gid,
@@ -153,7 +156,11 @@ impl MemFs {
         nodes.insert(ROOT, root);
         let name_max = if name == "tmpfs" { 255 } else { 511 };
         Arc::new(MemFs {
-            inner: Mutex::new(Inner { nodes, next_ino: ROOT + 1, bytes: 0 }),
+            inner: Mutex::new(Inner {
+                nodes,
+                next_ino: ROOT + 1,
+                bytes: 0,
+            }),
             locks: LockTable::default(),
             dev: new_dev(),
             name,
@@ -205,7 +212,18 @@ impl MemFs {
         let nlink = if matches!(kind, Kind::Dir(_)) { 2 } else { 1 };
         g.nodes.insert(
             ino,
-            Node { kind, mode, uid: cx.cred.euid, gid: dir_gid, nlink, atime: t, mtime: t, ctime: t, btime: t, opens: 0 },
+            Node {
+                kind,
+                mode,
+                uid: cx.cred.euid,
+                gid: dir_gid,
+                nlink,
+                atime: t,
+                mtime: t,
+                ctime: t,
+                btime: t,
+                opens: 0,
+            },
         );
         ino
     }
@@ -221,7 +239,10 @@ impl MemFs {
     fn sticky_denies(g: &Inner, dir: u64, victim: u64, cx: &Ctx) -> bool {
         let d = &g.nodes[&dir];
         let v = &g.nodes[&victim];
-        d.mode & m::S_ISVTX != 0 && !cx.cred.is_root() && cx.cred.euid != d.uid && cx.cred.euid != v.uid
+        d.mode & m::S_ISVTX != 0
+            && !cx.cred.is_root()
+            && cx.cred.euid != d.uid
+            && cx.cred.euid != v.uid
     }
 
     /// Drops one link; the node goes when no links and no open descriptions are left.
@@ -259,12 +280,17 @@ impl MemFs {
 
     pub fn open_ref(self: &Arc<Self>, ino: u64) -> MemRef {
         self.lock().nodes.get_mut(&ino).unwrap().opens += 1;
-        MemRef { fs: self.clone(), ino }
+        MemRef {
+            fs: self.clone(),
+            ino,
+        }
     }
 
     pub fn release(&self, ino: u64) {
         let mut g = self.lock();
-        let Some(n) = g.nodes.get_mut(&ino) else { return };
+        let Some(n) = g.nodes.get_mut(&ino) else {
+            return;
+        };
         n.opens -= 1;
         if n.opens == 0 && n.nlink == 0 {
             let n = g.nodes.remove(&ino).unwrap();
@@ -280,9 +306,15 @@ impl MemFs {
     pub fn read_at(&self, ino: u64, off: u64, buf: &mut [u8]) -> FsResult<usize> {
         let mut g = self.lock();
         let n = g.nodes.get_mut(&ino).unwrap();
-        let Kind::File(data) = &n.kind else { return Err(ne::EISDIR) };
+        let Kind::File(data) = &n.kind else {
+            return Err(ne::EISDIR);
+        };
         let len = data.len() as u64;
-        let k = if off >= len { 0 } else { buf.len().min((len - off) as usize) };
+        let k = if off >= len {
+            0
+        } else {
+            buf.len().min((len - off) as usize)
+        };
         buf[..k].copy_from_slice(&data[off as usize..off as usize + k]);
         n.atime = now();
         Ok(k)
@@ -297,7 +329,9 @@ impl MemFs {
             return Err(ne::ENOSPC);
         }
         let n = g.nodes.get_mut(&ino).unwrap();
-        let Kind::File(data) = &mut n.kind else { return Err(ne::EISDIR) };
+        let Kind::File(data) = &mut n.kind else {
+            return Err(ne::EISDIR);
+        };
         grow_to(data, end)?;
         data[off as usize..end as usize].copy_from_slice(buf);
         let t = now();
@@ -319,7 +353,9 @@ impl MemFs {
             return Err(ne::ENOSPC);
         }
         let n = g.nodes.get_mut(&ino).unwrap();
-        let Kind::File(data) = &mut n.kind else { return Err(ne::EISDIR) };
+        let Kind::File(data) = &mut n.kind else {
+            return Err(ne::EISDIR);
+        };
         if len > cur {
             grow_to(data, len)?;
         } else {
@@ -338,7 +374,9 @@ impl MemFs {
     pub fn readdir(&self, ino: u64, pos: u64, max: usize) -> Vec<(String, u64, u8, u64)> {
         let mut g = self.lock();
         let mut out = Vec::new();
-        let Some(n) = g.nodes.get(&ino) else { return out };
+        let Some(n) = g.nodes.get(&ino) else {
+            return out;
+        };
         let Ok(d) = n.dir() else { return out };
         if pos == 0 {
             out.push((".".to_string(), ino, dt::DT_DIR as u8, 1));
@@ -391,7 +429,9 @@ impl MemFs {
         let nuid = if uid == u32::MAX { n.uid } else { uid };
         let ngid = if gid == u32::MAX { n.gid } else { gid };
         if !cx.cred.is_root()
-            && (cx.cred.euid != n.uid || nuid != n.uid || (ngid != n.gid && !cx.cred.in_group(ngid)))
+            && (cx.cred.euid != n.uid
+                || nuid != n.uid
+                || (ngid != n.gid && !cx.cred.in_group(ngid)))
         {
             return Err(ne::EPERM);
         }
@@ -410,10 +450,20 @@ impl MemFs {
         let n = g.nodes.get_mut(&ino).ok_or(ne::ENOENT)?;
         let owner = cx.cred.is_root() || cx.cred.euid == n.uid;
         let t = now();
-        let ts = times.unwrap_or([Timespec { tv_sec: 0, tv_nsec: u::UTIME_NOW as i64 }; 2]);
-        let explicit = ts.iter().any(|t| t.tv_nsec != u::UTIME_NOW as i64 && t.tv_nsec != u::UTIME_OMIT as i64);
+        let ts = times.unwrap_or(
+            [Timespec {
+                tv_sec: 0,
+                tv_nsec: u::UTIME_NOW as i64,
+            }; 2],
+        );
+        let explicit = ts
+            .iter()
+            .any(|t| t.tv_nsec != u::UTIME_NOW as i64 && t.tv_nsec != u::UTIME_OMIT as i64);
         for t in &ts {
-            if t.tv_nsec != u::UTIME_NOW as i64 && t.tv_nsec != u::UTIME_OMIT as i64 && !(0..1_000_000_000).contains(&t.tv_nsec) {
+            if t.tv_nsec != u::UTIME_NOW as i64
+                && t.tv_nsec != u::UTIME_OMIT as i64
+                && !(0..1_000_000_000).contains(&t.tv_nsec)
+            {
                 return Err(ne::EINVAL);
             }
         }
@@ -449,15 +499,24 @@ impl MemFs {
             return Err(ne::ENOENT);
         }
         let gid = g.nodes[&pino].gid;
-        let ino = self.alloc(g, Kind::File(Vec::new()), m::S_IFREG | (mode & 0o7777 & !cx.umask), cx, gid);
-        g.nodes.get_mut(&pino).unwrap().dir_mut()?.insert(&name, ino);
+        let ino = self.alloc(
+            g,
+            Kind::File(Vec::new()),
+            m::S_IFREG | (mode & 0o7777 & !cx.umask),
+            cx,
+            gid,
+        );
+        g.nodes
+            .get_mut(&pino)
+            .unwrap()
+            .dir_mut()?
+            .insert(&name, ino);
         Self::touch_dir(g, pino);
         Ok(ino)
     }
 }
 
 impl FileSystem for MemFs {
-
     fn walk(&self, rel: &str, follow_last: bool, cx: &Ctx) -> FsResult<Walk> {
         let g = self.lock();
         let mut ino = ROOT;
@@ -474,7 +533,11 @@ impl FileSystem for MemFs {
             let last = i + 1 == comps.len();
             let Some(child) = d.get(comp) else {
                 // A missing last component is for the operation to judge (create, ENOENT…).
-                return if last { Ok(Walk::Done) } else { Err(ne::ENOENT) };
+                return if last {
+                    Ok(Walk::Done)
+                } else {
+                    Err(ne::ENOENT)
+                };
             };
             if let Kind::Symlink(t) = &g.nodes[&child].kind {
                 if !last || follow_last {
@@ -513,8 +576,17 @@ impl FileSystem for MemFs {
             return Err(ne::ENOENT);
         }
         let gid = g.nodes[&pino].gid;
-        let kind = Kind::Dir(Dir { parent: pino, ..Default::default() });
-        let ino = self.alloc(&mut g, kind, m::S_IFDIR | (mode & 0o7777 & !cx.umask), cx, gid);
+        let kind = Kind::Dir(Dir {
+            parent: pino,
+            ..Default::default()
+        });
+        let ino = self.alloc(
+            &mut g,
+            kind,
+            m::S_IFDIR | (mode & 0o7777 & !cx.umask),
+            cx,
+            gid,
+        );
         let p = g.nodes.get_mut(&pino).unwrap();
         p.dir_mut()?.insert(&name, ino);
         p.nlink += 1;
@@ -588,7 +660,9 @@ impl FileSystem for MemFs {
             match (from_dir, to_dir) {
                 (true, false) => return Err(ne::ENOTDIR),
                 (false, true) => return Err(ne::EISDIR),
-                (true, true) if !g.nodes[&tino].dir()?.entries.is_empty() => return Err(ne::ENOTEMPTY),
+                (true, true) if !g.nodes[&tino].dir()?.entries.is_empty() => {
+                    return Err(ne::ENOTEMPTY)
+                }
                 _ => {}
             }
             if Self::sticky_denies(&g, tp, tino, cx) {
@@ -601,7 +675,11 @@ impl FileSystem for MemFs {
             Self::drop_link(&mut g, tino);
         }
         g.nodes.get_mut(&fp).unwrap().dir_mut()?.remove(&fname);
-        g.nodes.get_mut(&tp).unwrap().dir_mut()?.insert(&tname, fino);
+        g.nodes
+            .get_mut(&tp)
+            .unwrap()
+            .dir_mut()?
+            .insert(&tname, fino);
         if from_dir && fp != tp {
             g.nodes.get_mut(&fp).unwrap().nlink -= 1;
             g.nodes.get_mut(&tp).unwrap().nlink += 1;
@@ -631,7 +709,11 @@ impl FileSystem for MemFs {
         if g.nodes[&fino].nlink >= abi_netbsd::consts::limits::LINK_MAX {
             return Err(ne::EMLINK);
         }
-        g.nodes.get_mut(&tp).unwrap().dir_mut()?.insert(&tname, fino);
+        g.nodes
+            .get_mut(&tp)
+            .unwrap()
+            .dir_mut()?
+            .insert(&tname, fino);
         let n = g.nodes.get_mut(&fino).unwrap();
         n.nlink += 1;
         n.ctime = now();
@@ -652,7 +734,11 @@ impl FileSystem for MemFs {
         let mode = m::S_IFLNK | (0o777 & !cx.umask);
         let ino = self.alloc(&mut g, Kind::Symlink(target.to_string()), mode, cx, gid);
         g.bytes += target.len() as u64;
-        g.nodes.get_mut(&pino).unwrap().dir_mut()?.insert(&name, ino);
+        g.nodes
+            .get_mut(&pino)
+            .unwrap()
+            .dir_mut()?
+            .insert(&name, ino);
         Self::touch_dir(&mut g, pino);
         Ok(())
     }
@@ -681,7 +767,13 @@ impl FileSystem for MemFs {
         self.fchown(ino, uid, gid, cx)
     }
 
-    fn utimens(&self, rel: &str, times: Option<[Timespec; 2]>, _follow: bool, cx: &Ctx) -> FsResult<()> {
+    fn utimens(
+        &self,
+        rel: &str,
+        times: Option<[Timespec; 2]>,
+        _follow: bool,
+        cx: &Ctx,
+    ) -> FsResult<()> {
         let ino = self.lookup(&self.lock(), rel, cx)?;
         self.futimens(ino, times, cx)
     }
@@ -732,8 +824,19 @@ impl FileSystem for MemFs {
     fn make_mountpoint(&self, rel: &str, dir: bool) {
         let mut g = self.lock();
         // Created as root would: mount points are the administrator's business.
-        let root = super::proc::Cred { ruid: 0, euid: 0, svuid: 0, rgid: 0, egid: 0, svgid: 0, groups: vec![] };
-        let cx = Ctx { cred: &root, umask: 0o022 };
+        let root = super::proc::Cred {
+            ruid: 0,
+            euid: 0,
+            svuid: 0,
+            rgid: 0,
+            egid: 0,
+            svgid: 0,
+            groups: vec![],
+        };
+        let cx = Ctx {
+            cred: &root,
+            umask: 0o022,
+        };
         let mut cur = String::new();
         let comps: Vec<&str> = rel.split('/').collect();
         for (i, c) in comps.iter().enumerate() {
@@ -758,7 +861,13 @@ impl FileSystem for MemFs {
 
 impl MemFs {
     /// open(2) on `rel` (the mount table holds the Arc this needs).
-    pub fn open_arc(self: &Arc<Self>, rel: &str, flags: u32, mode: u32, cx: &Ctx) -> FsResult<Opened> {
+    pub fn open_arc(
+        self: &Arc<Self>,
+        rel: &str,
+        flags: u32,
+        mode: u32,
+        cx: &Ctx,
+    ) -> FsResult<Opened> {
         let acc = flags & of::O_ACCMODE;
         let writing = acc == of::O_WRONLY || acc == of::O_RDWR;
         let ino = {
@@ -807,6 +916,10 @@ impl MemFs {
             self.ftruncate(ino, 0)?;
         }
         let r = self.open_ref(ino);
-        Ok(Opened::Object(if is_dir { Object::MemDir(r) } else { Object::MemFile(r) }))
+        Ok(Opened::Object(if is_dir {
+            Object::MemDir(r)
+        } else {
+            Object::MemFile(r)
+        }))
     }
 }

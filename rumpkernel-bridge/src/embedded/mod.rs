@@ -33,7 +33,6 @@ mod syscalls;
 mod time;
 mod vfs;
 
-
 use crate::{Errno, HostKind, LwpId, Pid, RumpKernel, SysResult};
 use abi_netbsd::errno as ne;
 use file::{FdEntry, FdTable, HostType, Object, OpenFile};
@@ -76,7 +75,10 @@ pub(crate) struct Current {
 
 impl Current {
     pub fn ctx(&self) -> Ctx<'_> {
-        Ctx { cred: &self.cred, umask: self.umask }
+        Ctx {
+            cred: &self.cred,
+            umask: self.umask,
+        }
     }
 }
 
@@ -92,7 +94,8 @@ impl EmbeddedKernel {
     pub fn new() -> EmbeddedKernel {
         let cred = Cred::from_host();
         let mut pt = ProcTable::default();
-        pt.procs.insert(0, Self::fresh_proc(0, 0, cred.clone(), FdTable::default()));
+        pt.procs
+            .insert(0, Self::fresh_proc(0, 0, cred.clone(), FdTable::default()));
         let k = EmbeddedKernel {
             id: NEXT_KERNEL.fetch_add(1, Ordering::Relaxed),
             vfs: Vfs::default(),
@@ -125,7 +128,9 @@ impl EmbeddedKernel {
         use abi_netbsd::consts::open_flags as of;
         let mut t = FdTable::default();
         for (fd, acc) in [(0, of::O_RDONLY), (1, of::O_WRONLY), (2, of::O_WRONLY)] {
-            let Ok(h) = hypercall::dup_host(fd) else { continue };
+            let Ok(h) = hypercall::dup_host(fd) else {
+                continue;
+            };
             let ty = match hypercall::file_type(h.raw()) {
                 Ok(abi_netbsd::consts::stat_mode::S_IFREG) => HostType::File,
                 Ok(abi_netbsd::consts::stat_mode::S_IFDIR) => HostType::Dir,
@@ -133,8 +138,18 @@ impl EmbeddedKernel {
             };
             // What the host calls it (a tty, a file, or "pipe:[…]"), for F_GETPATH.
             let path = hypercall::fd_path(h.raw()).unwrap_or_else(|_| format!("/dev/fd/{fd}"));
-            let obj = Object::Host { fd: h, ty, ro: false };
-            t.put(fd, FdEntry { file: OpenFile::new(obj, acc, path), cloexec: false });
+            let obj = Object::Host {
+                fd: h,
+                ty,
+                ro: false,
+            };
+            t.put(
+                fd,
+                FdEntry {
+                    file: OpenFile::new(obj, acc, path),
+                    cloexec: false,
+                },
+            );
         }
         t
     }
@@ -155,7 +170,9 @@ impl EmbeddedKernel {
 
     /// The pid the calling thread acts for (proc0 when bound to no lwp).
     fn curpid(&self, pt: &ProcTable) -> Pid {
-        self.curlwp().and_then(|l| pt.lwps.get(&l).copied()).unwrap_or(0)
+        self.curlwp()
+            .and_then(|l| pt.lwps.get(&l).copied())
+            .unwrap_or(0)
     }
 
     pub(crate) fn current(&self) -> Current {
@@ -217,7 +234,11 @@ impl RumpKernel for EmbeddedKernel {
                 }
             }
             None => {
-                let fds = if pt.had_first { FdTable::default() } else { Self::host_stdio() };
+                let fds = if pt.had_first {
+                    FdTable::default()
+                } else {
+                    Self::host_stdio()
+                };
                 pt.had_first = true;
                 let cred = pt.procs[&0].cred.clone();
                 Self::fresh_proc(pid, INIT_PID, cred, fds)
@@ -254,7 +275,9 @@ impl RumpKernel for EmbeddedKernel {
         self.set_curlwp(None);
         let gone = {
             let mut pt = self.procs.lock().unwrap();
-            let Some(pid) = pt.lwps.remove(&l) else { return };
+            let Some(pid) = pt.lwps.remove(&l) else {
+                return;
+            };
             let p = pt.procs.get_mut(&pid).unwrap();
             p.lwps.retain(|&x| x != l);
             if p.lwps.is_empty() && pid != 0 {
@@ -284,10 +307,21 @@ impl RumpKernel for EmbeddedKernel {
 
     fn lwproc_curlwp(&self) -> Option<LwpId> {
         let l = self.curlwp()?;
-        self.procs.lock().unwrap().lwps.contains_key(&l).then_some(l)
+        self.procs
+            .lock()
+            .unwrap()
+            .lwps
+            .contains_key(&l)
+            .then_some(l)
     }
 
-    fn register_host(&self, guest_path: &str, host_path: &str, kind: HostKind, read_only: bool) -> Result<(), Errno> {
+    fn register_host(
+        &self,
+        guest_path: &str,
+        host_path: &str,
+        kind: HostKind,
+        read_only: bool,
+    ) -> Result<(), Errno> {
         if !guest_path.starts_with('/') {
             return Err(ne::EINVAL);
         }
@@ -313,7 +347,11 @@ impl RumpKernel for EmbeddedKernel {
         let cur = self.current();
         let f = cur.fds.lock().unwrap().get(fd).ok()?;
         match &f.obj {
-            Object::Host { fd, ty: HostType::File, .. } => Some(fd.raw()),
+            Object::Host {
+                fd,
+                ty: HostType::File,
+                ..
+            } => Some(fd.raw()),
             _ => None,
         }
     }

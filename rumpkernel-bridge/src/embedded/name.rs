@@ -21,7 +21,10 @@ pub fn decode(bytes: &[u8]) -> String {
 
 /// Kernel string → guest bytes.
 pub fn encode(s: &str) -> Cow<'_, [u8]> {
-    if !s.chars().any(|c| (BASE..=BASE + 0xff).contains(&(c as u32))) {
+    if !s
+        .chars()
+        .any(|c| (BASE..=BASE + 0xff).contains(&(c as u32)))
+    {
         return Cow::Borrowed(s.as_bytes());
     }
     let mut v = Vec::with_capacity(s.len());
@@ -43,7 +46,13 @@ mod tests {
 
     #[test]
     fn round_trips_any_bytes() {
-        for b in [&b"plain"[..], b"caf\xc3\xa9", b"latin1-\xe9t\xe9", b"\xff\xfe/\x80", b""] {
+        for b in [
+            &b"plain"[..],
+            b"caf\xc3\xa9",
+            b"latin1-\xe9t\xe9",
+            b"\xff\xfe/\x80",
+            b"",
+        ] {
             assert_eq!(&*encode(&decode(b)), b);
         }
         assert_eq!(decode(b"a/b"), "a/b");

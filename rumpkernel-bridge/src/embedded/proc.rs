@@ -24,7 +24,15 @@ pub struct Cred {
 impl Cred {
     pub fn from_host() -> Cred {
         let (ruid, euid, rgid, egid, groups) = hypercall::host_creds();
-        Cred { ruid, euid, svuid: euid, rgid, egid, svgid: egid, groups }
+        Cred {
+            ruid,
+            euid,
+            svuid: euid,
+            rgid,
+            egid,
+            svgid: egid,
+            groups,
+        }
     }
 
     pub fn is_root(&self) -> bool {
@@ -38,7 +46,11 @@ impl Cred {
 
     /// The credentials access(2) checks with: real ids instead of effective ones.
     pub fn real(&self) -> Cred {
-        Cred { euid: self.ruid, egid: self.rgid, ..self.clone() }
+        Cred {
+            euid: self.ruid,
+            egid: self.rgid,
+            ..self.clone()
+        }
     }
 
     /// setuid(2): root sets all three ids; others may only set the effective id to the real or
@@ -83,7 +95,9 @@ impl Cred {
 
     /// setreuid(2); u32::MAX (-1) leaves an id unchanged.
     pub fn setreuid(&mut self, r: u32, e: u32) -> Result<(), Errno> {
-        let ok = |v: u32, s: &Cred| v == u32::MAX || s.is_root() || v == s.ruid || v == s.euid || v == s.svuid;
+        let ok = |v: u32, s: &Cred| {
+            v == u32::MAX || s.is_root() || v == s.ruid || v == s.euid || v == s.svuid
+        };
         if !ok(r, self) || !ok(e, self) {
             return Err(ne::EPERM);
         }
@@ -100,7 +114,9 @@ impl Cred {
     }
 
     pub fn setregid(&mut self, r: u32, e: u32) -> Result<(), Errno> {
-        let ok = |v: u32, s: &Cred| v == u32::MAX || s.is_root() || v == s.rgid || v == s.egid || v == s.svgid;
+        let ok = |v: u32, s: &Cred| {
+            v == u32::MAX || s.is_root() || v == s.rgid || v == s.egid || v == s.svgid
+        };
         if !ok(r, self) || !ok(e, self) {
             return Err(ne::EPERM);
         }
@@ -135,14 +151,23 @@ pub struct Proc {
 /// Initial resource limits: the host's, where it has the resource.
 pub fn initial_limits() -> [Rlimit; rl::RLIM_NLIMITS as usize] {
     let inf = rl::RLIM_INFINITY as u64;
-    let mut l = [Rlimit { rlim_cur: inf, rlim_max: inf }; rl::RLIM_NLIMITS as usize];
+    let mut l = [Rlimit {
+        rlim_cur: inf,
+        rlim_max: inf,
+    }; rl::RLIM_NLIMITS as usize];
     for (i, lim) in l.iter_mut().enumerate() {
         if let Some((c, m)) = hypercall::host_rlimit(i as u32) {
-            *lim = Rlimit { rlim_cur: c, rlim_max: m };
+            *lim = Rlimit {
+                rlim_cur: c,
+                rlim_max: m,
+            };
         }
     }
     // NetBSD's default socket buffer and thread limits.
-    l[rl::RLIMIT_NTHR as usize] = Rlimit { rlim_cur: 1024, rlim_max: 2048 };
+    l[rl::RLIMIT_NTHR as usize] = Rlimit {
+        rlim_cur: 1024,
+        rlim_max: 2048,
+    };
     l
 }
 
@@ -163,7 +188,11 @@ impl ProcTable {
     /// (as orphans are reparented to init on NetBSD).
     pub fn alloc_pid(&mut self) -> i32 {
         loop {
-            self.next_pid = if self.next_pid >= 30000 || self.next_pid < 2 { 2 } else { self.next_pid + 1 };
+            self.next_pid = if self.next_pid >= 30000 || self.next_pid < 2 {
+                2
+            } else {
+                self.next_pid + 1
+            };
             if !self.procs.contains_key(&self.next_pid) {
                 return self.next_pid;
             }
@@ -186,7 +215,15 @@ mod tests {
     use super::*;
 
     fn user() -> Cred {
-        Cred { ruid: 1000, euid: 1000, svuid: 1000, rgid: 100, egid: 100, svgid: 100, groups: vec![100] }
+        Cred {
+            ruid: 1000,
+            euid: 1000,
+            svuid: 1000,
+            rgid: 100,
+            egid: 100,
+            svgid: 100,
+            groups: vec![100],
+        }
     }
 
     #[test]
@@ -202,7 +239,12 @@ mod tests {
 
     #[test]
     fn root_may() {
-        let mut c = Cred { ruid: 0, euid: 0, svuid: 0, ..user() };
+        let mut c = Cred {
+            ruid: 0,
+            euid: 0,
+            svuid: 0,
+            ..user()
+        };
         assert_eq!(c.setuid(5), Ok(()));
         assert_eq!((c.ruid, c.euid, c.svuid), (5, 5, 5));
         assert_eq!(c.setuid(0), Err(ne::EPERM));

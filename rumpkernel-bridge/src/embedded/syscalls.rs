@@ -9,12 +9,14 @@ use super::hypercall::{self, LockCmd, TcsetWhen};
 use super::vfs::{self, Opened, Resolved};
 use super::{lock, name, time, Current, EmbeddedKernel};
 use abi_netbsd::consts::{
-    access_mode as am, at_flags as at, fcntl_cmd as fc, ioctl as io, limits, open_flags as of, rlimit as rl,
-    seek_whence as sw, stat_mode as m,
+    access_mode as am, at_flags as at, fcntl_cmd as fc, ioctl as io, limits, open_flags as of,
+    rlimit as rl, seek_whence as sw, stat_mode as m,
 };
 use abi_netbsd::errno as ne;
 use abi_netbsd::nr::*;
-use abi_netbsd::structs::{Flock, Iovec, Rlimit, Stat, Statvfs, Termios, Timespec, Timeval, Winsize};
+use abi_netbsd::structs::{
+    Flock, Iovec, Rlimit, Stat, Statvfs, Termios, Timespec, Timeval, Winsize,
+};
 use abi_netbsd::{Errno, SysResult};
 use std::sync::Arc;
 
@@ -85,7 +87,9 @@ fn iovecs(addr: u64, cnt: u64) -> R<Vec<Iovec>> {
     if cnt < 0 || cnt as u32 > limits::IOV_MAX {
         return Err(ne::EINVAL);
     }
-    let v: Vec<Iovec> = (0..cnt as u64).map(|i| get::<Iovec>(addr + i * 16)).collect::<R<_>>()?;
+    let v: Vec<Iovec> = (0..cnt as u64)
+        .map(|i| get::<Iovec>(addr + i * 16))
+        .collect::<R<_>>()?;
     let mut total: u64 = 0;
     for i in &v {
         total = total.checked_add(i.iov_len).ok_or(ne::EINVAL)?;
@@ -140,7 +144,10 @@ impl EmbeddedKernel {
     }
 
     fn install(&self, c: &Current, f: Arc<OpenFile>, cloexec: bool) -> R<i32> {
-        c.fds.lock().unwrap().alloc(0, FdEntry { file: f, cloexec }, c.nofile)
+        c.fds
+            .lock()
+            .unwrap()
+            .alloc(0, FdEntry { file: f, cloexec }, c.nofile)
     }
 
     fn dup_to(&self, c: &Current, from: i32, min: i32, cloexec: bool) -> R<i32> {
@@ -178,8 +185,12 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
         SYS_writev => ok(k.file(&c, a[0])?.writev(&iovecs(a[1], a[2])?, None)? as u64),
         SYS_pread => ok(k.file(&c, a[0])?.pread(buf_mut(a[1], a[2])?, a[4] as i64)? as u64),
         SYS_pwrite => ok(k.file(&c, a[0])?.pwrite(buf(a[1], a[2])?, a[4] as i64)? as u64),
-        SYS_preadv => ok(k.file(&c, a[0])?.readv(&iovecs(a[1], a[2])?, Some(a[4] as i64))? as u64),
-        SYS_pwritev => ok(k.file(&c, a[0])?.writev(&iovecs(a[1], a[2])?, Some(a[4] as i64))? as u64),
+        SYS_preadv => ok(k
+            .file(&c, a[0])?
+            .readv(&iovecs(a[1], a[2])?, Some(a[4] as i64))? as u64),
+        SYS_pwritev => ok(k
+            .file(&c, a[0])?
+            .writev(&iovecs(a[1], a[2])?, Some(a[4] as i64))? as u64),
         SYS_open => sys_open(k, &c, at::AT_FDCWD as u64, a[0], a[1] as u32, a[2] as u32),
         SYS_openat => sys_open(k, &c, a[0], a[1], a[2] as u32, a[3] as u32),
         SYS_close => {
@@ -206,7 +217,12 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
             if fl & !at::AT_SYMLINK_NOFOLLOW != 0 {
                 return Err(ne::EINVAL);
             }
-            let st = k.stat_path(&c, a[0], &path_arg(a[1])?, fl & at::AT_SYMLINK_NOFOLLOW == 0)?;
+            let st = k.stat_path(
+                &c,
+                a[0],
+                &path_arg(a[1])?,
+                fl & at::AT_SYMLINK_NOFOLLOW == 0,
+            )?;
             put(a[2], st).and(ok(0))
         }
         SYS_access => sys_access(k, &c, at::AT_FDCWD as u64, a[0], a[1] as u32, 0),
@@ -228,26 +244,65 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
         }
         SYS_rename => sys_rename(k, &c, at::AT_FDCWD as u64, a[0], at::AT_FDCWD as u64, a[1]),
         SYS_renameat => sys_rename(k, &c, a[0], a[1], a[2], a[3]),
-        SYS_link => sys_link(k, &c, at::AT_FDCWD as u64, a[0], at::AT_FDCWD as u64, a[1], true),
+        SYS_link => sys_link(
+            k,
+            &c,
+            at::AT_FDCWD as u64,
+            a[0],
+            at::AT_FDCWD as u64,
+            a[1],
+            true,
+        ),
         SYS_linkat => {
             let fl = a[4] as u32;
             if fl & !at::AT_SYMLINK_FOLLOW != 0 {
                 return Err(ne::EINVAL);
             }
-            sys_link(k, &c, a[0], a[1], a[2], a[3], fl & at::AT_SYMLINK_FOLLOW != 0)
+            sys_link(
+                k,
+                &c,
+                a[0],
+                a[1],
+                a[2],
+                a[3],
+                fl & at::AT_SYMLINK_FOLLOW != 0,
+            )
         }
         SYS_symlink => sys_symlink(k, &c, a[0], at::AT_FDCWD as u64, a[1]),
         SYS_symlinkat => sys_symlink(k, &c, a[0], a[1], a[2]),
         SYS_readlink => sys_readlink(k, &c, at::AT_FDCWD as u64, a[0], a[1], a[2]),
         SYS_readlinkat => sys_readlink(k, &c, a[0], a[1], a[2], a[3]),
         SYS_chmod => sys_chmod(k, &c, at::AT_FDCWD as u64, a[0], a[1] as u32, true),
-        SYS_fchmodat => sys_chmod(k, &c, a[0], a[1], a[2] as u32, a[3] as u32 & at::AT_SYMLINK_NOFOLLOW == 0),
+        SYS_fchmodat => sys_chmod(
+            k,
+            &c,
+            a[0],
+            a[1],
+            a[2] as u32,
+            a[3] as u32 & at::AT_SYMLINK_NOFOLLOW == 0,
+        ),
         SYS_fchmod => {
             let f = k.file(&c, a[0])?;
             fd_meta(&f, &c, Meta::Mode(a[1] as u32)).and(ok(0))
         }
-        SYS_chown => sys_chown(k, &c, at::AT_FDCWD as u64, a[0], a[1] as u32, a[2] as u32, true),
-        SYS_lchown => sys_chown(k, &c, at::AT_FDCWD as u64, a[0], a[1] as u32, a[2] as u32, false),
+        SYS_chown => sys_chown(
+            k,
+            &c,
+            at::AT_FDCWD as u64,
+            a[0],
+            a[1] as u32,
+            a[2] as u32,
+            true,
+        ),
+        SYS_lchown => sys_chown(
+            k,
+            &c,
+            at::AT_FDCWD as u64,
+            a[0],
+            a[1] as u32,
+            a[2] as u32,
+            false,
+        ),
         SYS_fchownat => {
             let follow = a[4] as u32 & at::AT_SYMLINK_NOFOLLOW == 0;
             sys_chown(k, &c, a[0], a[1], a[2] as u32, a[3] as u32, follow)
@@ -259,20 +314,34 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
         SYS_truncate => {
             let p = path_arg(a[0])?;
             let r = k.lookup(&c, at::AT_FDCWD as u64, &p, true)?;
-            r.mount.fs.truncate(&r.rel, a[2] as i64, &c.ctx()).and(ok(0))
+            r.mount
+                .fs
+                .truncate(&r.rel, a[2] as i64, &c.ctx())
+                .and(ok(0))
         }
         SYS_ftruncate => k.file(&c, a[0])?.ftruncate(a[2] as i64).and(ok(0)),
         SYS_fsync => k.file(&c, a[0])?.fsync(false).and(ok(0)),
         SYS_fdatasync => k.file(&c, a[0])?.fsync(true).and(ok(0)),
         SYS_utimensat => {
-            let times = if a[2] == 0 { None } else { Some(get::<[Timespec; 2]>(a[2])?) };
+            let times = if a[2] == 0 {
+                None
+            } else {
+                Some(get::<[Timespec; 2]>(a[2])?)
+            };
             let p = path_arg(a[1])?;
             let follow = a[3] as u32 & at::AT_SYMLINK_NOFOLLOW == 0;
             let r = k.lookup(&c, a[0], &p, follow)?;
-            r.mount.fs.utimens(&r.rel, times, follow, &c.ctx()).and(ok(0))
+            r.mount
+                .fs
+                .utimens(&r.rel, times, follow, &c.ctx())
+                .and(ok(0))
         }
         SYS_futimens => {
-            let times = if a[1] == 0 { None } else { Some(get::<[Timespec; 2]>(a[1])?) };
+            let times = if a[1] == 0 {
+                None
+            } else {
+                Some(get::<[Timespec; 2]>(a[1])?)
+            };
             let f = k.file(&c, a[0])?;
             fd_meta(&f, &c, Meta::Times(times)).and(ok(0))
         }
@@ -283,7 +352,11 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
             }
             // A removed working directory has no name any more.
             let here = k.vfs.resolve(&c.cwd, "/", true, &c.ctx())?;
-            let st = here.mount.fs.stat(&here.rel, true, &c.ctx()).map_err(|_| ne::ENOENT)?;
+            let st = here
+                .mount
+                .fs
+                .stat(&here.rel, true, &c.ctx())
+                .map_err(|_| ne::ENOENT)?;
             if st.st_mode & m::S_IFMT != m::S_IFDIR {
                 return Err(ne::ENOENT);
             }
@@ -327,9 +400,11 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
         SYS_flock => {
             let f = k.file(&c, a[0])?;
             match &f.obj {
-                Object::Host { fd, ty: HostType::File | HostType::Dir, .. } => {
-                    hypercall::flock(fd.raw(), a[1] as u32).and(ok(0))
-                }
+                Object::Host {
+                    fd,
+                    ty: HostType::File | HostType::Dir,
+                    ..
+                } => hypercall::flock(fd.raw(), a[1] as u32).and(ok(0)),
                 Object::MemFile(r) | Object::MemDir(r) => {
                     let how = a[1] as u32;
                     let kind = match how & !fc::LOCK_NB {
@@ -339,7 +414,9 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
                         _ => return Err(ne::EINVAL),
                     };
                     let wait = how & fc::LOCK_NB == 0;
-                    r.fs.locks.set(r.ino, r.flock_owner(), 0, u64::MAX, kind, wait).and(ok(0))
+                    r.fs.locks
+                        .set(r.ino, r.flock_owner(), 0, u64::MAX, kind, wait)
+                        .and(ok(0))
                 }
                 _ => Err(ne::EOPNOTSUPP),
             }
@@ -362,7 +439,9 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
             put(a[1], statvfs_of(&mt)?).and(ok(0))
         }
         SYS_posix_fallocate => ok(sys_fallocate(k, &c, a[0], a[2] as i64, a[3] as i64).0 as u64),
-        SYS___posix_fadvise50 => ok(sys_fadvise(k, &c, a[0], a[2] as i64, a[3] as i64, a[4] as u32).0 as u64),
+        SYS___posix_fadvise50 => {
+            ok(sys_fadvise(k, &c, a[0], a[2] as i64, a[3] as i64, a[4] as u32).0 as u64)
+        }
         SYS_getpid => {
             let (pid, ppid) = k.with_proc(|p, _| (p.pid, p.ppid));
             Ok([pid as u64, ppid as u64])
@@ -390,8 +469,12 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
         SYS_seteuid => k.with_proc(|p, _| p.cred.seteuid(a[0] as u32)).and(ok(0)),
         SYS_setgid => k.with_proc(|p, _| p.cred.setgid(a[0] as u32)).and(ok(0)),
         SYS_setegid => k.with_proc(|p, _| p.cred.setegid(a[0] as u32)).and(ok(0)),
-        SYS_setreuid => k.with_proc(|p, _| p.cred.setreuid(a[0] as u32, a[1] as u32)).and(ok(0)),
-        SYS_setregid => k.with_proc(|p, _| p.cred.setregid(a[0] as u32, a[1] as u32)).and(ok(0)),
+        SYS_setreuid => k
+            .with_proc(|p, _| p.cred.setreuid(a[0] as u32, a[1] as u32))
+            .and(ok(0)),
+        SYS_setregid => k
+            .with_proc(|p, _| p.cred.setregid(a[0] as u32, a[1] as u32))
+            .and(ok(0)),
         SYS_getpgrp => ok(k.with_proc(|p, _| p.pgid) as u64),
         SYS_getpgid | SYS_getsid => {
             let want = int(a[0]);
@@ -447,7 +530,9 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
             };
             put(a[1], hypercall::getrusage(children)).and(ok(0))
         }
-        SYS___clock_gettime50 => put(a[1], hypercall::clock_gettime(time::clock(a[0] as u32)?)).and(ok(0)),
+        SYS___clock_gettime50 => {
+            put(a[1], hypercall::clock_gettime(time::clock(a[0] as u32)?)).and(ok(0))
+        }
         SYS___clock_getres50 => {
             let r = hypercall::clock_getres(time::clock(a[0] as u32)?);
             if a[1] != 0 {
@@ -470,9 +555,8 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
         // NOERR: the error is the return value.
         SYS_clock_nanosleep => {
             let clk = match a[0] as u32 {
-                abi_netbsd::consts::clock_id::CLOCK_REALTIME | abi_netbsd::consts::clock_id::CLOCK_MONOTONIC => {
-                    time::clock(a[0] as u32)?
-                }
+                abi_netbsd::consts::clock_id::CLOCK_REALTIME
+                | abi_netbsd::consts::clock_id::CLOCK_MONOTONIC => time::clock(a[0] as u32)?,
                 _ => return ok(ne::EINVAL.0 as u64),
             };
             let abs = a[1] as u32 & abi_netbsd::consts::timer_flags::TIMER_ABSTIME != 0;
@@ -493,7 +577,14 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
         SYS___gettimeofday50 => {
             if a[0] != 0 {
                 let t = hypercall::clock_gettime(hypercall::HostClock::Realtime);
-                put(a[0], Timeval { tv_sec: t.tv_sec, tv_usec: (t.tv_nsec / 1000) as i32, _pad: 0 })?;
+                put(
+                    a[0],
+                    Timeval {
+                        tv_sec: t.tv_sec,
+                        tv_usec: (t.tv_nsec / 1000) as i32,
+                        _pad: 0,
+                    },
+                )?;
             }
             if a[1] != 0 {
                 // struct timezone: always zero (UTC, no DST), as NetBSD reports it.
@@ -512,7 +603,10 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
         }
         SYS_poll => {
             let ms = int(a[2]);
-            let t = (ms >= 0).then(|| Timespec { tv_sec: ms as i64 / 1000, tv_nsec: (ms as i64 % 1000) * 1_000_000 });
+            let t = (ms >= 0).then(|| Timespec {
+                tv_sec: ms as i64 / 1000,
+                tv_nsec: (ms as i64 % 1000) * 1_000_000,
+            });
             sys_poll(k, &c, a[0], a[1], t)
         }
         SYS___pollts50 => {
@@ -520,7 +614,11 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
                 // The signal mask is the personality's (this kernel delivers no signals).
                 return Err(ne::ENOSYS);
             }
-            let t = if a[2] == 0 { None } else { Some(get::<Timespec>(a[2])?) };
+            let t = if a[2] == 0 {
+                None
+            } else {
+                Some(get::<Timespec>(a[2])?)
+            };
             if t.is_some_and(|t| !time::valid(&t)) {
                 return Err(ne::EINVAL);
             }
@@ -533,7 +631,14 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
 // ---------------------------------------------------------------------------------------------
 // Files and directories.
 
-fn sys_open(k: &EmbeddedKernel, c: &Current, dirfd: u64, path: u64, flags: u32, mode: u32) -> SysResult {
+fn sys_open(
+    k: &EmbeddedKernel,
+    c: &Current,
+    dirfd: u64,
+    path: u64,
+    flags: u32,
+    mode: u32,
+) -> SysResult {
     let p = path_arg(path)?;
     let creat_excl = flags & of::O_CREAT != 0 && flags & of::O_EXCL != 0;
     let follow = flags & of::O_NOFOLLOW == 0 && !creat_excl;
@@ -563,7 +668,14 @@ fn sys_open(k: &EmbeddedKernel, c: &Current, dirfd: u64, path: u64, flags: u32, 
     }
 }
 
-fn sys_access(k: &EmbeddedKernel, c: &Current, dirfd: u64, path: u64, mode: u32, flags: u32) -> SysResult {
+fn sys_access(
+    k: &EmbeddedKernel,
+    c: &Current,
+    dirfd: u64,
+    path: u64,
+    mode: u32,
+    flags: u32,
+) -> SysResult {
     if mode & !(am::R_OK | am::W_OK | am::X_OK) != 0 {
         return Err(ne::EINVAL);
     }
@@ -573,8 +685,15 @@ fn sys_access(k: &EmbeddedKernel, c: &Current, dirfd: u64, path: u64, mode: u32,
     let p = path_arg(path)?;
     let follow = flags & at::AT_SYMLINK_NOFOLLOW == 0;
     let r = k.lookup(c, dirfd, &p, follow)?;
-    let cred = if flags & at::AT_EACCESS != 0 { c.cred.clone() } else { c.cred.real() };
-    let cx = vfs::Ctx { cred: &cred, umask: c.umask };
+    let cred = if flags & at::AT_EACCESS != 0 {
+        c.cred.clone()
+    } else {
+        c.cred.real()
+    };
+    let cx = vfs::Ctx {
+        cred: &cred,
+        umask: c.umask,
+    };
     r.mount.fs.access(&r.rel, mode, follow, &cx).and(ok(0))
 }
 
@@ -627,7 +746,15 @@ fn sys_rename(k: &EmbeddedKernel, c: &Current, fd1: u64, p1: u64, fd2: u64, p2: 
     a.mount.fs.rename(&a.rel, &b.rel, &c.ctx()).and(ok(0))
 }
 
-fn sys_link(k: &EmbeddedKernel, c: &Current, fd1: u64, p1: u64, fd2: u64, p2: u64, follow: bool) -> SysResult {
+fn sys_link(
+    k: &EmbeddedKernel,
+    c: &Current,
+    fd1: u64,
+    p1: u64,
+    fd2: u64,
+    p2: u64,
+    follow: bool,
+) -> SysResult {
     let (from, to) = (path_arg(p1)?, path_arg(p2)?);
     let a = k.lookup(c, fd1, &from, follow)?;
     let b = k.lookup(c, fd2, &to, false)?;
@@ -653,7 +780,14 @@ fn sys_symlink(k: &EmbeddedKernel, c: &Current, target: u64, dirfd: u64, path: u
     r.mount.fs.symlink(&t, &r.rel, &c.ctx()).and(ok(0))
 }
 
-fn sys_readlink(k: &EmbeddedKernel, c: &Current, dirfd: u64, path: u64, bufp: u64, len: u64) -> SysResult {
+fn sys_readlink(
+    k: &EmbeddedKernel,
+    c: &Current,
+    dirfd: u64,
+    path: u64,
+    bufp: u64,
+    len: u64,
+) -> SysResult {
     let p = path_arg(path)?;
     let r = k.lookup(c, dirfd, &p, false)?;
     let t = r.mount.fs.readlink(&r.rel, &c.ctx())?;
@@ -662,16 +796,34 @@ fn sys_readlink(k: &EmbeddedKernel, c: &Current, dirfd: u64, path: u64, bufp: u6
     ok(n as u64)
 }
 
-fn sys_chmod(k: &EmbeddedKernel, c: &Current, dirfd: u64, path: u64, mode: u32, follow: bool) -> SysResult {
+fn sys_chmod(
+    k: &EmbeddedKernel,
+    c: &Current,
+    dirfd: u64,
+    path: u64,
+    mode: u32,
+    follow: bool,
+) -> SysResult {
     let p = path_arg(path)?;
     let r = k.lookup(c, dirfd, &p, follow)?;
     r.mount.fs.chmod(&r.rel, mode, follow, &c.ctx()).and(ok(0))
 }
 
-fn sys_chown(k: &EmbeddedKernel, c: &Current, dirfd: u64, path: u64, uid: u32, gid: u32, follow: bool) -> SysResult {
+fn sys_chown(
+    k: &EmbeddedKernel,
+    c: &Current,
+    dirfd: u64,
+    path: u64,
+    uid: u32,
+    gid: u32,
+    follow: bool,
+) -> SysResult {
     let p = path_arg(path)?;
     let r = k.lookup(c, dirfd, &p, follow)?;
-    r.mount.fs.chown(&r.rel, uid, gid, follow, &c.ctx()).and(ok(0))
+    r.mount
+        .fs
+        .chown(&r.rel, uid, gid, follow, &c.ctx())
+        .and(ok(0))
 }
 
 fn chdir_to(k: &EmbeddedKernel, c: &Current, r: &Resolved) -> SysResult {
@@ -750,7 +902,10 @@ fn sys_fcntl(k: &EmbeddedKernel, c: &Current, fd: i32, cmd: u32, arg: u64) -> Sy
             ok(0)
         }
         fc::F_GETFL => ok(k.file(c, fd as u64)?.status() as u64),
-        fc::F_SETFL => k.file(c, fd as u64)?.set_status(arg as u32 & SETFL_MASK).and(ok(0)),
+        fc::F_SETFL => k
+            .file(c, fd as u64)?
+            .set_status(arg as u32 & SETFL_MASK)
+            .and(ok(0)),
         fc::F_GETLK | fc::F_SETLK | fc::F_SETLKW => {
             let f = k.file(c, fd as u64)?;
             let mut fl: Flock = get(arg)?;
@@ -772,7 +927,11 @@ fn sys_fcntl(k: &EmbeddedKernel, c: &Current, fd: i32, cmd: u32, arg: u64) -> Sy
                 }
             }
             match &f.obj {
-                Object::Host { fd, ty: HostType::File | HostType::Dir, .. } => {
+                Object::Host {
+                    fd,
+                    ty: HostType::File | HostType::Dir,
+                    ..
+                } => {
                     hypercall::fcntl_lock(fd.raw(), cmd, &mut fl)?;
                     if cmd == LockCmd::Get {
                         put(arg, fl)?;
@@ -791,7 +950,12 @@ fn sys_fcntl(k: &EmbeddedKernel, c: &Current, fd: i32, cmd: u32, arg: u64) -> Sy
         }
         fc::F_CLOSEM => {
             let mut t = c.fds.lock().unwrap();
-            let gone: Vec<_> = t.fds().into_iter().filter(|&x| x >= fd).filter_map(|x| t.remove(x).ok()).collect();
+            let gone: Vec<_> = t
+                .fds()
+                .into_iter()
+                .filter(|&x| x >= fd)
+                .filter_map(|x| t.remove(x).ok())
+                .collect();
             drop(t);
             for e in gone {
                 e.file.closed_by(c.pid);
@@ -833,7 +997,11 @@ fn mem_record_lock(f: &OpenFile, r: &MemRef, pid: i32, cmd: LockCmd, fl: &mut Fl
         _ => return Err(ne::EINVAL),
     };
     let mut start = base.checked_add(fl.l_start).ok_or(ne::EOVERFLOW)?;
-    let mut end = if fl.l_len == 0 { u64::MAX } else { start.checked_add(fl.l_len).ok_or(ne::EOVERFLOW)? as u64 };
+    let mut end = if fl.l_len == 0 {
+        u64::MAX
+    } else {
+        start.checked_add(fl.l_len).ok_or(ne::EOVERFLOW)? as u64
+    };
     if fl.l_len < 0 {
         (start, end) = (start + fl.l_len, start as u64);
     }
@@ -853,13 +1021,21 @@ fn mem_record_lock(f: &OpenFile, r: &MemRef, pid: i32, cmd: LockCmd, fl: &mut Fl
             if kind == lock::Kind::Unlock {
                 return Err(ne::EINVAL);
             }
-            match r.fs.locks.conflict(r.ino, owner, start, end, kind == lock::Kind::Write) {
+            match r
+                .fs
+                .locks
+                .conflict(r.ino, owner, start, end, kind == lock::Kind::Write)
+            {
                 None => fl.l_type = fc::F_UNLCK as i16,
                 Some(l) => {
                     fl.l_type = if l.write { fc::F_WRLCK } else { fc::F_RDLCK } as i16;
                     fl.l_whence = sw::SEEK_SET as i16;
                     fl.l_start = l.start as i64;
-                    fl.l_len = if l.end == u64::MAX { 0 } else { (l.end - l.start) as i64 };
+                    fl.l_len = if l.end == u64::MAX {
+                        0
+                    } else {
+                        (l.end - l.start) as i64
+                    };
                     fl.l_pid = match l.owner {
                         lock::Owner::Proc(p) => p,
                         lock::Owner::File(_) => -1,
@@ -868,7 +1044,10 @@ fn mem_record_lock(f: &OpenFile, r: &MemRef, pid: i32, cmd: LockCmd, fl: &mut Fl
             }
             Ok(())
         }
-        LockCmd::Set | LockCmd::SetWait => r.fs.locks.set(r.ino, owner, start, end, kind, cmd == LockCmd::SetWait),
+        LockCmd::Set | LockCmd::SetWait => {
+            r.fs.locks
+                .set(r.ino, owner, start, end, kind, cmd == LockCmd::SetWait)
+        }
     }
 }
 
@@ -885,8 +1064,24 @@ fn sys_pipe2(k: &EmbeddedKernel, c: &Current, fildes: u64, flags: u32) -> SysRes
         hypercall::set_status_flags(r.raw(), true, false)?;
         hypercall::set_status_flags(w.raw(), true, false)?;
     }
-    let rf = OpenFile::new(Object::Host { fd: r, ty: HostType::Stream, ro: false }, of::O_RDONLY | nb, "pipe:".into());
-    let wf = OpenFile::new(Object::Host { fd: w, ty: HostType::Stream, ro: false }, of::O_WRONLY | nb, "pipe:".into());
+    let rf = OpenFile::new(
+        Object::Host {
+            fd: r,
+            ty: HostType::Stream,
+            ro: false,
+        },
+        of::O_RDONLY | nb,
+        "pipe:".into(),
+    );
+    let wf = OpenFile::new(
+        Object::Host {
+            fd: w,
+            ty: HostType::Stream,
+            ro: false,
+        },
+        of::O_WRONLY | nb,
+        "pipe:".into(),
+    );
     let cloexec = flags & of::O_CLOEXEC != 0;
     let mut t = c.fds.lock().unwrap();
     let a = t.alloc(0, FdEntry { file: rf, cloexec }, c.nofile)?;
@@ -913,22 +1108,39 @@ fn sys_ioctl(k: &EmbeddedKernel, c: &Current, fd: i32, cmd: u32, data: u64) -> S
     }
     let f = k.file(c, fd as u64)?;
     let tty = match &f.obj {
-        Object::Host { fd, ty: HostType::Stream, .. } if hypercall::isatty(fd.raw()) => Some(fd.raw()),
+        Object::Host {
+            fd,
+            ty: HostType::Stream,
+            ..
+        } if hypercall::isatty(fd.raw()) => Some(fd.raw()),
         _ => None,
     };
     match cmd {
         io::FIONBIO => {
             let on: i32 = get(data)?;
             let st = f.status();
-            let new = if on != 0 { st | of::O_NONBLOCK } else { st & !of::O_NONBLOCK };
+            let new = if on != 0 {
+                st | of::O_NONBLOCK
+            } else {
+                st & !of::O_NONBLOCK
+            };
             f.set_status(new & SETFL_MASK).and(ok(0))
         }
         io::FIONREAD => {
             let n: i32 = match &f.obj {
-                Object::Host { fd, ty: HostType::Stream, .. } => hypercall::fionread(fd.raw())?,
-                Object::Host { fd, ty: HostType::File, .. } => {
+                Object::Host {
+                    fd,
+                    ty: HostType::Stream,
+                    ..
+                } => hypercall::fionread(fd.raw())?,
+                Object::Host {
+                    fd,
+                    ty: HostType::File,
+                    ..
+                } => {
                     let size = hypercall::fstat(fd.raw())?.st_size;
-                    let pos = hypercall::lseek(fd.raw(), 0, abi_netbsd::consts::seek_whence::SEEK_CUR)?;
+                    let pos =
+                        hypercall::lseek(fd.raw(), 0, abi_netbsd::consts::seek_whence::SEEK_CUR)?;
                     (size - pos).clamp(0, i32::MAX as i64) as i32
                 }
                 Object::MemFile(r) => {
@@ -961,13 +1173,21 @@ fn sys_ioctl(k: &EmbeddedKernel, c: &Current, fd: i32, cmd: u32, data: u64) -> S
 
 /// poll(2): host descriptors wait in the host's poll; in-memory files and devices are always
 /// ready for reading and writing (NetBSD's seltrue).
-fn sys_poll(k: &EmbeddedKernel, c: &Current, fds: u64, nfds: u64, timeout: Option<Timespec>) -> SysResult {
+fn sys_poll(
+    k: &EmbeddedKernel,
+    c: &Current,
+    fds: u64,
+    nfds: u64,
+    timeout: Option<Timespec>,
+) -> SysResult {
     use abi_netbsd::consts::poll_events as pe;
     if nfds > c.nofile.max(limits::OPEN_MAX as u64) {
         return Err(ne::EINVAL);
     }
     // struct pollfd { int fd; short events; short revents; }
-    let mut guest: Vec<(i32, u16)> = (0..nfds).map(|i| get::<(i32, u16, u16)>(fds + 8 * i).map(|p| (p.0, p.1))).collect::<R<_>>()?;
+    let mut guest: Vec<(i32, u16)> = (0..nfds)
+        .map(|i| get::<(i32, u16, u16)>(fds + 8 * i).map(|p| (p.0, p.1)))
+        .collect::<R<_>>()?;
     let mut revents = vec![0u32; guest.len()];
     let mut host = Vec::new();
     let mut files = Vec::new(); // keeps the host descriptors open while polling
@@ -980,15 +1200,41 @@ fn sys_poll(k: &EmbeddedKernel, c: &Current, fds: u64, nfds: u64, timeout: Optio
             continue;
         };
         match &f.obj {
-            Object::Host { fd: h, .. } => host.push((i, hypercall::PollFd { fd: h.raw(), events: ev as u32, revents: 0 })),
-            _ => revents[i] = ev as u32 & (pe::POLLIN | pe::POLLRDNORM | pe::POLLOUT | pe::POLLWRNORM),
+            Object::Host { fd: h, .. } => host.push((
+                i,
+                hypercall::PollFd {
+                    fd: h.raw(),
+                    events: ev as u32,
+                    revents: 0,
+                },
+            )),
+            _ => {
+                revents[i] =
+                    ev as u32 & (pe::POLLIN | pe::POLLRDNORM | pe::POLLOUT | pe::POLLWRNORM)
+            }
         }
         files.push(f);
     }
     let ready_now = revents.iter().any(|&r| r != 0);
     if !host.is_empty() || (!ready_now && timeout != Some(Timespec::default())) {
-        let mut h: Vec<hypercall::PollFd> = host.iter_mut().map(|(_, p)| std::mem::replace(p, hypercall::PollFd { fd: -1, events: 0, revents: 0 })).collect();
-        let t = if ready_now { Some(Timespec::default()) } else { timeout };
+        let mut h: Vec<hypercall::PollFd> = host
+            .iter_mut()
+            .map(|(_, p)| {
+                std::mem::replace(
+                    p,
+                    hypercall::PollFd {
+                        fd: -1,
+                        events: 0,
+                        revents: 0,
+                    },
+                )
+            })
+            .collect();
+        let t = if ready_now {
+            Some(Timespec::default())
+        } else {
+            timeout
+        };
         hypercall::poll(&mut h, t)?;
         for ((i, _), p) in host.iter().zip(&h) {
             revents[*i] = p.revents;
@@ -1016,7 +1262,9 @@ fn statvfs_of(mt: &vfs::Mount) -> R<Statvfs> {
 }
 
 fn sys_fallocate(k: &EmbeddedKernel, c: &Current, fd: u64, off: i64, len: i64) -> Errno {
-    let Ok(f) = k.file(c, fd) else { return ne::EBADF };
+    let Ok(f) = k.file(c, fd) else {
+        return ne::EBADF;
+    };
     if off < 0 || len <= 0 {
         return ne::EINVAL;
     }
@@ -1024,9 +1272,15 @@ fn sys_fallocate(k: &EmbeddedKernel, c: &Current, fd: u64, off: i64, len: i64) -
         return ne::EBADF;
     }
     match &f.obj {
-        Object::Host { fd, ty: HostType::File, .. } => hypercall::fallocate(fd.raw(), off, len),
+        Object::Host {
+            fd,
+            ty: HostType::File,
+            ..
+        } => hypercall::fallocate(fd.raw(), off, len),
         Object::MemFile(r) => {
-            let Some(end) = off.checked_add(len) else { return ne::EFBIG };
+            let Some(end) = off.checked_add(len) else {
+                return ne::EFBIG;
+            };
             if end as u64 > r.fs.size_of(r.ino) {
                 if let Err(e) = r.fs.ftruncate(r.ino, end as u64) {
                     return e;
@@ -1034,18 +1288,26 @@ fn sys_fallocate(k: &EmbeddedKernel, c: &Current, fd: u64, off: i64, len: i64) -
             }
             Errno(0)
         }
-        Object::Host { ty: HostType::Stream, .. } => ne::ESPIPE,
+        Object::Host {
+            ty: HostType::Stream,
+            ..
+        } => ne::ESPIPE,
         _ => ne::ENODEV,
     }
 }
 
 fn sys_fadvise(k: &EmbeddedKernel, c: &Current, fd: u64, off: i64, len: i64, advice: u32) -> Errno {
-    let Ok(f) = k.file(c, fd) else { return ne::EBADF };
+    let Ok(f) = k.file(c, fd) else {
+        return ne::EBADF;
+    };
     if len < 0 || advice > 5 {
         return ne::EINVAL;
     }
     match &f.obj {
-        Object::Host { ty: HostType::Stream, .. } => ne::ESPIPE,
+        Object::Host {
+            ty: HostType::Stream,
+            ..
+        } => ne::ESPIPE,
         Object::Host { fd, .. } => hypercall::fadvise(fd.raw(), off, len, advice),
         // Advice is only advice: memory needs none.
         _ => Errno(0),
@@ -1062,7 +1324,11 @@ fn sys_setpgid(k: &EmbeddedKernel, pid: i32, pgid: i32) -> SysResult {
         let (tsid, tpid) = if target == me.pid {
             (me.sid, me.pid)
         } else {
-            let q = pt.procs.get(&target).filter(|q| q.ppid == me.pid).ok_or(ne::ESRCH)?;
+            let q = pt
+                .procs
+                .get(&target)
+                .filter(|q| q.ppid == me.pid)
+                .ok_or(ne::ESRCH)?;
             if q.sid != me.sid {
                 return Err(ne::EPERM);
             }

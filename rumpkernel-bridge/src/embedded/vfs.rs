@@ -28,7 +28,11 @@ pub enum Walk {
     /// Every directory on the way exists (and the last component is not a symlink to follow).
     Done,
     /// A symlink at `prefix` (relative to the fs root) with `target`; `rest` is what followed it.
-    Link { prefix: String, target: String, rest: String },
+    Link {
+        prefix: String,
+        target: String,
+        rest: String,
+    },
 }
 
 /// What opening a path produced.
@@ -61,7 +65,13 @@ pub trait FileSystem: Send + Sync {
     fn chmod(&self, rel: &str, mode: u32, follow: bool, cx: &Ctx) -> FsResult<()>;
     fn chown(&self, rel: &str, uid: u32, gid: u32, follow: bool, cx: &Ctx) -> FsResult<()>;
     /// `times` None means both "now"; entries may carry UTIME_NOW/UTIME_OMIT.
-    fn utimens(&self, rel: &str, times: Option<[Timespec; 2]>, follow: bool, cx: &Ctx) -> FsResult<()>;
+    fn utimens(
+        &self,
+        rel: &str,
+        times: Option<[Timespec; 2]>,
+        follow: bool,
+        cx: &Ctx,
+    ) -> FsResult<()>;
     fn truncate(&self, rel: &str, len: i64, cx: &Ctx) -> FsResult<()>;
     /// access(2) with `mode` R_OK|W_OK|X_OK bits, for the credentials in `cx` as given.
     fn access(&self, rel: &str, mode: u32, follow: bool, cx: &Ctx) -> FsResult<()>;
@@ -180,7 +190,10 @@ impl Vfs {
             let (mt, rel) = self.find(&path);
             mt.fs.make_mountpoint(&rel, dir);
         }
-        self.mounts.write().unwrap().insert(path.clone(), Mount { path, fs });
+        self.mounts
+            .write()
+            .unwrap()
+            .insert(path.clone(), Mount { path, fs });
     }
 
     /// The mount covering normalised absolute `abs`, and the path below it.
@@ -224,7 +237,11 @@ impl Vfs {
             }
             match mount.fs.walk(&rel, follow, cx)? {
                 Walk::Done => return Ok(Resolved { mount, rel, abs }),
-                Walk::Link { prefix, target, rest } => {
+                Walk::Link {
+                    prefix,
+                    target,
+                    rest,
+                } => {
                     if target.is_empty() {
                         return Err(ne::ENOENT);
                     }
