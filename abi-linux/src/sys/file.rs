@@ -100,6 +100,8 @@ pub const ENTRIES: &[Entry] = &[
     entry(Sysno::readlink as u32, "readlink", F, &[Path, Ptr, Len], Ret::Int, tr!(readlink, SYS_readlinkat), Support::Full),
     entry(Sysno::readlinkat as u32, "readlinkat", F, &[DirFd, Path, Ptr, Len], Ret::Int, tr!(readlinkat, SYS_readlinkat), Support::Full),
     entry(Sysno::chdir as u32, "chdir", F, &[Path], Ret::Int, tr!(chdir, SYS_chdir), Support::Full),
+    entry(Sysno::mknod as u32, "mknod", F, &[Path, Mode, Hex], Ret::Int, tr!(mknod, SYS_mkfifoat, SYS_mknodat, SYS_openat), Support::Full),
+    entry(Sysno::mknodat as u32, "mknodat", F, &[DirFd, Path, Mode, Hex], Ret::Int, tr!(mknodat, SYS_mkfifoat, SYS_mknodat, SYS_openat), Support::Full),
     // Permissions and owners.
     entry(Sysno::chmod as u32, "chmod", F, &[Path, Mode], Ret::Int, tr!(chmod, SYS_chmod), Support::Full),
     entry(Sysno::fchmodat as u32, "fchmodat", F, &[DirFd, Path, Mode], Ret::Int, tr!(fchmodat, SYS_fchmodat), Support::Full),
@@ -582,6 +584,11 @@ fn put_statfs(ctx: &Ctx, addr: u64, s: &nbs::Statvfs) -> LxResult {
 
 fn statfs(ctx: &mut Ctx) -> LxResult {
     let p = path(ctx, 0)?;
+    if procfs::owns(&p) {
+        let s = procfs::statfs(ctx, &p)?;
+        ctx.write_struct(ctx.args[1], &s)?;
+        return Ok(0);
+    }
     let mut s = alloc::boxed::Box::new(nbs::Statvfs::default());
     ctx.nb(nb::SYS_statvfs1, [p.as_ptr() as u64, mut_ptr(&mut *s), ST_WAIT, 0, 0, 0])?;
     put_statfs(ctx, ctx.args[1], &s)
@@ -820,6 +827,40 @@ fn getcwd(ctx: &mut Ctx) -> LxResult {
 
 fn chdir(ctx: &mut Ctx) -> LxResult {
     with_paths(ctx, nb::SYS_chdir, &[0])
+}
+
+/// mknod by file type: FIFOs through mkfifoat, regular files through an exclusive create (what
+/// Linux's mknod makes of S_IFREG), devices and sockets through NetBSD's mknodat.
+fn make_node(ctx: &mut Ctx, dirfd: u64, pi: usize, mode: u32, dev: u64) -> LxResult {
+    use crate::consts::stat_mode as lm;
+    let p = path(ctx, pi)?;
+    let pp = p.as_ptr() as u64;
+    let perm = (mode & 0o7777) as u64;
+    match mode & lm::S_IFMT {
+        lm::S_IFIFO => ok(ctx.nb(nb::SYS_mkfifoat, [dirfd, pp, perm, 0, 0, 0])?),
+        0 | lm::S_IFREG => {
+            let f = nbc::open_flags::O_CREAT | nbc::open_flags::O_EXCL | nbc::open_flags::O_WRONLY;
+            let fd = ctx.nb(nb::SYS_openat, [dirfd, pp, f as u64, perm, 0, 0])?[0];
+            ctx.nb(nb::SYS_close, [fd, 0, 0, 0, 0, 0])?;
+            Ok(0)
+        }
+        lm::S_IFCHR | lm::S_IFBLK | lm::S_IFSOCK => {
+            let (ma, mi) = xlat::stat::linux_dev_split(dev);
+            let nb_dev = xlat::stat::netbsd_dev(ma, mi);
+            ok(ctx.nb(nb::SYS_mknodat, [dirfd, pp, mode as u64, 0, nb_dev, 0])?)
+        }
+        // Linux refuses directories here (mkdir makes them) and unknown types.
+        lm::S_IFDIR => Err(crate::errno::EPERM),
+        _ => Err(EINVAL),
+    }
+}
+
+fn mknod(ctx: &mut Ctx) -> LxResult {
+    make_node(ctx, at::dirfd(at::AT_FDCWD as u64), 0, ctx.args[1] as u32, ctx.args[2] as u32 as u64)
+}
+
+fn mknodat(ctx: &mut Ctx) -> LxResult {
+    make_node(ctx, at::dirfd(ctx.args[0]), 1, ctx.args[2] as u32, ctx.args[3] as u32 as u64)
 }
 
 // ---------------------------------------------------------------------------------------------

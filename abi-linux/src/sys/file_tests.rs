@@ -388,6 +388,21 @@ fn copies() {
 }
 
 #[test]
+fn mknod_makes_files_and_refuses_directories() {
+    let mut g = Guest::new();
+    let p = g.str("/plain");
+    g.ok(Sysno::mknod, &[p, 0o100640, 0]);
+    assert_eq!(g.stat("/plain").unwrap().st_mode, 0o100640 & !0o022);
+    assert_eq!(g.call(Sysno::mknod, &[p, 0o100640, 0]), neg(e::EEXIST));
+    let d = g.str("/dir");
+    assert_eq!(g.call(Sysno::mknod, &[d, 0o040755, 0]), neg(e::EPERM));
+    let sfs = g.alloc(120);
+    let pr = g.str("/proc/self");
+    g.ok(Sysno::statfs, &[pr, sfs]);
+    assert_eq!(g.get::<crate::structs::Statfs>(sfs).f_type, 0x9fa0);
+}
+
+#[test]
 fn getcwd_counts_the_nul() {
     let mut g = Guest::new();
     let d = g.str("/w");

@@ -264,6 +264,13 @@ pub fn stat(ctx: &mut Ctx, path: &[u8], follow: bool) -> Result<nbs::Stat, Errno
     })
 }
 
+/// statfs of a /proc path: what Linux's proc answers (PROC_SUPER_MAGIC, no blocks, mounted
+/// nosuid,nodev,noexec,relatime).
+pub fn statfs(ctx: &mut Ctx, path: &[u8]) -> Result<crate::structs::Statfs, Errno> {
+    lookup(ctx, path)?;
+    Ok(crate::structs::Statfs { f_type: 0x9fa0, f_bsize: 4096, f_namelen: 255, f_frsize: 4096, f_flags: 0x102e, ..Default::default() })
+}
+
 /// A stable inode number for a /proc path (FNV-1a of the normalised path).
 fn inode(path: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
