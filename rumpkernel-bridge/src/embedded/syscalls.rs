@@ -388,13 +388,13 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
             ok(k.with_proc(|p, _| std::mem::replace(&mut p.umask, new)) as u64)
         }
         SYS_dup => ok(k.dup_to(&c, int(a[0]), 0, false)? as u64),
-        SYS_dup2 => sys_dup3(k, &c, int(a[0]), int(a[1]), false),
+        SYS_dup2 => sys_dup3(&c, int(a[0]), int(a[1]), false),
         SYS_dup3 => {
             let fl = a[2] as u32;
             if fl & !(of::O_CLOEXEC | of::O_NOSIGPIPE) != 0 {
                 return Err(ne::EINVAL);
             }
-            sys_dup3(k, &c, int(a[0]), int(a[1]), fl & of::O_CLOEXEC != 0)
+            sys_dup3(&c, int(a[0]), int(a[1]), fl & of::O_CLOEXEC != 0)
         }
         SYS_fcntl => sys_fcntl(k, &c, int(a[0]), a[1] as u32, a[2]),
         SYS_flock => {
@@ -421,7 +421,7 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
                 _ => Err(ne::EOPNOTSUPP),
             }
         }
-        SYS_pipe2 => sys_pipe2(k, &c, a[0], a[1] as u32),
+        SYS_pipe2 => sys_pipe2(&c, a[0], a[1] as u32),
         SYS_ioctl => sys_ioctl(k, &c, int(a[0]), a[1] as u32, a[2]),
         SYS_statvfs1 => {
             let p = path_arg(a[0])?;
@@ -866,7 +866,7 @@ fn fd_meta(f: &OpenFile, c: &Current, what: Meta) -> R<()> {
     }
 }
 
-fn sys_dup3(k: &EmbeddedKernel, c: &Current, from: i32, to: i32, cloexec: bool) -> SysResult {
+fn sys_dup3(c: &Current, from: i32, to: i32, cloexec: bool) -> SysResult {
     let mut t = c.fds.lock().unwrap();
     let f = t.get(from)?;
     if to < 0 || to as u64 >= c.nofile {
@@ -880,7 +880,6 @@ fn sys_dup3(k: &EmbeddedKernel, c: &Current, from: i32, to: i32, cloexec: bool) 
     if let Some(o) = old {
         o.file.closed_by(c.pid);
     } // and the previous file of `to` is closed here, outside the lock
-    let _ = k;
     ok(to as u64)
 }
 
@@ -1051,7 +1050,7 @@ fn mem_record_lock(f: &OpenFile, r: &MemRef, pid: i32, cmd: LockCmd, fl: &mut Fl
     }
 }
 
-fn sys_pipe2(k: &EmbeddedKernel, c: &Current, fildes: u64, flags: u32) -> SysResult {
+fn sys_pipe2(c: &Current, fildes: u64, flags: u32) -> SysResult {
     if flags & !(of::O_CLOEXEC | of::O_NONBLOCK | of::O_NOSIGPIPE) != 0 {
         return Err(ne::EINVAL);
     }
@@ -1094,7 +1093,6 @@ fn sys_pipe2(k: &EmbeddedKernel, c: &Current, fildes: u64, flags: u32) -> SysRes
     };
     drop(t);
     put(fildes, [a, b])?;
-    let _ = k;
     ok(0)
 }
 
