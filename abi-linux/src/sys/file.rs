@@ -70,7 +70,7 @@ pub const ENTRIES: &[Entry] = &[
     entry(Sysno::pipe as u32, "pipe", F, &[Ptr], Ret::Int, tr!(pipe, SYS_pipe2), Support::Full),
     entry(Sysno::pipe2 as u32, "pipe2", F, &[Ptr, OpenFlags], Ret::Int, tr!(pipe2, SYS_pipe2), Support::Partial("O_DIRECT (packet mode) is refused with EINVAL")),
     entry(Sysno::fcntl as u32, "fcntl", F, &[Fd, FcntlCmd, Hex], Ret::Int, tr!(fcntl, SYS_fcntl, SYS___fstat50), Support::Partial("F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL, F_GETOWN/SETOWN, F_GETLK/SETLK/SETLKW; leases, notify, pipe sizes, seals, OFD locks and F_SETSIG give EINVAL")),
-    entry(Sysno::ioctl as u32, "ioctl", F, &[Fd, IoctlReq, Hex], Ret::Int, tr!(ioctl, SYS_ioctl, SYS_fcntl), Support::Partial("TCGETS, TCSETS/W/F, TIOCGWINSZ, TIOCSWINSZ, FIONREAD, FIONBIO, FIOCLEX, FIONCLEX; others give ENOTTY. IUTF8, IUCLC, OLCUC, XCASE and output delays are not kept: NetBSD's tty has no twin")),
+    entry(Sysno::ioctl as u32, "ioctl", F, &[Fd, IoctlReq, Hex], Ret::Int, tr!(ioctl, SYS_ioctl, SYS_fcntl), Support::Partial("TCGETS, TCSETS/W/F, TIOCGWINSZ, TIOCSWINSZ, FIONREAD, FIONBIO, FIOCLEX, FIONCLEX, TIOCGPGRP/SPGRP, TIOCGSID, TIOCSCTTY, TIOCNOTTY, TIOCOUTQ, TIOCEXCL/NXCL, TCFLSH, TCSBRK (drain only), TCXONC (output only); others give ENOTTY. IUTF8, IUCLC, OLCUC, XCASE and output delays are not kept: NetBSD's tty has no twin")),
     // Metadata.
     entry(Sysno::stat as u32, "stat", F, &[Path, Ptr], Ret::Int, tr!(stat, SYS_fstatat), Support::Full),
     entry(Sysno::lstat as u32, "lstat", F, &[Path, Ptr], Ret::Int, tr!(lstat, SYS_fstatat), Support::Full),
@@ -458,7 +458,6 @@ fn ioctl(ctx: &mut Ctx) -> LxResult {
     }
     match xlat::termios::req(req).ok_or(crate::errno::ENOTTY)? {
         Req::GetAttr => {
-            ctx.check(arg, core::mem::size_of::<crate::structs::Termios>() as u64, Access::Write)?;
             let mut t = nbs::Termios::default();
             ctx.nb(nb::SYS_ioctl, [fd, nbc::ioctl::TIOCGETA as u64, mut_ptr(&mut t), 0, 0, 0])?;
             ctx.write_struct(arg, &xlat::termios::to_linux(&t))?;
@@ -471,14 +470,31 @@ fn ioctl(ctx: &mut Ctx) -> LxResult {
             let t = xlat::termios::overlay_netbsd(&l, &cur)?;
             ok(ctx.nb(nb::SYS_ioctl, [fd, set as u64, ptr(&t), 0, 0, 0])?)
         }
+        Req::Flush => {
+            let bits = xlat::termios::flush_bits(arg as u32).ok_or(EINVAL)?;
+            ok(ctx.nb(nb::SYS_ioctl, [fd, nbc::ioctl::TIOCFLUSH as u64, ptr(&bits), 0, 0, 0])?)
+        }
+        // tcdrain(); a zero argument asks for a break, which NetBSD times differently.
+        Req::Break if arg as u32 != 0 => ok(ctx.nb(nb::SYS_ioctl, [fd, nbc::ioctl::TIOCDRAIN as u64, 0, 0, 0, 0])?),
+        Req::Break => Err(EOPNOTSUPP),
+        Req::Flow => {
+            use crate::consts::termios_action as ta;
+            let r = match arg as u32 {
+                ta::TCOOFF => nbc::ioctl::TIOCSTOP,
+                ta::TCOON => nbc::ioctl::TIOCSTART,
+                // TCIOFF/TCION send STOP/START characters: not offered.
+                ta::TCIOFF | ta::TCION => return Err(EOPNOTSUPP),
+                _ => return Err(EINVAL),
+            };
+            ok(ctx.nb(nb::SYS_ioctl, [fd, r as u64, 0, 0, 0, 0])?)
+        }
         Req::Same(n) => {
-            // The argument is a struct winsize (8 bytes) or an int; NetBSD's request encodes which.
+            // The argument is a struct winsize (8 bytes), an int or nothing; NetBSD's request encodes
+            // which. Results are copied out after the call: a non-terminal answers ENOTTY first.
             let len = ((n >> 16) & 0x1fff) as usize;
             let mut buf = [0u8; 8];
             if n & 0x8000_0000 != 0 {
                 buf[..len].copy_from_slice(ctx.guest_bytes(arg, len)?);
-            } else {
-                ctx.check(arg, len as u64, Access::Write)?;
             }
             ctx.nb(nb::SYS_ioctl, [fd, n as u64, buf.as_mut_ptr() as u64, 0, 0, 0])?;
             if n & 0x4000_0000 != 0 {

@@ -19,8 +19,26 @@ pub enum Req {
     GetAttr,
     /// TCSETS/TCSETSW/TCSETSF → TIOCSETA/W/F.
     SetAttr(u32),
-    /// Same argument on both sides (winsize, int): just the number changes.
+    /// Same argument on both sides (winsize, int, none): just the number changes.
     Same(u32),
+    /// TCFLSH: Linux passes the queue selector by value, NetBSD's TIOCFLUSH wants FREAD/FWRITE
+    /// bits through a pointer.
+    Flush,
+    /// TCSBRK with a non-zero argument is tcdrain(): TIOCDRAIN.
+    Break,
+    /// TCXONC: suspend/restart output (TIOCSTOP/TIOCSTART).
+    Flow,
+}
+
+/// Linux TCFLSH selector → NetBSD TIOCFLUSH bits (FREAD 1, FWRITE 2).
+pub fn flush_bits(queue: u32) -> Option<u32> {
+    use lxc::termios_action as l;
+    match queue {
+        l::TCIFLUSH => Some(1),
+        l::TCOFLUSH => Some(2),
+        l::TCIOFLUSH => Some(3),
+        _ => None,
+    }
 }
 
 /// Linux request → NetBSD; None means ENOTTY (not a request rumplx serves).
@@ -36,6 +54,18 @@ pub fn req(r: u32) -> Option<Req> {
         l::TIOCSWINSZ => Req::Same(n::TIOCSWINSZ),
         l::FIONREAD => Req::Same(n::FIONREAD),
         l::FIONBIO => Req::Same(n::FIONBIO),
+        // Job control and the controlling terminal: pid_t by pointer, or no argument.
+        l::TIOCGPGRP => Req::Same(n::TIOCGPGRP),
+        l::TIOCSPGRP => Req::Same(n::TIOCSPGRP),
+        l::TIOCGSID => Req::Same(n::TIOCGSID),
+        l::TIOCSCTTY => Req::Same(n::TIOCSCTTY),
+        l::TIOCNOTTY => Req::Same(n::TIOCNOTTY),
+        l::TIOCOUTQ => Req::Same(n::TIOCOUTQ),
+        l::TIOCEXCL => Req::Same(n::TIOCEXCL),
+        l::TIOCNXCL => Req::Same(n::TIOCNXCL),
+        l::TCFLSH => Req::Flush,
+        l::TCSBRK => Req::Break,
+        l::TCXONC => Req::Flow,
         _ => return None,
     })
 }
@@ -202,7 +232,10 @@ mod tests {
         assert_eq!(req(0x5401), Some(Req::GetAttr));
         assert_eq!(req(0x5413), Some(Req::Same(nbc::ioctl::TIOCGWINSZ)));
         assert_eq!(req(0x5404), Some(Req::SetAttr(nbc::ioctl::TIOCSETAF)));
-        assert_eq!(req(0x540f), None);
+        assert_eq!(req(0x540f), Some(Req::Same(nbc::ioctl::TIOCGPGRP)));
+        assert_eq!(req(0x540b), Some(Req::Flush));
+        assert_eq!(req(0x5401 + 0x1000), None);
+        assert_eq!((flush_bits(0), flush_bits(1), flush_bits(2), flush_bits(3)), (Some(1), Some(2), Some(3), None));
     }
 
     #[test]
