@@ -51,6 +51,9 @@ pub const ENTRIES: &[Entry] = &[
     entry(Sysno::flock as u32, "flock", F, &[Fd, Hex], Ret::Int, Route::SameAs(nb::SYS_flock), Support::Full),
     entry(Sysno::getcwd as u32, "getcwd", F, &[Ptr, Len], Ret::Int, tr!(getcwd, SYS___getcwd), Support::Full),
     entry(Sysno::sync as u32, "sync", F, &[], Ret::Int, Route::SameAs(nb::SYS_sync), Support::Full),
+    entry(Sysno::syncfs as u32, "syncfs", F, &[Fd], Ret::Int, tr!(syncfs, SYS_fcntl, SYS_sync), Support::Partial("syncs every file system, not only the one holding the descriptor")),
+    entry(Sysno::sync_file_range as u32, "sync_file_range", F, &[Fd, Int, Len, Hex], Ret::Int, tr!(sync_file_range, SYS_fdatasync), Support::Partial("flushes the whole file's data (fdatasync), a superset of the range")),
+    entry(Sysno::close_range as u32, "close_range", F, &[Fd, Fd, Hex], Ret::Int, tr!(close_range, SYS_fcntl, SYS_close), Support::Partial("CLOSE_RANGE_UNSHARE is refused with EINVAL")),
     // Vectors: the iovecs are checked and copied.
     entry(Sysno::readv as u32, "readv", F, &[Fd, Iovec(2), Int], Ret::Int, tr!(readv, SYS_readv), Support::Full),
     entry(Sysno::writev as u32, "writev", F, &[Fd, Iovec(2), Int], Ret::Int, tr!(writev, SYS_writev), Support::Full),
@@ -105,6 +108,7 @@ pub const ENTRIES: &[Entry] = &[
     // Permissions and owners.
     entry(Sysno::chmod as u32, "chmod", F, &[Path, Mode], Ret::Int, tr!(chmod, SYS_chmod), Support::Full),
     entry(Sysno::fchmodat as u32, "fchmodat", F, &[DirFd, Path, Mode], Ret::Int, tr!(fchmodat, SYS_fchmodat), Support::Full),
+    entry(Sysno::fchmodat2 as u32, "fchmodat2", F, &[DirFd, Path, Mode, AtFlags], Ret::Int, tr!(fchmodat2, SYS_fchmodat, SYS_fchmod), Support::Full),
     entry(Sysno::chown as u32, "chown", F, &[Path, Int, Int], Ret::Int, tr!(chown, SYS_chown), Support::Full),
     entry(Sysno::lchown as u32, "lchown", F, &[Path, Int, Int], Ret::Int, tr!(lchown, SYS_lchown), Support::Full),
     entry(Sysno::fchownat as u32, "fchownat", F, &[DirFd, Path, Int, Int, AtFlags], Ret::Int, tr!(fchownat, SYS_fchownat, SYS_fchown), Support::Full),
@@ -117,6 +121,7 @@ pub const ENTRIES: &[Entry] = &[
     // Copies and hints.
     entry(Sysno::sendfile as u32, "sendfile", F, &[Fd, Fd, Ptr, Len], Ret::Int, tr!(sendfile, SYS_read, SYS_pread, SYS_write, SYS_lseek), Support::Partial("a read/write loop through a 64 KiB buffer: no zero-copy")),
     entry(Sysno::copy_file_range as u32, "copy_file_range", F, &[Fd, Ptr, Fd, Ptr, Len, Hex], Ret::Int, tr!(copy_file_range, SYS_read, SYS_pread, SYS_write, SYS_pwrite, SYS_lseek, SYS___fstat50), Support::Partial("a read/write loop through a 64 KiB buffer: no reflinks")),
+    entry(Sysno::readahead as u32, "readahead", F, &[Fd, Int, Len], Ret::Int, tr!(readahead, SYS___posix_fadvise50), Support::Full),
     entry(Sysno::fadvise64 as u32, "fadvise64", F, &[Fd, Int, Len, Int], Ret::Int, tr!(fadvise64, SYS___posix_fadvise50), Support::Full),
     entry(Sysno::fallocate as u32, "fallocate", F, &[Fd, Hex, Int, Len], Ret::Int, tr!(fallocate, SYS_posix_fallocate), Support::Partial("mode 0, and FALLOC_FL_KEEP_SIZE inside the file, through posix_fallocate; KEEP_SIZE past the end, punching holes, zeroing and collapsing give EOPNOTSUPP")),
 ];
@@ -892,6 +897,17 @@ fn fchmodat(ctx: &mut Ctx) -> LxResult {
     with_paths(ctx, nb::SYS_fchmodat, &[1])
 }
 
+fn fchmodat2(ctx: &mut Ctx) -> LxResult {
+    let flags = ctx.args[3] as u32;
+    let nbf = at::flags(&at::NOFOLLOW, flags, lat::AT_EMPTY_PATH)?;
+    let p = path(ctx, 1)?;
+    let mode = ctx.args[2] & 0o7777;
+    if is_empty(&p) && flags & lat::AT_EMPTY_PATH != 0 {
+        return ok(ctx.nb(nb::SYS_fchmod, [int(ctx, 0), mode, 0, 0, 0, 0])?);
+    }
+    ok(ctx.nb(nb::SYS_fchmodat, [at::dirfd(ctx.args[0]), p.as_ptr() as u64, mode, nbf as u64, 0, 0])?)
+}
+
 fn chown(ctx: &mut Ctx) -> LxResult {
     with_paths(ctx, nb::SYS_chown, &[0])
 }
@@ -1147,6 +1163,54 @@ fn copy_file_range(ctx: &mut Ctx) -> LxResult {
 
 fn s_is_dir(s: &nbs::Stat) -> bool {
     s.st_mode & nbc::stat_mode::S_IFMT == nbc::stat_mode::S_IFDIR
+}
+
+fn syncfs(ctx: &mut Ctx) -> LxResult {
+    // EBADF for a closed descriptor, as Linux checks it.
+    ctx.nb(nb::SYS_fcntl, [int(ctx, 0), nbc::fcntl_cmd::F_GETFD as u64, 0, 0, 0, 0])?;
+    ok(ctx.nb(nb::SYS_sync, [0; 6])?)
+}
+
+/// Linux SYNC_FILE_RANGE_WAIT_BEFORE | WRITE | WAIT_AFTER.
+const SYNC_FILE_RANGE_ALL: u32 = 7;
+
+fn sync_file_range(ctx: &mut Ctx) -> LxResult {
+    let (off, len) = (ctx.args[1] as i64, ctx.args[2] as i64);
+    if ctx.args[3] as u32 & !SYNC_FILE_RANGE_ALL != 0 || off < 0 || len < 0 || off.checked_add(len).is_none() {
+        return Err(EINVAL);
+    }
+    ok(ctx.nb(nb::SYS_fdatasync, [int(ctx, 0), 0, 0, 0, 0, 0])?)
+}
+
+/// Linux close_range flags.
+const CLOSE_RANGE_UNSHARE: u32 = 2;
+const CLOSE_RANGE_CLOEXEC: u32 = 4;
+
+fn close_range(ctx: &mut Ctx) -> LxResult {
+    let (first, last, flags) = (ctx.args[0] as u32, ctx.args[1] as u32, ctx.args[2] as u32);
+    if flags & !(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC) != 0 || first > last {
+        return Err(EINVAL);
+    }
+    if flags & CLOSE_RANGE_UNSHARE != 0 {
+        return Err(EINVAL);
+    }
+    let max = ctx.nb(nb::SYS_fcntl, [0, nbc::fcntl_cmd::F_MAXFD as u64, 0, 0, 0, 0])?[0] as i64;
+    let last = (last as i64).min(max);
+    for fd in first as i64..=last {
+        // Gaps in the table are not errors.
+        let _ = if flags & CLOSE_RANGE_CLOEXEC != 0 {
+            ctx.nb(nb::SYS_fcntl, [fd as u64, nbc::fcntl_cmd::F_SETFD as u64, 1, 0, 0, 0])
+        } else {
+            ctx.nb(nb::SYS_close, [fd as u64, 0, 0, 0, 0, 0])
+        };
+    }
+    Ok(0)
+}
+
+fn readahead(ctx: &mut Ctx) -> LxResult {
+    // POSIX_FADV_WILLNEED is readahead by another name.
+    let r = ctx.nb(nb::SYS___posix_fadvise50, [int(ctx, 0), 0, ctx.args[1], ctx.args[2], 3, 0])?;
+    errno_in_result(r)
 }
 
 fn fadvise64(ctx: &mut Ctx) -> LxResult {

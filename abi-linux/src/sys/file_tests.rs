@@ -403,6 +403,25 @@ fn mknod_makes_files_and_refuses_directories() {
 }
 
 #[test]
+fn close_range_and_fchmodat2() {
+    let mut g = Guest::new();
+    g.write_file("/f", b"");
+    let fds: Vec<u64> = (0..4).map(|_| g.open("/f", lo::O_RDONLY, 0) as u64).collect();
+    g.ok(Sysno::close_range, &[fds[1], fds[2], 4]);
+    assert_eq!(g.ok(Sysno::fcntl, &[fds[1], lf::F_GETFD as u64]), 1);
+    assert_eq!(g.ok(Sysno::fcntl, &[fds[0], lf::F_GETFD as u64]), 0);
+    g.ok(Sysno::close_range, &[fds[1], u32::MAX as u64, 0]);
+    assert_eq!(g.call(Sysno::fcntl, &[fds[3], lf::F_GETFD as u64]), neg(e::EBADF));
+    assert_eq!(g.ok(Sysno::fcntl, &[fds[0], lf::F_GETFD as u64]), 0);
+    let p = g.str("/f");
+    g.ok(Sysno::fchmodat2, &[(-100i64) as u64, p, 0o600, 0]);
+    assert_eq!(g.stat("/f").unwrap().st_mode & 0o777, 0o600);
+    let empty = g.str("");
+    g.ok(Sysno::fchmodat2, &[fds[0], empty, 0o640, lat::AT_EMPTY_PATH as u64]);
+    assert_eq!(g.stat("/f").unwrap().st_mode & 0o777, 0o640);
+}
+
+#[test]
 fn getcwd_counts_the_nul() {
     let mut g = Guest::new();
     let d = g.str("/w");
