@@ -393,6 +393,8 @@ pub struct Case {
     pub stdin: Option<Vec<u8>>,
     /// Redirect stdin from this file (relative to the run directory) instead of a pipe or /dev/null.
     pub stdin_file: Option<String>,
+    /// Give the program a fresh pseudo-terminal (24 rows, 80 columns) as stdin.
+    pub stdin_pty: bool,
     pub inputs: Vec<Input>,
     pub env: Vec<(String, String)>,
     pub rumplx_opts: Vec<String>,
@@ -440,6 +442,7 @@ impl Case {
             args: vec![],
             stdin: None,
             stdin_file: None,
+            stdin_pty: false,
             inputs: vec![],
             env: vec![],
             rumplx_opts: vec![],
@@ -458,6 +461,10 @@ impl Case {
     }
     pub fn stdin(mut self, data: impl Into<Vec<u8>>) -> Self {
         self.stdin = Some(data.into());
+        self
+    }
+    pub fn stdin_pty(mut self, yes: bool) -> Self {
+        self.stdin_pty = yes;
         self
     }
     pub fn stdin_file(mut self, path: &str) -> Self {
@@ -581,6 +588,14 @@ impl Case {
         if let Some(f) = &self.stdin_file {
             cmd.stdin(fs::File::open(dir.join(f)).expect("stdin_file must be one of the inputs"));
         }
+        // The master side stays open (in `_master`) until the run is over.
+        let _master = if self.stdin_pty {
+            let (master, slave) = open_pty(24, 80);
+            cmd.stdin(slave);
+            Some(master)
+        } else {
+            None
+        };
         let (stdout, stderr, status, elapsed) = run_with_timeout(cmd, self.stdin.clone(), timeout);
         let skip = if self.program_in_dir { self.program.file_name().map(|n| n.to_string_lossy().into_owned()) } else { None };
         let mut files = snapshot(&dir);
@@ -617,6 +632,21 @@ impl Case {
         if let Err(e) = self.check() {
             panic!("{e}");
         }
+    }
+}
+
+/// A new pseudo-terminal pair with the given window size: (master, slave).
+pub fn open_pty(rows: u16, cols: u16) -> (fs::File, fs::File) {
+    use std::os::fd::FromRawFd;
+    let (mut m, mut s) = (-1, -1);
+    let ws = libc::winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 };
+    let r = unsafe { libc::openpty(&mut m, &mut s, std::ptr::null_mut(), std::ptr::null(), &ws) };
+    assert_eq!(r, 0, "openpty: {}", std::io::Error::last_os_error());
+    unsafe {
+        // Not inherited by anything but the child that gets the slave as stdin.
+        libc::fcntl(m, libc::F_SETFD, libc::FD_CLOEXEC);
+        libc::fcntl(s, libc::F_SETFD, libc::FD_CLOEXEC);
+        (fs::File::from_raw_fd(m), fs::File::from_raw_fd(s))
     }
 }
 

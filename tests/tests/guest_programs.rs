@@ -58,7 +58,7 @@ simple_guests!(
 
 /// Programs with their own test below.
 const CUSTOM: &[&str] =
-    &["abort", "aslr", "bigfile", "env_argv", "exitcode", "malloc_big", "stdin_read", "stdio_lines"];
+    &["abort", "aslr", "bigfile", "env_argv", "exitcode", "malloc_big", "stdin_read", "stdio_lines", "tty"];
 
 #[test]
 fn every_guest_program_has_a_test() {
@@ -287,4 +287,10 @@ fn traced_runs_behave_the_same() {
         }
     }
     check_all(cases);
+}
+
+/// Terminal ioctls reach the real terminal the program was given (a fresh pty as stdin).
+#[test]
+fn tty() {
+    check_guest("tty", |c| c.stdin_pty(true));
 }
