@@ -35,5 +35,16 @@ int main(void)
 	T(setresgid(-1, -1, -1));
 	T(setreuid(-1, -1));
 	T(getpgid(-5));
+	int tidword;
+	printf("set_tid_address returns the tid: %s\n", syscall(SYS_set_tid_address, &tidword) == syscall(SYS_gettid) ? "yes" : "no");
+	/* a new session: we become session and group leader */
+	pid_t sid = setsid();
+	printf("setsid: %s\n", sid == pid ? "new session led by us" : sid < 0 ? errname(errno) : "other");
+	if (sid == pid) {
+		printf("getsid(0) == pid: %s\n", getsid(0) == pid ? "yes" : "no");
+		printf("getpgrp() == pid: %s\n", getpgrp() == pid ? "yes" : "no");
+		T(setsid()); /* already a leader */
+		T(setpgid(0, 0));
+	}
 	return 0;
 }
