@@ -1,8 +1,10 @@
 //! End-to-end test helpers.
 //!
 //! Native execution is the oracle: every test runs a real static program twice, once directly and once
-//! under `rumplx run`, each in its own fresh temporary directory holding the same inputs, and compares
-//! stdout, the exit status, the files left behind and (where a test says it is stable) stderr.
+//! under `rumplx run`, each in a fresh temporary directory holding the same inputs (the same path, one
+//! run after the other, so printed working directories agree), and compares stdout, the exit status,
+//! the files left behind (type, permission bits, content; not times) and stderr (unless a test says it
+//! is unstable, e.g. dd's transfer rate). A run that exceeds its timeout is killed and fails.
 //!
 //! What this crate is not: a unit-test crate for the translation tables (those live next to the tables
 //! in abi-linux / abi-netbsd), and not a benchmark harness.
@@ -12,6 +14,9 @@
 //!   directory, built with `cargo build -p rumplx` if missing).
 //! - `RUMPLX_TEST_TIMEOUT_SCALE`: multiply every per-run timeout (default 1).
 //! - `RUMPLX_TEST_KEEP=1`: keep every temporary directory, not only those of failing runs.
+//!
+//! `RUMPLX_BIN=$PWD/tests/fake-rumplx.sh` runs the "rumplx" side natively too: every comparison must
+//! then pass, which shows the harness and the guest programs are deterministic.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
