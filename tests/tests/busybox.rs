@@ -148,6 +148,9 @@ bb! {
     ls_recursive => ["ls", "-1", "-R", "-a", "tree"];
     ls_classify => ["ls", "-1", "-F", "tree", "script.sh"];
     ls_missing => ["ls", "-1", "missing-dir"];
+    ls_long => ["ls", "-l", "-n", "-a", "tree", "tree/x"];
+    ls_long_files => ["ls", "-l", "-n", "text.txt", "script.sh", "chain/a/b/c/deep.txt", "tree/link-to-top"];
+    du_summary => ["du", "-s", "-k", "tree", "chain"];
     stat => ["stat", "-c", "%s %F %a %n", "text.txt", "tree", "tree/link-to-top", "empty.txt"];
     stat_deref => ["stat", "-L", "-c", "%s %F", "tree/link-to-top"];
     seq => ["seq", "1", "3", "100"];
