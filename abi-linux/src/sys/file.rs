@@ -49,7 +49,7 @@ pub const ENTRIES: &[Entry] = &[
     entry(Sysno::fchown as u32, "fchown", F, &[Fd, Int, Int], Ret::Int, Route::SameAs(nb::SYS_fchown), Support::Full),
     // LOCK_SH/EX/NB/UN have the same values.
     entry(Sysno::flock as u32, "flock", F, &[Fd, Hex], Ret::Int, Route::SameAs(nb::SYS_flock), Support::Full),
-    entry(Sysno::getcwd as u32, "getcwd", F, &[Ptr, Len], Ret::Int, tr!(getcwd, SYS___getcwd), Support::Full),
+    entry(Sysno::getcwd as u32, "getcwd", F, &[BufOut(1), Len], Ret::Int, tr!(getcwd, SYS___getcwd), Support::Full),
     entry(Sysno::sync as u32, "sync", F, &[], Ret::Int, Route::SameAs(nb::SYS_sync), Support::Full),
     entry(Sysno::syncfs as u32, "syncfs", F, &[Fd], Ret::Int, tr!(syncfs, SYS_fcntl, SYS_sync), Support::Partial("syncs every file system, not only the one holding the descriptor")),
     entry(Sysno::sync_file_range as u32, "sync_file_range", F, &[Fd, Int, Len, Hex], Ret::Int, tr!(sync_file_range, SYS_fdatasync), Support::Partial("flushes the whole file's data (fdatasync), a superset of the range")),
@@ -100,8 +100,8 @@ pub const ENTRIES: &[Entry] = &[
     entry(Sysno::linkat as u32, "linkat", F, &[DirFd, Path, DirFd, Path, AtFlags], Ret::Int, tr!(linkat, SYS_linkat), Support::Partial("AT_EMPTY_PATH is refused with EINVAL")),
     entry(Sysno::symlink as u32, "symlink", F, &[Path, Path], Ret::Int, tr!(symlink, SYS_symlink), Support::Full),
     entry(Sysno::symlinkat as u32, "symlinkat", F, &[Path, DirFd, Path], Ret::Int, tr!(symlinkat, SYS_symlinkat), Support::Full),
-    entry(Sysno::readlink as u32, "readlink", F, &[Path, Ptr, Len], Ret::Int, tr!(readlink, SYS_readlinkat), Support::Full),
-    entry(Sysno::readlinkat as u32, "readlinkat", F, &[DirFd, Path, Ptr, Len], Ret::Int, tr!(readlinkat, SYS_readlinkat), Support::Full),
+    entry(Sysno::readlink as u32, "readlink", F, &[Path, BufOut(2), Len], Ret::Int, tr!(readlink, SYS_readlinkat), Support::Full),
+    entry(Sysno::readlinkat as u32, "readlinkat", F, &[DirFd, Path, BufOut(3), Len], Ret::Int, tr!(readlinkat, SYS_readlinkat), Support::Full),
     entry(Sysno::chdir as u32, "chdir", F, &[Path], Ret::Int, tr!(chdir, SYS_chdir), Support::Full),
     entry(Sysno::mknod as u32, "mknod", F, &[Path, Mode, Hex], Ret::Int, tr!(mknod, SYS_mkfifoat, SYS_mknodat, SYS_openat), Support::Full),
     entry(Sysno::mknodat as u32, "mknodat", F, &[DirFd, Path, Mode, Hex], Ret::Int, tr!(mknodat, SYS_mkfifoat, SYS_mknodat, SYS_openat), Support::Full),
@@ -670,7 +670,8 @@ fn read_dir(ctx: &mut Ctx, fmt: dirent::Format) -> LxResult {
     let fd = int(ctx, 0);
     let (out_addr, out_len) = (ctx.args[1], ctx.args[2] as u32 as usize);
     let out = ctx.guest_bytes_mut(out_addr, out_len)?;
-    let start = nb_lseek(ctx, fd, 0, lseek_::SEEK_CUR)?;
+    // A pipe or socket cannot seek; Linux's answer for it is that it is not a directory.
+    let start = nb_lseek(ctx, fd, 0, lseek_::SEEK_CUR).map_err(|e| if e == ESPIPE { crate::errno::ENOTDIR } else { e })?;
     let mut want = dirent::netbsd_request(out_len);
     let mut buf = alloc::vec![0u8; want.max(dirent::MAX_BATCH_BYTES.min(out_len))];
     loop {
