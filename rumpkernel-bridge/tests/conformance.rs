@@ -1587,3 +1587,285 @@ fn poll_pipes_files_and_bad_fds() {
     assert_ne!(p[0].2 & pe::POLLHUP as i16, 0, "writer gone");
     assert_eq!(sys(&k, SYS_sched_yield, &[]), Ok(0));
 }
+
+/// A NetBSD sockaddr_in for 127.0.0.1:`port`.
+fn sin_loopback(port: u16) -> [u8; 16] {
+    let mut a = [0u8; 16];
+    a[0] = 16;
+    a[1] = 2; // AF_INET
+    a[2..4].copy_from_slice(&port.to_be_bytes());
+    a[4..8].copy_from_slice(&[127, 0, 0, 1]);
+    a
+}
+
+#[test]
+fn sockets_tcp_udp_unix() {
+    use abi_netbsd::consts::{socket_type as st, sockopt_socket as so};
+    let k = kernel();
+    // TCP over loopback.
+    let l = sys(
+        &k,
+        SYS___socket30,
+        &[2, (st::SOCK_STREAM | st::SOCK_CLOEXEC) as u64, 0],
+    )
+    .unwrap() as i32;
+    assert_eq!(sys(&k, SYS_fcntl, &[l as u64, fc::F_GETFD as u64]), Ok(1));
+    let one = 1i32;
+    let args = [
+        l as u64,
+        so::SOL_SOCKET as u64,
+        so::SO_REUSEADDR as u64,
+        &one as *const i32 as u64,
+        4,
+    ];
+    assert_eq!(sys(&k, SYS_setsockopt, &args), Ok(0));
+    let any = sin_loopback(0);
+    assert_eq!(
+        sys(&k, SYS_bind, &[l as u64, any.as_ptr() as u64, 16]),
+        Ok(0)
+    );
+    assert_eq!(sys(&k, SYS_listen, &[l as u64, 5]), Ok(0));
+    let mut me = [0u8; 32];
+    let mut len: u32 = 32;
+    let args = [
+        l as u64,
+        me.as_mut_ptr() as u64,
+        &mut len as *mut u32 as u64,
+    ];
+    assert_eq!(sys(&k, SYS_getsockname, &args), Ok(0));
+    assert_eq!(
+        (len, me[0], me[1]),
+        (16, 16, 2),
+        "NetBSD sockaddr_in with sa_len"
+    );
+    let port = u16::from_be_bytes([me[2], me[3]]);
+    assert_ne!(port, 0);
+    let cl = sys(&k, SYS___socket30, &[2, st::SOCK_STREAM as u64, 0]).unwrap() as i32;
+    let to = sin_loopback(port);
+    assert_eq!(
+        sys(&k, SYS_connect, &[cl as u64, to.as_ptr() as u64, 16]),
+        Ok(0)
+    );
+    let mut peer = [0u8; 16];
+    let mut plen: u32 = 16;
+    let s = sys(
+        &k,
+        SYS_accept,
+        &[
+            l as u64,
+            peer.as_mut_ptr() as u64,
+            &mut plen as *mut u32 as u64,
+        ],
+    )
+    .unwrap() as i32;
+    assert_eq!((plen, peer[1], &peer[4..8]), (16, 2, &[127u8, 0, 0, 1][..]));
+    assert_eq!(write(&k, cl, b"hello").unwrap(), 5);
+    assert_eq!(read(&k, s, 10).unwrap(), b"hello");
+    let mut ty = 0i32;
+    let mut tlen: u32 = 4;
+    let args = [
+        s as u64,
+        so::SOL_SOCKET as u64,
+        so::SO_TYPE as u64,
+        &mut ty as *mut i32 as u64,
+        &mut tlen as *mut u32 as u64,
+    ];
+    assert_eq!(sys(&k, SYS_getsockopt, &args), Ok(0));
+    assert_eq!(ty, st::SOCK_STREAM as i32);
+    assert_eq!(sys(&k, SYS_shutdown, &[cl as u64, 1]), Ok(0));
+    assert_eq!(read(&k, s, 10).unwrap(), b"");
+    let mut pfd = [0i32; 2];
+    assert_eq!(
+        sys(
+            &k,
+            SYS_getsockopt,
+            &[
+                s as u64,
+                0xffff,
+                0x7777,
+                pfd.as_mut_ptr() as u64,
+                &mut tlen as *mut u32 as u64
+            ]
+        ),
+        Err(ne::ENOPROTOOPT)
+    );
+    // Refused connections speak NetBSD errno.
+    close(&k, l).unwrap();
+    let c2 = sys(&k, SYS___socket30, &[2, st::SOCK_STREAM as u64, 0]).unwrap() as i32;
+    assert_eq!(
+        sys(&k, SYS_connect, &[c2 as u64, to.as_ptr() as u64, 16]),
+        Err(ne::ECONNREFUSED)
+    );
+    assert_eq!(ne::ECONNREFUSED, Errno(61));
+    // UDP with addresses.
+    let u1 = sys(&k, SYS___socket30, &[2, st::SOCK_DGRAM as u64, 0]).unwrap() as i32;
+    let u2 = sys(
+        &k,
+        SYS___socket30,
+        &[2, (st::SOCK_DGRAM | st::SOCK_NONBLOCK) as u64, 0],
+    )
+    .unwrap() as i32;
+    sys(&k, SYS_bind, &[u1 as u64, any.as_ptr() as u64, 16]).unwrap();
+    len = 32;
+    sys(
+        &k,
+        SYS_getsockname,
+        &[
+            u1 as u64,
+            me.as_mut_ptr() as u64,
+            &mut len as *mut u32 as u64,
+        ],
+    )
+    .unwrap();
+    let mut b = [0u8; 8];
+    assert_eq!(
+        sys(
+            &k,
+            SYS_recvfrom,
+            &[u2 as u64, b.as_mut_ptr() as u64, 8, 0, 0, 0]
+        ),
+        Err(ne::EAGAIN)
+    );
+    assert_eq!(
+        sys(
+            &k,
+            SYS_sendto,
+            &[
+                u2 as u64,
+                b"dgram".as_ptr() as u64,
+                5,
+                0,
+                me.as_ptr() as u64,
+                16
+            ]
+        ),
+        Ok(5)
+    );
+    let mut from = [0u8; 16];
+    let mut flen: u32 = 16;
+    let args = [
+        u1 as u64,
+        b.as_mut_ptr() as u64,
+        8,
+        0,
+        from.as_mut_ptr() as u64,
+        &mut flen as *mut u32 as u64,
+    ];
+    assert_eq!(sys(&k, SYS_recvfrom, &args), Ok(5));
+    assert_eq!((&b[..5], from[1]), (&b"dgram"[..], 2));
+    // socketpair and sendmsg/recvmsg (NetBSD msghdr).
+    let mut sv = [0i32; 2];
+    assert_eq!(
+        sys(
+            &k,
+            SYS_socketpair,
+            &[1, st::SOCK_STREAM as u64, 0, sv.as_mut_ptr() as u64]
+        ),
+        Ok(0)
+    );
+    let data = b"over a pair";
+    let iov = [abi_netbsd::structs::Iovec {
+        iov_base: data.as_ptr() as u64,
+        iov_len: data.len() as u64,
+    }];
+    let mut msg = [0u64; 6];
+    msg[2] = iov.as_ptr() as u64;
+    msg[3] = 1;
+    assert_eq!(
+        sys(&k, SYS_sendmsg, &[sv[0] as u64, msg.as_ptr() as u64, 0]),
+        Ok(data.len() as u64)
+    );
+    let mut got = [0u8; 32];
+    let riov = [abi_netbsd::structs::Iovec {
+        iov_base: got.as_mut_ptr() as u64,
+        iov_len: 32,
+    }];
+    let mut rmsg = [0u64; 6];
+    rmsg[2] = riov.as_ptr() as u64;
+    rmsg[3] = 1;
+    assert_eq!(
+        sys(
+            &k,
+            SYS_recvmsg,
+            &[sv[1] as u64, rmsg.as_mut_ptr() as u64, 0]
+        ),
+        Ok(data.len() as u64)
+    );
+    assert_eq!(&got[..data.len()], data);
+    // Not a socket.
+    let f = open(&k, "/notsock", of::O_CREAT | of::O_RDWR, 0o644).unwrap();
+    assert_eq!(sys(&k, SYS_listen, &[f as u64, 1]), Err(ne::ENOTSOCK));
+    assert_eq!(sys(&k, SYS___socket30, &[99, 1, 0]), Err(ne::EAFNOSUPPORT));
+}
+
+#[test]
+fn unix_sockets_in_host_directories() {
+    use abi_netbsd::consts::socket_type as st;
+    let t = TempDir::new("usock");
+    let k = kernel();
+    k.register_host("/run", t.path(), HostKind::Dir, false)
+        .unwrap();
+    let sun = |p: &str| {
+        let mut a = vec![0u8; 2 + p.len() + 1];
+        a[0] = a.len() as u8;
+        a[1] = 1; // AF_UNIX
+        a[2..2 + p.len()].copy_from_slice(p.as_bytes());
+        a
+    };
+    let l = sys(&k, SYS___socket30, &[1, st::SOCK_STREAM as u64, 0]).unwrap() as i32;
+    let a = sun("/run/app.sock");
+    assert_eq!(
+        sys(&k, SYS_bind, &[l as u64, a.as_ptr() as u64, a.len() as u64]),
+        Ok(0)
+    );
+    assert!(std::path::Path::new(&format!("{}/app.sock", t.path())).exists());
+    assert_eq!(
+        stat(&k, "/run/app.sock").unwrap().st_mode & m::S_IFMT,
+        m::S_IFSOCK
+    );
+    // A second socket on a taken name.
+    let l2 = sys(&k, SYS___socket30, &[1, st::SOCK_STREAM as u64, 0]).unwrap() as i32;
+    assert_eq!(
+        sys(
+            &k,
+            SYS_bind,
+            &[l2 as u64, a.as_ptr() as u64, a.len() as u64]
+        ),
+        Err(ne::EADDRINUSE)
+    );
+    sys(&k, SYS_listen, &[l as u64, 1]).unwrap();
+    path1(&k, SYS_chdir, "/run", &[]).unwrap();
+    let c = sys(&k, SYS___socket30, &[1, st::SOCK_STREAM as u64, 0]).unwrap() as i32;
+    let rel = sun("app.sock");
+    assert_eq!(
+        sys(
+            &k,
+            SYS_connect,
+            &[c as u64, rel.as_ptr() as u64, rel.len() as u64]
+        ),
+        Ok(0)
+    );
+    let s = sys(&k, SYS_accept, &[l as u64, 0, 0]).unwrap() as i32;
+    write(&k, c, b"unix").unwrap();
+    assert_eq!(read(&k, s, 8).unwrap(), b"unix");
+    // In-memory file systems cannot hold a host socket.
+    let x = sys(&k, SYS___socket30, &[1, st::SOCK_STREAM as u64, 0]).unwrap() as i32;
+    let mem = sun("/memsock");
+    assert_eq!(
+        sys(
+            &k,
+            SYS_bind,
+            &[x as u64, mem.as_ptr() as u64, mem.len() as u64]
+        ),
+        Err(ne::EOPNOTSUPP)
+    );
+    let gone = sun("/run/none.sock");
+    assert_eq!(
+        sys(
+            &k,
+            SYS_connect,
+            &[x as u64, gone.as_ptr() as u64, gone.len() as u64]
+        ),
+        Err(ne::ENOENT)
+    );
+}

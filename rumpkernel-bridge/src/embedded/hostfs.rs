@@ -264,6 +264,16 @@ impl FileSystem for HostDir {
         ))
     }
 
+    fn socket_dir(&self, rel: &str, creating: bool) -> FsResult<(HostFd, String)> {
+        if creating {
+            self.rw()?;
+        }
+        let (d, name) =
+            self.parent(rel)
+                .map_err(|e| if e == ne::EBUSY { ne::EADDRINUSE } else { e })?;
+        Ok((d, name.to_string()))
+    }
+
     fn canonical(&self, rel: &str) -> FsResult<String> {
         // Where the host says the object is, relative to where it says the root is. Confined
         // resolution guarantees the one lies under the other.

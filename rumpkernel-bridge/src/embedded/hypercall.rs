@@ -6,9 +6,9 @@
 #![allow(clippy::unnecessary_cast)]
 
 use abi_netbsd::consts::{
-    access_mode as nb_acc, open_flags as nb, poll_events as nb_poll, seek_whence as nb_seek,
-    termios_cc_index as nb_cc, termios_cflag as nb_cf, termios_iflag as nb_if,
-    termios_lflag as nb_lf, termios_oflag as nb_of,
+    access_mode as nb_acc, msg_flags as nb_msg, open_flags as nb, poll_events as nb_poll,
+    seek_whence as nb_seek, termios_cc_index as nb_cc, termios_cflag as nb_cf,
+    termios_iflag as nb_if, termios_lflag as nb_lf, termios_oflag as nb_of,
 };
 use abi_netbsd::errno as ne;
 use abi_netbsd::structs::{
@@ -1226,6 +1226,421 @@ pub fn getrusage(children: bool) -> Rusage {
             r.ru_nivcsw,
         ],
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sockets (sockin: the host's network stack behind NetBSD's socket calls).
+
+/// A socket address, decoded from (or to be encoded as) a NetBSD sockaddr by the kernel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SockAddr {
+    Unspec,
+    Inet {
+        port: u16,
+        addr: [u8; 4],
+    },
+    Inet6 {
+        port: u16,
+        flowinfo: u32,
+        addr: [u8; 16],
+        scope_id: u32,
+    },
+    /// A path as the host must see it (the kernel translated the guest's).
+    Unix(Vec<u8>),
+}
+
+fn host_domain(nb_af: u32) -> HResult<i32> {
+    use abi_netbsd::consts::address_family as af;
+    match nb_af {
+        af::AF_UNIX => Ok(libc::AF_UNIX),
+        af::AF_INET => Ok(libc::AF_INET),
+        af::AF_INET6 => Ok(libc::AF_INET6),
+        _ => Err(ne::EAFNOSUPPORT),
+    }
+}
+
+fn host_socktype(nb_type: u32) -> HResult<i32> {
+    use abi_netbsd::consts::socket_type as st;
+    match nb_type {
+        st::SOCK_STREAM => Ok(libc::SOCK_STREAM),
+        st::SOCK_DGRAM => Ok(libc::SOCK_DGRAM),
+        st::SOCK_RAW => Ok(libc::SOCK_RAW),
+        st::SOCK_SEQPACKET => Ok(libc::SOCK_SEQPACKET),
+        _ => Err(ne::EPROTONOSUPPORT),
+    }
+}
+
+fn nb_socktype(h: i32) -> u32 {
+    use abi_netbsd::consts::socket_type as st;
+    match h {
+        libc::SOCK_STREAM => st::SOCK_STREAM,
+        libc::SOCK_DGRAM => st::SOCK_DGRAM,
+        libc::SOCK_RAW => st::SOCK_RAW,
+        libc::SOCK_SEQPACKET => st::SOCK_SEQPACKET,
+        _ => 0,
+    }
+}
+
+/// A host socket of NetBSD `domain`/`type` (type without the SOCK_* flag bits).
+pub fn socket(domain: u32, ty: u32, proto: i32) -> HResult<HostFd> {
+    let (d, t) = (host_domain(domain)?, host_socktype(ty)?);
+    // SAFETY: plain call.
+    cvt(unsafe { libc::socket(d, t | libc::SOCK_CLOEXEC, proto) }).map(HostFd)
+}
+
+pub fn socketpair(domain: u32, ty: u32, proto: i32) -> HResult<(HostFd, HostFd)> {
+    let (d, t) = (host_domain(domain)?, host_socktype(ty)?);
+    let mut fds = [0i32; 2];
+    // SAFETY: fds is a valid 2-int array.
+    cvt(unsafe { libc::socketpair(d, t | libc::SOCK_CLOEXEC, proto, fds.as_mut_ptr()) })?;
+    Ok((HostFd(fds[0]), HostFd(fds[1])))
+}
+
+fn to_host_addr(a: &SockAddr) -> HResult<(libc::sockaddr_storage, libc::socklen_t)> {
+    // SAFETY: all-zero is a valid sockaddr_storage.
+    let mut ss: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let len = match a {
+        SockAddr::Unspec => {
+            ss.ss_family = libc::AF_UNSPEC as libc::sa_family_t;
+            std::mem::size_of::<libc::sa_family_t>()
+        }
+        SockAddr::Inet { port, addr } => {
+            // SAFETY: sockaddr_storage is large and aligned enough for sockaddr_in.
+            let sin = unsafe { &mut *(&mut ss as *mut _ as *mut libc::sockaddr_in) };
+            sin.sin_family = libc::AF_INET as libc::sa_family_t;
+            sin.sin_port = port.to_be();
+            sin.sin_addr.s_addr = u32::from_ne_bytes(*addr);
+            std::mem::size_of::<libc::sockaddr_in>()
+        }
+        SockAddr::Inet6 {
+            port,
+            flowinfo,
+            addr,
+            scope_id,
+        } => {
+            // SAFETY: as above, for sockaddr_in6.
+            let sin6 = unsafe { &mut *(&mut ss as *mut _ as *mut libc::sockaddr_in6) };
+            sin6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+            sin6.sin6_port = port.to_be();
+            sin6.sin6_flowinfo = *flowinfo;
+            sin6.sin6_addr.s6_addr = *addr;
+            sin6.sin6_scope_id = *scope_id;
+            std::mem::size_of::<libc::sockaddr_in6>()
+        }
+        SockAddr::Unix(p) => {
+            // SAFETY: as above, for sockaddr_un.
+            let sun = unsafe { &mut *(&mut ss as *mut _ as *mut libc::sockaddr_un) };
+            sun.sun_family = libc::AF_UNIX as libc::sa_family_t;
+            if p.len() >= sun.sun_path.len() {
+                return Err(ne::ENAMETOOLONG);
+            }
+            for (d, s) in sun.sun_path.iter_mut().zip(p) {
+                *d = *s as libc::c_char;
+            }
+            std::mem::size_of::<libc::sa_family_t>() + p.len() + 1
+        }
+    };
+    Ok((ss, len as libc::socklen_t))
+}
+
+fn from_host_addr(ss: &libc::sockaddr_storage, len: libc::socklen_t) -> SockAddr {
+    match ss.ss_family as i32 {
+        libc::AF_INET => {
+            // SAFETY: the host said it is a sockaddr_in.
+            let sin = unsafe { &*(ss as *const _ as *const libc::sockaddr_in) };
+            SockAddr::Inet {
+                port: u16::from_be(sin.sin_port),
+                addr: sin.sin_addr.s_addr.to_ne_bytes(),
+            }
+        }
+        libc::AF_INET6 => {
+            // SAFETY: the host said it is a sockaddr_in6.
+            let s6 = unsafe { &*(ss as *const _ as *const libc::sockaddr_in6) };
+            SockAddr::Inet6 {
+                port: u16::from_be(s6.sin6_port),
+                flowinfo: s6.sin6_flowinfo,
+                addr: s6.sin6_addr.s6_addr,
+                scope_id: s6.sin6_scope_id,
+            }
+        }
+        libc::AF_UNIX => {
+            // SAFETY: the host said it is a sockaddr_un.
+            let sun = unsafe { &*(ss as *const _ as *const libc::sockaddr_un) };
+            let n = (len as usize)
+                .saturating_sub(std::mem::size_of::<libc::sa_family_t>())
+                .min(sun.sun_path.len());
+            let p: Vec<u8> = sun.sun_path[..n]
+                .iter()
+                .take_while(|&&c| c != 0)
+                .map(|&c| c as u8)
+                .collect();
+            SockAddr::Unix(p)
+        }
+        _ => SockAddr::Unspec,
+    }
+}
+
+pub fn bind(fd: i32, a: &SockAddr) -> HResult<()> {
+    let (ss, len) = to_host_addr(a)?;
+    // SAFETY: ss is a valid address of len bytes.
+    cvt(unsafe { libc::bind(fd, &ss as *const _ as *const libc::sockaddr, len) }).map(|_| ())
+}
+
+pub fn connect(fd: i32, a: &SockAddr) -> HResult<()> {
+    let (ss, len) = to_host_addr(a)?;
+    // SAFETY: as above. Not retried on EINTR: the connection goes on in the background.
+    cvt(unsafe { libc::connect(fd, &ss as *const _ as *const libc::sockaddr, len) }).map(|_| ())
+}
+
+pub fn listen(fd: i32, backlog: i32) -> HResult<()> {
+    // SAFETY: plain call.
+    cvt(unsafe { libc::listen(fd, backlog) }).map(|_| ())
+}
+
+pub fn accept(fd: i32) -> HResult<(HostFd, SockAddr)> {
+    // SAFETY: valid out buffers.
+    let mut ss: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of_val(&ss) as libc::socklen_t;
+    let nfd = retry(|| unsafe {
+        libc::accept4(
+            fd,
+            &mut ss as *mut _ as *mut libc::sockaddr,
+            &mut len,
+            libc::SOCK_CLOEXEC,
+        )
+    })?;
+    Ok((HostFd(nfd), from_host_addr(&ss, len)))
+}
+
+pub fn sockname(fd: i32, peer: bool) -> HResult<SockAddr> {
+    // SAFETY: valid out buffers.
+    let mut ss: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of_val(&ss) as libc::socklen_t;
+    let p = &mut ss as *mut _ as *mut libc::sockaddr;
+    cvt(unsafe {
+        if peer {
+            libc::getpeername(fd, p, &mut len)
+        } else {
+            libc::getsockname(fd, p, &mut len)
+        }
+    })?;
+    Ok(from_host_addr(&ss, len))
+}
+
+const MSG_BITS: &[(u32, i32)] = &[
+    (nb_msg::MSG_OOB, libc::MSG_OOB),
+    (nb_msg::MSG_PEEK, libc::MSG_PEEK),
+    (nb_msg::MSG_DONTROUTE, libc::MSG_DONTROUTE),
+    (nb_msg::MSG_EOR, libc::MSG_EOR),
+    (nb_msg::MSG_TRUNC, libc::MSG_TRUNC),
+    (nb_msg::MSG_CTRUNC, libc::MSG_CTRUNC),
+    (nb_msg::MSG_WAITALL, libc::MSG_WAITALL),
+    (nb_msg::MSG_DONTWAIT, libc::MSG_DONTWAIT),
+    (nb_msg::MSG_NOSIGNAL, libc::MSG_NOSIGNAL),
+];
+
+fn host_msg_flags(nb: u32) -> i32 {
+    MSG_BITS
+        .iter()
+        .filter(|(n, _)| nb & n != 0)
+        .fold(0, |a, (_, h)| a | h)
+}
+
+fn nb_msg_flags(h: i32) -> u32 {
+    MSG_BITS
+        .iter()
+        .filter(|(_, l)| h & l != 0)
+        .fold(0, |a, (n, _)| a | n)
+}
+
+/// sendmsg without control data: the iovecs (host layout, checked above) and an address.
+pub fn sendmsg(fd: i32, iov: &[Iovec], to: Option<&SockAddr>, nb_flags: u32) -> HResult<usize> {
+    let addr = to.map(to_host_addr).transpose()?;
+    // SAFETY: zeroed msghdr is valid; every pointer outlives the call.
+    let mut m: libc::msghdr = unsafe { std::mem::zeroed() };
+    if let Some((ss, len)) = &addr {
+        m.msg_name = ss as *const _ as *mut libc::c_void;
+        m.msg_namelen = *len;
+    }
+    m.msg_iov = iov.as_ptr() as *mut libc::iovec;
+    m.msg_iovlen = iov.len();
+    let fl = host_msg_flags(nb_flags);
+    retry(|| unsafe { libc::sendmsg(fd, &m, fl) }).map(|n| n as usize)
+}
+
+/// recvmsg without control data: bytes, sender, NetBSD msg_flags.
+pub fn recvmsg(fd: i32, iov: &[Iovec], nb_flags: u32) -> HResult<(usize, Option<SockAddr>, u32)> {
+    // SAFETY: as in sendmsg.
+    let mut ss: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let mut m: libc::msghdr = unsafe { std::mem::zeroed() };
+    m.msg_name = &mut ss as *mut _ as *mut libc::c_void;
+    m.msg_namelen = std::mem::size_of_val(&ss) as libc::socklen_t;
+    m.msg_iov = iov.as_ptr() as *mut libc::iovec;
+    m.msg_iovlen = iov.len();
+    let fl = host_msg_flags(nb_flags);
+    let n = retry(|| unsafe { libc::recvmsg(fd, &mut m, fl) })? as usize;
+    let from = (m.msg_namelen > 0).then(|| from_host_addr(&ss, m.msg_namelen));
+    Ok((n, from, nb_msg_flags(m.msg_flags)))
+}
+
+pub fn shutdown(fd: i32, nb_how: u32) -> HResult<()> {
+    use abi_netbsd::consts::shutdown_how as sh;
+    let how = match nb_how {
+        sh::SHUT_RD => libc::SHUT_RD,
+        sh::SHUT_WR => libc::SHUT_WR,
+        sh::SHUT_RDWR => libc::SHUT_RDWR,
+        _ => return Err(ne::EINVAL),
+    };
+    // SAFETY: plain call.
+    cvt(unsafe { libc::shutdown(fd, how) }).map(|_| ())
+}
+
+/// How a socket option's value differs between the two sides.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum OptVal {
+    /// Same bytes on both sides (ints, struct linger, ip_mreq…).
+    Same,
+    /// struct timeval: {i64, i32 + pad} on NetBSD, {i64, i64} on the host.
+    Timeval,
+    /// An errno value (SO_ERROR).
+    Errno,
+    /// A socket type (SO_TYPE).
+    SockType,
+}
+
+fn host_sockopt(level: u32, name: u32) -> HResult<(i32, i32, OptVal)> {
+    use abi_netbsd::consts::{
+        ipproto as ip, sockopt_ip as o4, sockopt_ipv6 as o6, sockopt_socket as so,
+        sockopt_tcp as tcp,
+    };
+    use OptVal::*;
+    let r = match (level, name) {
+        (so::SOL_SOCKET, n) => (
+            libc::SOL_SOCKET,
+            match n {
+                so::SO_DEBUG => (libc::SO_DEBUG, Same),
+                so::SO_ACCEPTCONN => (libc::SO_ACCEPTCONN, Same),
+                so::SO_REUSEADDR => (libc::SO_REUSEADDR, Same),
+                so::SO_KEEPALIVE => (libc::SO_KEEPALIVE, Same),
+                so::SO_DONTROUTE => (libc::SO_DONTROUTE, Same),
+                so::SO_BROADCAST => (libc::SO_BROADCAST, Same),
+                so::SO_LINGER => (libc::SO_LINGER, Same),
+                so::SO_OOBINLINE => (libc::SO_OOBINLINE, Same),
+                so::SO_REUSEPORT => (libc::SO_REUSEPORT, Same),
+                so::SO_SNDBUF => (libc::SO_SNDBUF, Same),
+                so::SO_RCVBUF => (libc::SO_RCVBUF, Same),
+                so::SO_SNDLOWAT => (libc::SO_SNDLOWAT, Same),
+                so::SO_RCVLOWAT => (libc::SO_RCVLOWAT, Same),
+                so::SO_ERROR => (libc::SO_ERROR, Errno),
+                so::SO_TYPE => (libc::SO_TYPE, SockType),
+                so::SO_SNDTIMEO => (libc::SO_SNDTIMEO, Timeval),
+                so::SO_RCVTIMEO => (libc::SO_RCVTIMEO, Timeval),
+                so::SO_TIMESTAMP => (libc::SO_TIMESTAMP, Same),
+                _ => return Err(ne::ENOPROTOOPT),
+            },
+        ),
+        (ip::IPPROTO_TCP, n) => (
+            libc::IPPROTO_TCP,
+            match n {
+                tcp::TCP_NODELAY => (libc::TCP_NODELAY, Same),
+                tcp::TCP_MAXSEG => (libc::TCP_MAXSEG, Same),
+                tcp::TCP_KEEPIDLE => (libc::TCP_KEEPIDLE, Same),
+                tcp::TCP_KEEPINTVL => (libc::TCP_KEEPINTVL, Same),
+                tcp::TCP_KEEPCNT => (libc::TCP_KEEPCNT, Same),
+                _ => return Err(ne::ENOPROTOOPT),
+            },
+        ),
+        (ip::IPPROTO_IP, n) => (
+            libc::IPPROTO_IP,
+            match n {
+                o4::IP_TOS => (libc::IP_TOS, Same),
+                o4::IP_TTL => (libc::IP_TTL, Same),
+                o4::IP_MULTICAST_IF => (libc::IP_MULTICAST_IF, Same),
+                o4::IP_MULTICAST_TTL => (libc::IP_MULTICAST_TTL, Same),
+                o4::IP_MULTICAST_LOOP => (libc::IP_MULTICAST_LOOP, Same),
+                o4::IP_ADD_MEMBERSHIP => (libc::IP_ADD_MEMBERSHIP, Same),
+                o4::IP_DROP_MEMBERSHIP => (libc::IP_DROP_MEMBERSHIP, Same),
+                _ => return Err(ne::ENOPROTOOPT),
+            },
+        ),
+        (ip::IPPROTO_IPV6, n) => (
+            libc::IPPROTO_IPV6,
+            match n {
+                o6::IPV6_V6ONLY => (libc::IPV6_V6ONLY, Same),
+                o6::IPV6_UNICAST_HOPS => (libc::IPV6_UNICAST_HOPS, Same),
+                o6::IPV6_MULTICAST_IF => (libc::IPV6_MULTICAST_IF, Same),
+                o6::IPV6_MULTICAST_HOPS => (libc::IPV6_MULTICAST_HOPS, Same),
+                o6::IPV6_MULTICAST_LOOP => (libc::IPV6_MULTICAST_LOOP, Same),
+                o6::IPV6_JOIN_GROUP => (libc::IPV6_ADD_MEMBERSHIP, Same),
+                o6::IPV6_LEAVE_GROUP => (libc::IPV6_DROP_MEMBERSHIP, Same),
+                _ => return Err(ne::ENOPROTOOPT),
+            },
+        ),
+        _ => return Err(ne::ENOPROTOOPT),
+    };
+    Ok((r.0, r.1 .0, r.1 .1))
+}
+
+pub fn setsockopt(fd: i32, level: u32, name: u32, val: &[u8]) -> HResult<()> {
+    let (l, n, kind) = host_sockopt(level, name)?;
+    let mut buf = val.to_vec();
+    if kind == OptVal::Timeval {
+        let t: Timeval = if val.len() >= 16 {
+            // SAFETY: at least 16 bytes, read unaligned.
+            unsafe { std::ptr::read_unaligned(val.as_ptr() as *const Timeval) }
+        } else {
+            return Err(ne::EINVAL);
+        };
+        let h = libc::timeval {
+            tv_sec: t.tv_sec,
+            tv_usec: t.tv_usec as libc::suseconds_t,
+        };
+        // SAFETY: plain struct to bytes.
+        buf = unsafe {
+            std::slice::from_raw_parts(&h as *const _ as *const u8, std::mem::size_of_val(&h))
+        }
+        .to_vec();
+    }
+    // SAFETY: buf is valid for its length.
+    cvt(unsafe { libc::setsockopt(fd, l, n, buf.as_ptr().cast(), buf.len() as libc::socklen_t) })
+        .map(|_| ())
+}
+
+/// getsockopt into `out`; returns the option's NetBSD length.
+pub fn getsockopt(fd: i32, level: u32, name: u32, out: &mut [u8]) -> HResult<usize> {
+    let (l, n, kind) = host_sockopt(level, name)?;
+    let mut buf = [0u8; 256];
+    let mut len = buf.len() as libc::socklen_t;
+    // SAFETY: buf is valid for len bytes.
+    cvt(unsafe { libc::getsockopt(fd, l, n, buf.as_mut_ptr().cast(), &mut len) })?;
+    let mut v = buf[..len as usize].to_vec();
+    let int_at = |v: &[u8]| i32::from_ne_bytes(v[..4].try_into().unwrap());
+    match kind {
+        OptVal::Same => {}
+        OptVal::Errno if v.len() >= 4 => {
+            let e = int_at(&v);
+            let nb = if e == 0 { 0 } else { errno_from_host(e).0 };
+            v = nb.to_ne_bytes().to_vec();
+        }
+        OptVal::SockType if v.len() >= 4 => {
+            v = (nb_socktype(int_at(&v)) as i32).to_ne_bytes().to_vec()
+        }
+        OptVal::Timeval if v.len() >= 16 => {
+            // SAFETY: the host wrote a timeval.
+            let h = unsafe { std::ptr::read_unaligned(v.as_ptr() as *const libc::timeval) };
+            let t = Timeval {
+                tv_sec: h.tv_sec,
+                tv_usec: h.tv_usec as i32,
+                _pad: 0,
+            };
+            // SAFETY: plain struct to bytes.
+            v = unsafe { std::slice::from_raw_parts(&t as *const _ as *const u8, 16) }.to_vec();
+        }
+        _ => return Err(ne::EINVAL),
+    }
+    let k = v.len().min(out.len());
+    out[..k].copy_from_slice(&v[..k]);
+    Ok(k)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,15 +8,17 @@
 //! Module map: `vfs` (mounts, path resolution), `memfs` (rumpfs root and tmpfs), `hostfs`
 //! (registered host files/directories), `devfs` (/dev), `file` (open file descriptions and fd
 //! tables), `proc` (processes, lwps, credentials), `time` (clocks), `syscalls` (one function per
-//! NetBSD syscall, dispatched by number), `lock` (advisory locks on in-memory files), `name`
-//! (file names as bytes).
+//! NetBSD syscall, dispatched by number), `socket` (sockin: host sockets behind NetBSD's socket
+//! calls), `lock` (advisory locks on in-memory files), `name` (file names as bytes).
 //!
 //! Known gaps, so nobody mistakes them for NetBSD behaviour:
 //! - Host directories resolve their own symlinks inside the registered tree (openat2
 //!   RESOLVE_IN_ROOT), so an absolute link there never leads to another guest mount. The host
 //!   checks permissions on them with rumplx's own credentials, whatever the guest's are.
 //! - Paths are normalised lexically before lookup (`a/link/..` is `a`).
-//! - No mkfifo/mknod, sockets, kqueue, or signal delivery (a write to a pipe without readers
+//! - Sockets carry no control messages (SCM_RIGHTS), and AF_UNIX names only live in host
+//!   directories.
+//! - No mkfifo/mknod, kqueue, or signal delivery (a write to a pipe without readers
 //!   raises the host's SIGPIPE on the calling thread, which is where the guest expects it).
 //! - sysctl serves only kern.ostype, kern.osrelease, kern.hostname and kern.domainname.
 
@@ -29,6 +31,7 @@ mod lock;
 mod memfs;
 mod name;
 mod proc;
+mod socket;
 mod syscalls;
 mod time;
 mod vfs;

@@ -20,9 +20,9 @@ use abi_netbsd::structs::{
 use abi_netbsd::{Errno, SysResult};
 use std::sync::Arc;
 
-type R<T> = Result<T, Errno>;
+pub(super) type R<T> = Result<T, Errno>;
 
-fn ok(v: u64) -> SysResult {
+pub(super) fn ok(v: u64) -> SysResult {
     Ok([v, 0])
 }
 
@@ -30,7 +30,7 @@ fn ok(v: u64) -> SysResult {
 // Guest memory (this address space).
 
 /// A NUL-terminated path of at most PATH_MAX bytes.
-fn path_arg(addr: u64) -> R<String> {
+pub(super) fn path_arg(addr: u64) -> R<String> {
     if addr == 0 {
         return Err(ne::EFAULT);
     }
@@ -47,7 +47,7 @@ fn path_arg(addr: u64) -> R<String> {
     Err(ne::ENAMETOOLONG)
 }
 
-fn get<T: Copy>(addr: u64) -> R<T> {
+pub(super) fn get<T: Copy>(addr: u64) -> R<T> {
     if addr == 0 {
         return Err(ne::EFAULT);
     }
@@ -55,7 +55,7 @@ fn get<T: Copy>(addr: u64) -> R<T> {
     Ok(unsafe { std::ptr::read_unaligned(addr as *const T) })
 }
 
-fn put<T: Copy>(addr: u64, v: T) -> R<()> {
+pub(super) fn put<T: Copy>(addr: u64, v: T) -> R<()> {
     if addr == 0 {
         return Err(ne::EFAULT);
     }
@@ -64,7 +64,7 @@ fn put<T: Copy>(addr: u64, v: T) -> R<()> {
     Ok(())
 }
 
-fn buf_mut<'a>(addr: u64, len: u64) -> R<&'a mut [u8]> {
+pub(super) fn buf_mut<'a>(addr: u64, len: u64) -> R<&'a mut [u8]> {
     if len > isize::MAX as u64 {
         return Err(ne::EINVAL);
     }
@@ -78,11 +78,11 @@ fn buf_mut<'a>(addr: u64, len: u64) -> R<&'a mut [u8]> {
     Ok(unsafe { std::slice::from_raw_parts_mut(addr as *mut u8, len as usize) })
 }
 
-fn buf<'a>(addr: u64, len: u64) -> R<&'a [u8]> {
+pub(super) fn buf<'a>(addr: u64, len: u64) -> R<&'a [u8]> {
     buf_mut(addr, len).map(|b| &*b)
 }
 
-fn iovecs(addr: u64, cnt: u64) -> R<Vec<Iovec>> {
+pub(super) fn iovecs(addr: u64, cnt: u64) -> R<Vec<Iovec>> {
     let cnt = cnt as i32;
     if cnt < 0 || cnt as u32 > limits::IOV_MAX {
         return Err(ne::EINVAL);
@@ -111,7 +111,7 @@ fn int(a: u64) -> i32 {
 // Helpers shared by the calls.
 
 impl EmbeddedKernel {
-    fn file(&self, c: &Current, fd: u64) -> R<Arc<OpenFile>> {
+    pub(super) fn file(&self, c: &Current, fd: u64) -> R<Arc<OpenFile>> {
         c.fds.lock().unwrap().get(int(fd))
     }
 
@@ -624,7 +624,7 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
             }
             sys_poll(k, &c, a[0], a[1], t)
         }
-        _ => Err(ne::ENOSYS),
+        _ => super::socket::dispatch(k, &c, nr, a).unwrap_or(Err(ne::ENOSYS)),
     }
 }
 

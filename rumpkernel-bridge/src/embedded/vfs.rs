@@ -8,6 +8,7 @@
 //! confined to the registered tree.
 
 use super::file::Object;
+use super::hypercall::HostFd;
 use super::proc::Cred;
 use abi_netbsd::errno as ne;
 use abi_netbsd::structs::{Stat, Statvfs, Timespec};
@@ -80,6 +81,11 @@ pub trait FileSystem: Send + Sync {
     /// symlinks (so a cwd reached through a link reads back as the real directory).
     fn canonical(&self, rel: &str) -> FsResult<String> {
         Ok(rel.to_string())
+    }
+    /// For AF_UNIX sockets at `rel`: a host handle on the directory that holds it and the name in
+    /// it, when this file system is the host's (`creating`: bind makes the name).
+    fn socket_dir(&self, _rel: &str, _creating: bool) -> FsResult<(HostFd, String)> {
+        Err(ne::EOPNOTSUPP)
     }
     /// Makes `rel` exist as a directory to cover with a mount (only in-memory file systems do).
     fn make_mountpoint(&self, _rel: &str, _dir: bool) {}

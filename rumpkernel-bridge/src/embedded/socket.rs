@@ -1,0 +1,377 @@
+//! Sockets, rump's "sockin" way: the host's network stack behind NetBSD's socket calls.
+//!
+//! NetBSD sockaddrs (with `sa_len`, AF_INET6 = 24) are decoded here and re-encoded by the
+//! hypercalls for the host. AF_UNIX paths are guest paths: they work where the guest path lies in
+//! a registered host directory (the host sees the socket inside that tree, reached through a
+//! confined handle on its directory); in-memory file systems cannot hold a host socket
+//! (EOPNOTSUPP). Control messages (SCM_RIGHTS and friends) are not carried yet: sendmsg with
+//! control data is EOPNOTSUPP and recvmsg returns none.
+
+use super::file::{FdEntry, HostType, Object, OpenFile};
+use super::hypercall::{self, HostFd, SockAddr};
+use super::syscalls::{buf, buf_mut, get, iovecs, ok, put, R};
+use super::{Current, EmbeddedKernel};
+use abi_netbsd::consts::{address_family as af, open_flags as of, socket_type as st};
+use abi_netbsd::errno as ne;
+use abi_netbsd::nr::*;
+use abi_netbsd::structs::Iovec;
+use abi_netbsd::SysResult;
+use std::sync::Arc;
+
+const SOCKADDR_IN_LEN: usize = 16;
+const SOCKADDR_IN6_LEN: usize = 28;
+/// `sun_path` is 104 bytes on NetBSD.
+const SUN_PATH_MAX: usize = 104;
+/// What the host calls a unix socket reached through a directory handle.
+const PROC_FD_PREFIX: &[u8] = b"/proc/self/fd/";
+
+/// Serves `nr` if it is a socket call.
+pub(super) fn dispatch(k: &EmbeddedKernel, c: &Current, nr: u32, a: [u64; 6]) -> Option<SysResult> {
+    #[allow(non_upper_case_globals)]
+    Some(match nr {
+        SYS___socket30 => sys_socket(c, a[0] as u32, a[1] as u32, a[2] as i32),
+        SYS_socketpair => sys_socketpair(c, a[0] as u32, a[1] as u32, a[2] as i32, a[3]),
+        SYS_bind | SYS_connect => (|| {
+            let (_file, f) = sock(k, c, a[0])?;
+            let (addr, _dir) = read_sockaddr(k, c, a[1], a[2], nr == SYS_bind)?;
+            if nr == SYS_bind {
+                hypercall::bind(f, &addr)?;
+            } else {
+                hypercall::connect(f, &addr)?;
+            }
+            ok(0)
+        })(),
+        SYS_listen => sock(k, c, a[0])
+            .and_then(|(_file, f)| hypercall::listen(f, a[1] as i32))
+            .and(ok(0)),
+        SYS_accept => {
+            // BSD: the new socket inherits the listener's non-blocking mode.
+            let nb = k.file(c, a[0]).map(|f| f.status() & of::O_NONBLOCK);
+            nb.and_then(|nb| sys_accept(k, c, a[0], a[1], a[2], nb | of::O_RDWR, false))
+        }
+        SYS_paccept => {
+            if a[3] != 0 {
+                // The signal mask is the personality's (this kernel delivers no signals).
+                return Some(Err(ne::ENOSYS));
+            }
+            let fl = a[4] as u32;
+            if fl & !(st::SOCK_CLOEXEC | st::SOCK_NONBLOCK | st::SOCK_NOSIGPIPE) != 0 {
+                return Some(Err(ne::EINVAL));
+            }
+            let nb = if fl & st::SOCK_NONBLOCK != 0 {
+                of::O_NONBLOCK
+            } else {
+                0
+            };
+            sys_accept(
+                k,
+                c,
+                a[0],
+                a[1],
+                a[2],
+                nb | of::O_RDWR,
+                fl & st::SOCK_CLOEXEC != 0,
+            )
+        }
+        SYS_getsockname | SYS_getpeername => (|| {
+            let (_file, f) = sock(k, c, a[0])?;
+            let addr = hypercall::sockname(f, nr == SYS_getpeername)?;
+            write_sockaddr(a[1], a[2], &addr)?;
+            ok(0)
+        })(),
+        SYS_sendto => (|| {
+            let (_file, f) = sock(k, c, a[0])?;
+            buf(a[1], a[2])?;
+            let iov = [Iovec {
+                iov_base: a[1],
+                iov_len: a[2],
+            }];
+            let to = if a[4] == 0 {
+                None
+            } else {
+                Some(read_sockaddr(k, c, a[4], a[5], false)?)
+            };
+            ok(hypercall::sendmsg(f, &iov, to.as_ref().map(|t| &t.0), a[3] as u32)? as u64)
+        })(),
+        SYS_recvfrom => (|| {
+            let (_file, f) = sock(k, c, a[0])?;
+            buf_mut(a[1], a[2])?;
+            let iov = [Iovec {
+                iov_base: a[1],
+                iov_len: a[2],
+            }];
+            let (n, from, _) = hypercall::recvmsg(f, &iov, a[3] as u32)?;
+            if a[4] != 0 && a[5] != 0 {
+                write_sockaddr(a[4], a[5], &from.unwrap_or(SockAddr::Unspec))?;
+            }
+            ok(n as u64)
+        })(),
+        SYS_sendmsg => sys_sendmsg(k, c, a[0], a[1], a[2] as u32),
+        SYS_recvmsg => sys_recvmsg(k, c, a[0], a[1], a[2] as u32),
+        SYS_shutdown => sock(k, c, a[0])
+            .and_then(|(_file, f)| hypercall::shutdown(f, a[1] as u32))
+            .and(ok(0)),
+        SYS_setsockopt => (|| {
+            let (_file, f) = sock(k, c, a[0])?;
+            let v = buf(a[3], a[4])?;
+            hypercall::setsockopt(f, a[1] as u32, a[2] as u32, v)?;
+            ok(0)
+        })(),
+        SYS_getsockopt => (|| {
+            let (_file, f) = sock(k, c, a[0])?;
+            let len: u32 = get(a[4])?;
+            let out = buf_mut(a[3], len as u64)?;
+            let n = hypercall::getsockopt(f, a[1] as u32, a[2] as u32, out)?;
+            put(a[4], n as u32)?;
+            ok(0)
+        })(),
+        _ => return None,
+    })
+}
+
+/// A socket descriptor's open file and the host descriptor behind it (ENOTSOCK for in-kernel
+/// objects). Keep the file while using the number: a close by another thread must not let the
+/// host reuse it under a blocked call.
+fn sock(k: &EmbeddedKernel, c: &Current, fd: u64) -> R<(Arc<OpenFile>, i32)> {
+    let f = k.file(c, fd)?;
+    let raw = match &f.obj {
+        Object::Host {
+            fd,
+            ty: HostType::Stream,
+            ..
+        } => fd.raw(),
+        _ => return Err(ne::ENOTSOCK),
+    };
+    Ok((f, raw))
+}
+
+fn install(c: &Current, fd: HostFd, status: u32, cloexec: bool) -> R<i32> {
+    if status & of::O_NONBLOCK != 0 {
+        hypercall::set_status_flags(fd.raw(), true, false)?;
+    }
+    let f = OpenFile::new(
+        Object::Host {
+            fd,
+            ty: HostType::Stream,
+            ro: false,
+        },
+        status,
+        "socket:".into(),
+    );
+    c.fds
+        .lock()
+        .unwrap()
+        .alloc(0, FdEntry { file: f, cloexec }, c.nofile)
+}
+
+fn split_type(ty: u32) -> R<(u32, u32, bool)> {
+    let flags = ty & st::SOCK_FLAGS_MASK;
+    if flags & !(st::SOCK_CLOEXEC | st::SOCK_NONBLOCK | st::SOCK_NOSIGPIPE) != 0 {
+        return Err(ne::EINVAL);
+    }
+    let nb = if flags & st::SOCK_NONBLOCK != 0 {
+        of::O_NONBLOCK
+    } else {
+        0
+    };
+    Ok((
+        ty & !st::SOCK_FLAGS_MASK,
+        of::O_RDWR | nb,
+        flags & st::SOCK_CLOEXEC != 0,
+    ))
+}
+
+fn sys_socket(c: &Current, domain: u32, ty: u32, proto: i32) -> SysResult {
+    let (t, status, cloexec) = split_type(ty)?;
+    let fd = hypercall::socket(domain, t, proto)?;
+    ok(install(c, fd, status, cloexec)? as u64)
+}
+
+fn sys_socketpair(c: &Current, domain: u32, ty: u32, proto: i32, sv: u64) -> SysResult {
+    let (t, status, cloexec) = split_type(ty)?;
+    if sv == 0 {
+        return Err(ne::EFAULT);
+    }
+    let (x, y) = hypercall::socketpair(domain, t, proto)?;
+    let a = install(c, x, status, cloexec)?;
+    let b = match install(c, y, status, cloexec) {
+        Ok(b) => b,
+        Err(e) => {
+            let _ = c.fds.lock().unwrap().remove(a);
+            return Err(e);
+        }
+    };
+    put(sv, [a, b])?;
+    ok(0)
+}
+
+fn sys_accept(
+    k: &EmbeddedKernel,
+    c: &Current,
+    s: u64,
+    name: u64,
+    lenp: u64,
+    status: u32,
+    cloexec: bool,
+) -> SysResult {
+    // Hold the listening file while blocked in the host's accept.
+    let lf: Arc<OpenFile> = k.file(c, s)?;
+    let Object::Host {
+        fd: lfd,
+        ty: HostType::Stream,
+        ..
+    } = &lf.obj
+    else {
+        return Err(ne::ENOTSOCK);
+    };
+    let (nfd, peer) = hypercall::accept(lfd.raw())?;
+    let n = install(c, nfd, status, cloexec)?;
+    if name != 0 && lenp != 0 {
+        write_sockaddr(name, lenp, &peer)?;
+    }
+    ok(n as u64)
+}
+
+/// NetBSD `struct msghdr`: name@0, namelen@8, iov@16, iovlen@24, control@32, controllen@40,
+/// flags@44.
+fn sys_sendmsg(k: &EmbeddedKernel, c: &Current, s: u64, msg: u64, flags: u32) -> SysResult {
+    let (_file, f) = sock(k, c, s)?;
+    let (name, namelen): (u64, u32) = (get(msg)?, get(msg + 8)?);
+    let (iov, iovlen): (u64, i32) = (get(msg + 16)?, get(msg + 24)?);
+    let controllen: u32 = get(msg + 40)?;
+    if controllen != 0 {
+        return Err(ne::EOPNOTSUPP);
+    }
+    let iov = iovecs(iov, iovlen as u64)?;
+    let to = if name == 0 {
+        None
+    } else {
+        Some(read_sockaddr(k, c, name, namelen as u64, false)?)
+    };
+    ok(hypercall::sendmsg(f, &iov, to.as_ref().map(|t| &t.0), flags)? as u64)
+}
+
+fn sys_recvmsg(k: &EmbeddedKernel, c: &Current, s: u64, msg: u64, flags: u32) -> SysResult {
+    let (_file, f) = sock(k, c, s)?;
+    let name: u64 = get(msg)?;
+    let (iov, iovlen): (u64, i32) = (get(msg + 16)?, get(msg + 24)?);
+    let iov = iovecs(iov, iovlen as u64)?;
+    let (n, from, oflags) = hypercall::recvmsg(f, &iov, flags)?;
+    if name != 0 {
+        write_sockaddr(name, msg + 8, &from.unwrap_or(SockAddr::Unspec))?;
+    } else {
+        put(msg + 8, 0u32)?;
+    }
+    put(msg + 40, 0u32)?; // no control data
+    put(msg + 44, oflags as i32)?;
+    ok(n as u64)
+}
+
+/// Decodes a NetBSD sockaddr. For AF_UNIX the guest path becomes a host path, with the handle on
+/// its directory that the path goes through (keep it until the call is done).
+fn read_sockaddr(
+    k: &EmbeddedKernel,
+    c: &Current,
+    addr: u64,
+    len: u64,
+    creating: bool,
+) -> R<(SockAddr, Option<HostFd>)> {
+    if !(2..=255).contains(&len) {
+        return Err(ne::EINVAL);
+    }
+    let b = buf(addr, len)?;
+    let family = b[1] as u32;
+    Ok(match family {
+        af::AF_UNSPEC => (SockAddr::Unspec, None),
+        af::AF_INET => {
+            if b.len() < SOCKADDR_IN_LEN {
+                return Err(ne::EINVAL);
+            }
+            let port = u16::from_be_bytes([b[2], b[3]]);
+            (
+                SockAddr::Inet {
+                    port,
+                    addr: [b[4], b[5], b[6], b[7]],
+                },
+                None,
+            )
+        }
+        af::AF_INET6 => {
+            if b.len() < SOCKADDR_IN6_LEN {
+                return Err(ne::EINVAL);
+            }
+            let port = u16::from_be_bytes([b[2], b[3]]);
+            let flowinfo = u32::from_ne_bytes(b[4..8].try_into().unwrap());
+            let addr: [u8; 16] = b[8..24].try_into().unwrap();
+            let scope_id = u32::from_ne_bytes(b[24..28].try_into().unwrap());
+            (
+                SockAddr::Inet6 {
+                    port,
+                    flowinfo,
+                    addr,
+                    scope_id,
+                },
+                None,
+            )
+        }
+        af::AF_UNIX => {
+            let raw = &b[2..];
+            let end = raw.iter().position(|&x| x == 0).unwrap_or(raw.len());
+            if end == 0 {
+                return Err(ne::EINVAL);
+            }
+            if end > SUN_PATH_MAX {
+                return Err(ne::ENAMETOOLONG);
+            }
+            let p = super::name::decode(&raw[..end]);
+            let r = k.vfs.resolve(&p, &c.cwd, !creating, &c.ctx())?;
+            let (dir, name) = r.mount.fs.socket_dir(&r.rel, creating)?;
+            let mut host = format!("/proc/self/fd/{}/", dir.raw()).into_bytes();
+            host.extend_from_slice(&super::name::encode(&name));
+            (SockAddr::Unix(host), Some(dir))
+        }
+        _ => return Err(ne::EAFNOSUPPORT),
+    })
+}
+
+/// Encodes a NetBSD sockaddr into `addr` (at most `*lenp` bytes) and stores its full length.
+fn write_sockaddr(addr: u64, lenp: u64, a: &SockAddr) -> R<()> {
+    let mut v = Vec::with_capacity(SOCKADDR_IN6_LEN);
+    match a {
+        SockAddr::Unspec => v.extend_from_slice(&[2, af::AF_UNSPEC as u8]),
+        SockAddr::Inet { port, addr } => {
+            v.extend_from_slice(&[SOCKADDR_IN_LEN as u8, af::AF_INET as u8]);
+            v.extend_from_slice(&port.to_be_bytes());
+            v.extend_from_slice(addr);
+            v.extend_from_slice(&[0; 8]);
+        }
+        SockAddr::Inet6 {
+            port,
+            flowinfo,
+            addr,
+            scope_id,
+        } => {
+            v.extend_from_slice(&[SOCKADDR_IN6_LEN as u8, af::AF_INET6 as u8]);
+            v.extend_from_slice(&port.to_be_bytes());
+            v.extend_from_slice(&flowinfo.to_ne_bytes());
+            v.extend_from_slice(addr);
+            v.extend_from_slice(&scope_id.to_ne_bytes());
+        }
+        SockAddr::Unix(p) => {
+            // A name the host made up through a directory handle means nothing to the guest.
+            let p: &[u8] = if p.starts_with(PROC_FD_PREFIX) {
+                &[]
+            } else {
+                p
+            };
+            let p = &p[..p.len().min(SUN_PATH_MAX - 1)];
+            v.extend_from_slice(&[(2 + p.len() + 1) as u8, af::AF_UNIX as u8]);
+            v.extend_from_slice(p);
+            v.push(0);
+        }
+    }
+    let have: u32 = get(lenp)?;
+    let n = (have as usize).min(v.len());
+    buf_mut(addr, n as u64)?.copy_from_slice(&v[..n]);
+    put(lenp, v.len() as u32)
+}
