@@ -246,6 +246,8 @@ impl Personality {
             TRANSPORT_WAKE => {}
             TRANSPORT_SIGNAL => {
                 info.errno = 0;
+                info.code = info.fields[TRANSPORT_CODE_SLOT] as i32;
+                info.fields[TRANSPORT_CODE_SLOT] = 0;
                 thread.pending |= signal::bit(sig);
                 thread.pending_info[sig as usize - 1] = info;
             }
@@ -317,7 +319,10 @@ impl Personality {
             return Ok(());
         }
         let target = self.threads.lock().iter().find(|t| t.tid == tid).copied().ok_or(crate::errno::ESRCH)?;
-        self.platform.signal_host_thread(target.host_tid, &Siginfo { errno: TRANSPORT_SIGNAL, ..info })
+        // The host accepts only SI_QUEUE between threads: the guest's own code travels beside it.
+        let mut wire = Siginfo { errno: TRANSPORT_SIGNAL, code: crate::sys::sigframe::SI_QUEUE, ..info };
+        wire.fields[TRANSPORT_CODE_SLOT] = info.code as u32 as u64;
+        self.platform.signal_host_thread(target.host_tid, &wire)
     }
 
     /// Delivers every signal that is due to this thread: ignored ones vanish, default actions end
@@ -366,6 +371,9 @@ impl Personality {
 /// si_errno to these, and the guest never sees them.
 const TRANSPORT_SIGNAL: i32 = 0x5255_4d50;
 const TRANSPORT_WAKE: i32 = 0x5741_4b45;
+/// A word of the siginfo union that kill/tgkill/sigqueue infos leave unused and the host kernel
+/// still copies (it keeps the first 48 bytes).
+const TRANSPORT_CODE_SLOT: usize = 3;
 
 /// Calls Linux restarts after a signal (rather than failing with EINTR) when SA_RESTART asks: not
 /// the waits and sleeps, which report EINTR whatever the flag says.

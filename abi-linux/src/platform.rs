@@ -91,6 +91,11 @@ pub trait Platform: Send + Sync {
     /// Ends the calling thread (its guest thread has been taken off every list). Does not return.
     fn exit_thread(&self) -> !;
 
+    /// Performs one of the host's timer calls (alarm, setitimer, getitimer, timer_create,
+    /// timer_settime, timer_gettime, timer_getoverrun, timer_delete; Linux numbers and arguments,
+    /// pointers checked, thread ids already the host's). Others answer ENOSYS.
+    fn host_timer(&self, nr: u32, args: [u64; 6]) -> Result<u64, crate::Errno>;
+
     /// The calling thread's guest FS base (its TLS pointer).
     fn fs_base(&self) -> u64;
     /// Sets the calling thread's guest FS base; it takes effect when the thread returns to the guest.

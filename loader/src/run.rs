@@ -101,6 +101,7 @@ pub fn run(args: RunArgs) -> Result<std::convert::Infallible, Failure> {
         return Err(Failure::Other("the guest was already started".into()));
     }
 
+    rumpkernel_bridge::set_signal_check(signals::host_signals_pending);
     // No signal may arrive before this thread has its signal stack and block.
     signals::set_host_mask(signals::ALL_BLOCKED);
     signals::install().map_err(|e| Failure::Other(format!("cannot install signal handlers: {e}")))?;

@@ -74,6 +74,9 @@ impl Platform for NoPlatform {
     fn exit_thread(&self) -> ! {
         unreachable!()
     }
+    fn host_timer(&self, _: u32, _: [u64; 6]) -> Result<u64, Errno> {
+        unreachable!()
+    }
 }
 
 const MEM: usize = 1 << 20;

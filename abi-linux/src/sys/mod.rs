@@ -10,8 +10,9 @@ pub mod sigframe;
 pub mod signal;
 pub mod thread;
 pub mod time;
+pub mod timer;
 
 use crate::table::Entry;
 
 /// Every family's entries; [`crate::table::Table::new`] gathers them.
-pub const FAMILIES: &[&[Entry]] = &[file::ENTRIES, signal::ENTRIES, mem::ENTRIES, process::ENTRIES, time::ENTRIES, futex::ENTRIES, thread::ENTRIES];
+pub const FAMILIES: &[&[Entry]] = &[file::ENTRIES, signal::ENTRIES, mem::ENTRIES, process::ENTRIES, time::ENTRIES, futex::ENTRIES, thread::ENTRIES, timer::ENTRIES];

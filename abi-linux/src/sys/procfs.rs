@@ -32,6 +32,10 @@ const HOST_MEMINFO: &[u8] = b"/.rumplx/host/meminfo\0";
 
 /// Whether `path` (NUL-terminated) names something under /proc.
 pub fn owns(path: &[u8]) -> bool {
+    // Every open and stat asks: answer the common case without building the component list.
+    if path.first() != Some(&b'/') || !path.windows(4).any(|w| w == b"proc") {
+        return false;
+    }
     matches!(components(path), Some(c) if c.first() == Some(&&b"proc"[..]))
 }
 

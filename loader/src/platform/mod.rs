@@ -163,6 +163,22 @@ impl Platform for HostPlatform {
         threads::exit_current()
     }
 
+    fn host_timer(&self, nr: u32, args: [u64; 6]) -> Result<u64, Errno> {
+        const TIMER_CALLS: [i64; 8] = [
+            libc::SYS_alarm, libc::SYS_setitimer, libc::SYS_getitimer, libc::SYS_timer_create,
+            libc::SYS_timer_settime, libc::SYS_timer_gettime, libc::SYS_timer_getoverrun, libc::SYS_timer_delete,
+        ];
+        if !TIMER_CALLS.contains(&(nr as i64)) {
+            return Err(Errno(libc::ENOSYS));
+        }
+        // SAFETY: one of the timer calls above, with pointers the personality checked.
+        let r = unsafe { libc::syscall(nr as i64, args[0], args[1], args[2], args[3], args[4], args[5]) };
+        if r < 0 {
+            return Err(last_errno());
+        }
+        Ok(r as u64)
+    }
+
     fn fs_base(&self) -> u64 {
         // SAFETY: set by the signal entry for the running thread.
         signals::CURRENT_BLOCK.with(|b| unsafe { (*b.get()).guest_fs })
