@@ -462,6 +462,14 @@ fn proc_self() {
     assert_eq!(g.open("/proc/self/nothing", lo::O_RDONLY, 0), neg(e::ENOENT));
     assert_eq!(g.stat("/proc/self/maps").unwrap().st_mode, 0o100444);
     assert_eq!(g.stat("/proc/self").unwrap().st_mode, 0o040555);
+    // A trailing slash follows the link.
+    let st = g.alloc(144);
+    let ps = g.str("/proc/self/");
+    g.ok(Sysno::lstat, &[ps, st]);
+    assert_eq!(g.get::<Stat>(st).st_mode, 0o040555);
+    assert_eq!(g.call(Sysno::readlink, &[ps, buf, 256]), neg(e::EINVAL));
+    let pm = g.str("/proc/self/maps/");
+    assert_eq!(g.call(Sysno::stat, &[pm, st]), neg(e::ENOTDIR));
     // The generated files leave nothing behind.
     let tmp = g.open("/.rumplx/tmp", lo::O_RDONLY | lo::O_DIRECTORY, 0) as u64;
     assert_eq!(g.getdents(tmp, 4096).len(), 2);

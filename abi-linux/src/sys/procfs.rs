@@ -108,7 +108,28 @@ fn parse_int(c: &[u8]) -> Option<i32> {
     core::str::from_utf8(c).ok()?.parse().ok()
 }
 
+/// Resolves a /proc path. A trailing slash follows a final symlink and asks for a directory, as in
+/// any path lookup.
 fn lookup(ctx: &mut Ctx, path: &[u8]) -> Result<Node, Errno> {
+    let raw = &path[..path.iter().position(|&b| b == 0).unwrap_or(path.len())];
+    let trailing = raw.ends_with(b"/") || raw.ends_with(b"/.");
+    let node = lookup_components(ctx, path)?;
+    if !trailing {
+        return Ok(node);
+    }
+    match node {
+        Node::Dir(_) | Node::Redirect(_) => Ok(node),
+        Node::Link(Link::SelfPid) => Ok(Node::Dir(Dir::Process)),
+        Node::Link(l) => {
+            let mut t = link_target(ctx, l)?;
+            t.extend_from_slice(b"/\0");
+            Ok(Node::Redirect(t))
+        }
+        Node::File(_) | Node::Host(_) => Err(ENOTDIR),
+    }
+}
+
+fn lookup_components(ctx: &mut Ctx, path: &[u8]) -> Result<Node, Errno> {
     let comps = components(path).ok_or(ENOENT)?;
     let rest = &comps[1..];
     let Some((first, rest)) = rest.split_first() else { return Ok(Node::Dir(Dir::Root)) };
