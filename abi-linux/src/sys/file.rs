@@ -357,6 +357,8 @@ fn ftruncate(ctx: &mut Ctx) -> LxResult {
 
 /// openat with Linux arguments: the one place every open goes through.
 pub(crate) fn do_open(ctx: &mut Ctx, dirfd: u64, p: &[u8], flags: u32, mode: u32) -> LxResult {
+    let rebased = procfs::rebase(ctx, dirfd, p);
+    let p = rebased.as_deref().unwrap_or(p);
     if procfs::owns(p) {
         return procfs::open(ctx, p, flags);
     }
@@ -524,6 +526,8 @@ fn stat_at(ctx: &mut Ctx, dirfd: u64, p: &[u8], flags: u32) -> Result<nbs::Stat,
             nb_fstat(ctx, dirfd)
         };
     }
+    let rebased = procfs::rebase(ctx, dirfd, p);
+    let p = rebased.as_deref().unwrap_or(p);
     if procfs::owns(p) {
         return procfs::stat(ctx, p, flags & lat::AT_SYMLINK_NOFOLLOW == 0);
     }
@@ -577,6 +581,7 @@ fn access_at(ctx: &mut Ctx, dirfd: u64, pi: usize, mode: u32, flags: u32) -> LxR
     }
     let nbf = at::flags(&at::ACCESS, flags, 0)?;
     let p = path(ctx, pi)?;
+    let p = procfs::rebase(ctx, dirfd, &p).unwrap_or(p);
     if procfs::owns(&p) {
         return procfs::access(ctx, &p, mode);
     }
@@ -815,6 +820,7 @@ fn readlink_at(ctx: &mut Ctx, dirfd: u64, pi: usize) -> LxResult {
         return Err(EINVAL);
     }
     let p = path(ctx, pi)?;
+    let p = procfs::rebase(ctx, dirfd, &p).unwrap_or(p);
     // Into our buffer first: Linux answers EINVAL for a non-link before it looks at `buf`.
     let target = if procfs::owns(&p) {
         procfs::readlink(ctx, &p)?

@@ -482,6 +482,12 @@ fn proc_self() {
     assert!(names.iter().any(|n| n == "self") && names.iter().any(|n| n == "cpuinfo"), "{names:?}");
     let dir = g.open("/proc/self", lo::O_RDONLY | lo::O_DIRECTORY, 0) as u64;
     assert_eq!(g.getdents(dir, 4096).len(), 10);
+    // Relative to a listed directory: the real files, not the placeholders.
+    let rel = g.str("cmdline");
+    let fd = g.ok(Sysno::openat, &[dir, rel, lo::O_RDONLY as u64, 0]);
+    assert_eq!(g.read_all(fd), b"prog\0-x\0");
+    let rel = g.str("exe");
+    assert_eq!(g.ok(Sysno::readlinkat, &[dir, rel, buf, 256]), 9);
     // Older listings are removed after a while; the tmpfs does not fill up.
     for _ in 0..20 {
         let fd = g.open("/proc", lo::O_RDONLY | lo::O_DIRECTORY, 0) as u64;

@@ -2,8 +2,9 @@
 //! programs actually read: /proc/self (= /proc/<pid>) with exe, cwd, root, maps, cmdline, status,
 //! comm and fd/N, and /proc/cpuinfo, /proc/meminfo.
 //!
-//! - Only absolute paths are recognised: a relative path reaching /proc through the cwd or a dirfd
-//!   goes to the kernel, which has no /proc (ENOENT).
+//! - Absolute paths are recognised, and paths relative to a descriptor of a listed /proc directory
+//!   (below); a relative path reaching /proc through the cwd goes to the kernel, which has no /proc
+//!   (ENOENT).
 //! - Generated text is served as a real file: written into the layer's tmpfs (`/.rumplx/tmp`),
 //!   reopened read-only, unlinked, so read/lseek/fstat/mmap behave as on any file. Its content is
 //!   a snapshot taken at open, as Linux's is at first read.
@@ -226,7 +227,7 @@ pub fn open(ctx: &mut Ctx, path: &[u8], flags: u32) -> LxResult {
     let writes = flags & lo::O_ACCMODE != lo::O_RDONLY || flags & (lo::O_CREAT | lo::O_TRUNC) != 0;
     match lookup(ctx, path)? {
         Node::Dir(_) if writes => Err(EISDIR),
-        Node::Dir(d) => list(ctx, d, flags),
+        Node::Dir(d) => list(ctx, d, flags, canonical(path)),
         Node::File(_) | Node::Host(_) if writes => Err(EACCES),
         Node::File(_) | Node::Host(_) if flags & lo::O_DIRECTORY != 0 => Err(ENOTDIR),
         Node::File(g) => {
@@ -236,7 +237,7 @@ pub fn open(ctx: &mut Ctx, path: &[u8], flags: u32) -> LxResult {
         Node::Host(p) => do_open(ctx, fdcwd, p, flags, 0),
         Node::Link(_) if flags & lo::O_NOFOLLOW != 0 => Err(ELOOP),
         Node::Link(Link::SelfPid) if writes => Err(EISDIR),
-        Node::Link(Link::SelfPid) => list(ctx, Dir::Process, flags),
+        Node::Link(Link::SelfPid) => list(ctx, Dir::Process, flags, canonical(path)),
         Node::Link(l) => {
             let t = with_nul(link_target(ctx, l)?);
             if t.first() != Some(&b'/') {
@@ -402,15 +403,21 @@ fn entries(ctx: &mut Ctx, d: Dir) -> Result<Vec<(String, Item)>, Errno> {
     })
 }
 
-/// A generated directory: its path and its entries (name, is a directory).
-type Listing = (String, Vec<(String, bool)>);
+/// A generated directory: where it is, which /proc directory it lists, its identity (to know it
+/// again as the dirfd of a relative *at call) and its entries (name, is a directory).
+struct Listing {
+    tmp: String,
+    proc_path: Vec<u8>,
+    dev_ino: (u64, u64),
+    made: Vec<(String, bool)>,
+}
 /// Generated directories still on the tmpfs, oldest first.
 static LISTINGS: spin::Mutex<Vec<Listing>> = spin::Mutex::new(Vec::new());
 /// How many listings stay readable before the layer removes them.
 const KEEP_LISTINGS: usize = 8;
 
 /// Opens a generated directory holding `d`'s entries.
-fn list(ctx: &mut Ctx, d: Dir, flags: u32) -> LxResult {
+fn list(ctx: &mut Ctx, d: Dir, flags: u32, proc_path: Vec<u8>) -> LxResult {
     let items = entries(ctx, d)?;
     let pid = pid(ctx)?;
     let dir = format!("{TMP_DIR}/procdir-{pid}-{}", SERIAL.fetch_add(1, Ordering::Relaxed));
@@ -440,16 +447,47 @@ fn list(ctx: &mut Ctx, d: Dir, flags: u32) -> LxResult {
     let keep = lo::O_CLOEXEC | lo::O_NONBLOCK;
     let f = crate::xlat::open::to_netbsd(flags & keep) | nbc::open_flags::O_DIRECTORY;
     let fd = ctx.nb(nb::SYS_open, [z(&dir).as_ptr() as u64, f as u64, 0, 0, 0, 0]);
+    let dev_ino = match fd {
+        Ok(r) => nb_fstat(ctx, r[0]).map(|st| (st.st_dev, st.st_ino)).unwrap_or_default(),
+        Err(_) => (0, 0),
+    };
     let old: Vec<_> = {
         let mut l = LISTINGS.lock();
-        l.push((dir, made));
+        l.push(Listing { tmp: dir, proc_path, dev_ino, made });
         let n = l.len().saturating_sub(KEEP_LISTINGS);
         l.drain(..n).collect()
     };
-    for (dir, made) in old {
-        remove_listing(ctx, &dir, &made);
+    for l in old {
+        remove_listing(ctx, &l.tmp, &l.made);
     }
     Ok(fd?[0])
+}
+
+/// A path relative to a descriptor of a generated /proc directory, as the absolute /proc path it
+/// means (so `openat(open("/proc/self"), "status")` reads the real thing, not the placeholder).
+/// None when `dirfd` is not one of those, which is known without a call while no /proc directory
+/// has been listed.
+pub fn rebase(ctx: &mut Ctx, dirfd: u64, rel: &[u8]) -> Option<Vec<u8>> {
+    if rel.first().is_none_or(|&b| b == b'/' || b == 0) || dirfd as i64 == nbc::at_flags::AT_FDCWD || LISTINGS.lock().is_empty() {
+        return None;
+    }
+    let st = nb_fstat(ctx, dirfd).ok()?;
+    let l = LISTINGS.lock();
+    let found = l.iter().find(|l| l.dev_ino == (st.st_dev, st.st_ino))?;
+    let mut p = found.proc_path.clone();
+    p.push(b'/');
+    p.extend_from_slice(rel);
+    Some(p)
+}
+
+/// The normalised form of a /proc path ("/proc/self/fd"), without NUL.
+fn canonical(path: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for c in components(path).unwrap_or_default() {
+        out.push(b'/');
+        out.extend_from_slice(c);
+    }
+    out
 }
 
 fn remove_listing(ctx: &mut Ctx, dir: &str, made: &[(String, bool)]) {
