@@ -126,7 +126,7 @@ pub const ENTRIES: &[Entry] = &[
     entry(Sysno::fallocate as u32, "fallocate", F, &[Fd, Hex, Int, Len], Ret::Int, tr!(fallocate, SYS_posix_fallocate), Support::Partial("mode 0, and FALLOC_FL_KEEP_SIZE inside the file, through posix_fallocate; KEEP_SIZE past the end, punching holes, zeroing and collapsing give EOPNOTSUPP")),
 ];
 
-const OPEN_NOTE: &str = "O_TMPFILE gives EOPNOTSUPP (as on a file system without it); O_PATH opens for reading, so it needs read permission; O_NOATIME is ignored; /proc paths are served for absolute paths only";
+const OPEN_NOTE: &str = "O_TMPFILE gives EOPNOTSUPP (as on a file system without it); O_PATH opens for reading, so it needs read permission; O_NOATIME is ignored; /proc is served for absolute paths and paths relative to an open /proc directory";
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
