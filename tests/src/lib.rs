@@ -172,7 +172,7 @@ pub fn try_guest(name: &str, variant: Variant) -> Result<PathBuf, String> {
         return Err(format!("{} does not exist", src.display()));
     }
     // Bump GUEST_RECIPE when the compile or link commands below change: it names the cache.
-    const GUEST_RECIPE: &str = "r1";
+    const GUEST_RECIPE: &str = "r2";
     let out_dir = target_dir().join("rumplx-guests").join(GUEST_RECIPE).join(variant.name());
     fs::create_dir_all(&out_dir).map_err(|e| e.to_string())?;
     let out = out_dir.join(name);
@@ -188,10 +188,10 @@ pub fn try_guest(name: &str, variant: Variant) -> Result<PathBuf, String> {
     let common = ["-O1", "-g", "-Wall", "-Wno-unused-result", "-Wno-unused-variable", "-Wno-deprecated-declarations"];
     let res = match variant {
         Variant::MuslStatic => run_tool(
-            Command::new("musl-gcc").args(common).arg(&inc).arg("-static").arg("-o").arg(&tmp).arg(&src),
+            Command::new("musl-gcc").args(common).arg(&inc).arg("-static").arg("-o").arg(&tmp).arg(&src).arg("-lm"),
         ),
         Variant::GlibcStatic => run_tool(
-            Command::new("gcc").args(common).arg(&inc).arg("-static").arg("-o").arg(&tmp).arg(&src),
+            Command::new("gcc").args(common).arg(&inc).arg("-static").arg("-o").arg(&tmp).arg(&src).arg("-lm"),
         ),
         Variant::MuslStaticPie => {
             // Debian's `musl-gcc -static-pie` silently makes a *dynamic* PIE asking for
@@ -213,7 +213,7 @@ pub fn try_guest(name: &str, variant: Variant) -> Result<PathBuf, String> {
                         .arg(crtbegin)
                         .arg(&obj)
                         .arg(format!("-L{MUSL_LIB}"))
-                        .args(["-Wl,--start-group", "-lc"])
+                        .args(["-Wl,--start-group", "-lm", "-lc"])
                         .arg(libgcc)
                         .arg("-Wl,--end-group")
                         .arg(crtend)

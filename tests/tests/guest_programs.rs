@@ -41,6 +41,7 @@ simple_guests!(
     proc_self,
     random,
     readdir_big,
+    registers,
     rename,
     rlimits,
     rusage_times,
