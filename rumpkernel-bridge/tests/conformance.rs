@@ -1147,12 +1147,21 @@ fn processes_and_credentials() {
         host_groups.len()
     );
     // Process groups and sessions.
-    assert_eq!(sys(&k, SYS_getpgrp, &[]), Ok(pid as u64));
+    // A process made from nothing joins init's group and session, as rump's lwproc does, so it
+    // may start a session of its own.
+    assert_eq!(sys(&k, SYS_getpgrp, &[]), Ok(1));
+    assert_eq!(sys(&k, SYS_setsid, &[]), Ok(pid as u64));
     assert_eq!(sys(&k, SYS_getsid, &[0]), Ok(pid as u64));
+    assert_eq!(sys(&k, SYS_getpgrp, &[]), Ok(pid as u64));
     assert_eq!(
         sys(&k, SYS_setsid, &[]),
         Err(ne::EPERM),
         "already a group leader"
+    );
+    assert_eq!(
+        sys(&k, SYS_setpgid, &[0, 0]),
+        Err(ne::EPERM),
+        "a session leader"
     );
     assert_eq!(sys(&k, SYS_getpgid, &[4242]), Err(ne::ESRCH));
     // Limits.

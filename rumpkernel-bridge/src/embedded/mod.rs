@@ -111,12 +111,14 @@ impl EmbeddedKernel {
         k
     }
 
+    /// A process with no parent process: its parent's group and session are `ppid`'s (init's,
+    /// or proc0's for proc0 itself), so it leads neither and may call setsid.
     fn fresh_proc(pid: Pid, ppid: Pid, cred: Cred, fds: FdTable) -> Proc {
         Proc {
             pid,
             ppid,
-            pgid: pid,
-            sid: pid,
+            pgid: ppid,
+            sid: ppid,
             fds: Arc::new(Mutex::new(fds)),
             cwd: "/".to_string(),
             umask: 0o022,
