@@ -46,6 +46,8 @@ pub struct Thread {
     pub comm: [u8; 16],
     /// PR_SET_PDEATHSIG signal.
     pub pdeathsig: i32,
+    /// sched_setaffinity mask (CPUs 0..63; 0: never set).
+    pub affinity: u64,
 }
 
 impl Thread {
@@ -61,6 +63,7 @@ impl Thread {
             robust_list: 0,
             comm: [0; 16],
             pdeathsig: 0,
+            affinity: 0,
         }
     }
 }
@@ -192,7 +195,7 @@ impl Personality {
             Some(sig) => {
                 let action = self.signals.lock().actions[sig as usize - 1];
                 match signal::disposition(&action, sig) {
-                    Disposition::Ignore => true,
+                    Disposition::Ignore | Disposition::Stop => true,
                     Disposition::Terminate => false,
                     Disposition::Handle(a) => a.flags & signal::SA_RESTART != 0,
                 }
@@ -334,6 +337,7 @@ impl Personality {
             let action = self.signals.lock().actions[sig as usize - 1];
             match signal::disposition(&action, sig) {
                 Disposition::Ignore => {}
+                Disposition::Stop => self.platform.stop_process(),
                 Disposition::Terminate => self.platform.die_of_signal(sig),
                 Disposition::Handle(a) => {
                     if signal::push_frame(self, thread, regs, sig, &a, &info).is_err() {

@@ -107,6 +107,9 @@ pub trait Platform: Send + Sync {
     /// it, exit status 128 + signo. Does not return.
     fn die_of_signal(&self, signo: u32) -> !;
 
+    /// Stops the whole process until something sends it SIGCONT (a stop signal's default action).
+    fn stop_process(&self);
+
     /// Writes a diagnostic line (tracer output, warnings) to rumplx's stderr.
     fn log(&self, line: &str);
 }

@@ -77,6 +77,9 @@ impl Platform for NoPlatform {
     fn host_timer(&self, _: u32, _: [u64; 6]) -> Result<u64, Errno> {
         unreachable!()
     }
+    fn stop_process(&self) {
+        unreachable!()
+    }
 }
 
 const MEM: usize = 1 << 20;

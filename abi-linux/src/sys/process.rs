@@ -53,6 +53,13 @@ pub const ENTRIES: &[Entry] = &[
     entry(Sysno::getrandom as u32, "getrandom", Other, &[Arg::BufOut(1), Arg::Len, Arg::Hex], Ret::Int, Route::Translated(getrandom, &[nb::SYS_open, nb::SYS_read]), Support::Full),
     entry(Sysno::sched_yield as u32, "sched_yield", P, &[], Ret::Int, Route::SameAs(nb::SYS_sched_yield), Support::Full),
     entry(Sysno::sched_getaffinity as u32, "sched_getaffinity", P, &[Arg::Int, Arg::Len, Arg::Ptr], Ret::Int, Route::Translated(sched_getaffinity, &[nb::SYS___sysctl]), Support::Full),
+    entry(Sysno::sched_setaffinity as u32, "sched_setaffinity", P, &[Arg::Int, Arg::Len, Arg::Ptr], Ret::Int, Route::Layer(sched_setaffinity), Support::Partial("the mask is kept per thread and read back; host threads are not pinned")),
+    entry(Sysno::sched_get_priority_max as u32, "sched_get_priority_max", P, &[Arg::Int], Ret::Int, Route::Layer(sched_get_priority_max), Support::Full),
+    entry(Sysno::sched_get_priority_min as u32, "sched_get_priority_min", P, &[Arg::Int], Ret::Int, Route::Layer(sched_get_priority_min), Support::Full),
+    entry(Sysno::sched_getscheduler as u32, "sched_getscheduler", P, &[Arg::Int], Ret::Int, Route::Layer(sched_getscheduler), Support::Full),
+    entry(Sysno::sched_getparam as u32, "sched_getparam", P, &[Arg::Int, Arg::Ptr], Ret::Int, Route::Layer(sched_getparam), Support::Full),
+    entry(Sysno::sched_setscheduler as u32, "sched_setscheduler", P, &[Arg::Int, Arg::Int, Arg::Ptr], Ret::Int, Route::Layer(sched_setscheduler), Support::Partial("SCHED_OTHER, SCHED_BATCH and SCHED_IDLE with priority 0; real-time policies answer EPERM")),
+    entry(Sysno::sched_setparam as u32, "sched_setparam", P, &[Arg::Int, Arg::Ptr], Ret::Int, Route::Layer(sched_setparam), Support::Partial("priority 0 only (the policies rumplx runs threads under)")),
     entry(Sysno::getcpu as u32, "getcpu", P, &[Arg::Ptr, Arg::Ptr, Arg::Ptr], Ret::Int, Route::Layer(getcpu), Support::Partial("reports the rump kernel's virtual CPU 0 and node 0")),
 ];
 
@@ -506,23 +513,106 @@ fn ncpu(ctx: &mut Ctx) -> Result<u32, crate::Errno> {
     Ok(n.max(1) as u32)
 }
 
-fn sched_getaffinity(ctx: &mut Ctx) -> LxResult {
-    let (pid, size, mask) = (ctx.int(0), ctx.args[1], ctx.args[2]);
-    if pid != 0 && pid != ctx.thread.tid {
+/// A thread of this process named by a sched_* call (0: the caller).
+fn own_thread(ctx: &Ctx, pid: i32) -> Result<(), crate::Errno> {
+    if pid < 0 {
+        return Err(EINVAL);
+    }
+    if pid != 0 && !ctx.p.thread_exists(pid) {
         return Err(ESRCH);
     }
+    Ok(())
+}
+
+fn sched_getaffinity(ctx: &mut Ctx) -> LxResult {
+    let (pid, size, mask) = (ctx.int(0), ctx.args[1], ctx.args[2]);
+    own_thread(ctx, pid)?;
     let n = ncpu(ctx)?;
     // The kernel's cpumask is a multiple of longs and must hold every CPU.
     let bytes = ((n as u64 + 63) / 64) * 8;
     if size < bytes || size % 8 != 0 {
         return Err(EINVAL);
     }
+    let all = if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
+    let set = if ctx.thread.affinity != 0 && (pid == 0 || pid == ctx.thread.tid) { ctx.thread.affinity & all } else { all };
     let out = ctx.guest_bytes_mut(mask, bytes as usize).map_err(|_| EFAULT)?;
     out.fill(0);
-    for cpu in 0..n as usize {
+    for cpu in (0..n as usize).filter(|c| *c >= 64 || set & (1 << c) != 0) {
         out[cpu / 8] |= 1 << (cpu % 8);
     }
     Ok(bytes)
+}
+
+fn sched_setaffinity(ctx: &mut Ctx) -> LxResult {
+    let (pid, size, mask) = (ctx.int(0), ctx.args[1], ctx.args[2]);
+    own_thread(ctx, pid)?;
+    let n = ncpu(ctx)?;
+    let bytes = ctx.guest_bytes(mask, (size as usize).min(8))?;
+    let mut word = [0u8; 8];
+    word[..bytes.len()].copy_from_slice(bytes);
+    let all = if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
+    let set = u64::from_le_bytes(word) & all;
+    if set == 0 {
+        return Err(EINVAL);
+    }
+    if pid == 0 || pid == ctx.thread.tid {
+        ctx.thread.affinity = set;
+    }
+    Ok(0)
+}
+
+const SCHED_OTHER: i32 = 0;
+const SCHED_FIFO: i32 = 1;
+const SCHED_RR: i32 = 2;
+const SCHED_BATCH: i32 = 3;
+const SCHED_IDLE: i32 = 5;
+const SCHED_RESET_ON_FORK: i32 = 0x4000_0000;
+
+fn sched_get_priority_max(ctx: &mut Ctx) -> LxResult {
+    match ctx.int(0) {
+        SCHED_FIFO | SCHED_RR => Ok(99),
+        SCHED_OTHER | SCHED_BATCH | SCHED_IDLE => Ok(0),
+        _ => Err(EINVAL),
+    }
+}
+
+fn sched_get_priority_min(ctx: &mut Ctx) -> LxResult {
+    match ctx.int(0) {
+        SCHED_FIFO | SCHED_RR => Ok(1),
+        SCHED_OTHER | SCHED_BATCH | SCHED_IDLE => Ok(0),
+        _ => Err(EINVAL),
+    }
+}
+
+fn sched_getscheduler(ctx: &mut Ctx) -> LxResult {
+    own_thread(ctx, ctx.int(0))?;
+    Ok(SCHED_OTHER as u64)
+}
+
+fn sched_getparam(ctx: &mut Ctx) -> LxResult {
+    own_thread(ctx, ctx.int(0))?;
+    ctx.write_struct(ctx.args[1], &0i32)?;
+    Ok(0)
+}
+
+fn check_param(ctx: &Ctx, at: u64, policy: i32) -> LxResult {
+    let prio: i32 = ctx.read_struct(at)?;
+    match policy & !SCHED_RESET_ON_FORK {
+        SCHED_OTHER | SCHED_BATCH | SCHED_IDLE if prio == 0 => Ok(0),
+        SCHED_OTHER | SCHED_BATCH | SCHED_IDLE => Err(EINVAL),
+        SCHED_FIFO | SCHED_RR if (1..=99).contains(&prio) => Err(EPERM),
+        _ => Err(EINVAL),
+    }
+}
+
+fn sched_setscheduler(ctx: &mut Ctx) -> LxResult {
+    own_thread(ctx, ctx.int(0))?;
+    check_param(ctx, ctx.args[2], ctx.int(1))
+}
+
+fn sched_setparam(ctx: &mut Ctx) -> LxResult {
+    own_thread(ctx, ctx.int(0))?;
+    check_param(ctx, ctx.args[1], SCHED_OTHER)
 }
 
 fn getcpu(ctx: &mut Ctx) -> LxResult {

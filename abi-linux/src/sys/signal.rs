@@ -70,11 +70,14 @@ fn valid(sig: u32) -> bool {
     (1..=NSIG as u32).contains(&sig)
 }
 
-/// Signals whose default action is to do nothing.
+/// Signals whose default action is to do nothing: SIGCHLD, SIGCONT, SIGURG, SIGWINCH.
 fn ignored_by_default(sig: u32) -> bool {
-    // SIGCHLD, SIGCONT, SIGURG, SIGWINCH; the stop signals stop nothing without a job-control
-    // parent (job control comes with processes).
-    matches!(sig, 17 | 18 | 23 | 28 | 20 | 21 | 22)
+    matches!(sig, 17 | 18 | 23 | 28)
+}
+
+/// Signals whose default action stops the process: SIGTSTP, SIGTTIN, SIGTTOU.
+fn stops_by_default(sig: u32) -> bool {
+    matches!(sig, 20 | 21 | 22)
 }
 
 pub const ENTRIES: &[Entry] = &[
@@ -404,6 +407,8 @@ fn sigaltstack(ctx: &mut Ctx) -> LxResult {
 pub enum Disposition {
     Ignore,
     Terminate,
+    /// Stop until SIGCONT (the whole process, as a shell's job).
+    Stop,
     Handle(SigAction),
 }
 
@@ -411,6 +416,7 @@ pub fn disposition(action: &SigAction, sig: u32) -> Disposition {
     match action.handler {
         SIG_IGN => Disposition::Ignore,
         SIG_DFL if ignored_by_default(sig) => Disposition::Ignore,
+        SIG_DFL if stops_by_default(sig) => Disposition::Stop,
         SIG_DFL => Disposition::Terminate,
         _ => Disposition::Handle(*action),
     }

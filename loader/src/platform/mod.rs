@@ -198,6 +198,13 @@ impl Platform for HostPlatform {
         die_of_signal(signo)
     }
 
+    fn stop_process(&self) {
+        // SIGSTOP is the one signal rumplx does not catch: the host stops us, as it would the
+        // program, and SIGCONT resumes us where we were.
+        // SAFETY: signals our own process.
+        unsafe { libc::kill(libc::getpid(), libc::SIGSTOP) };
+    }
+
     fn log(&self, line: &str) {
         let mut s = String::with_capacity(line.len() + 1);
         s.push_str(line);
