@@ -1878,3 +1878,49 @@ fn unix_sockets_in_host_directories() {
         Err(ne::ENOENT)
     );
 }
+
+#[test]
+fn fifos_in_memory_and_on_the_host() {
+    let t = TempDir::new("fifo");
+    let k = kernel();
+    k.register_host("/h", t.path(), HostKind::Dir, false)
+        .unwrap();
+    k.mount_tmpfs("/tmp").unwrap();
+    for p in ["/tmp/ff", "/h/ff"] {
+        assert_eq!(path1(&k, SYS_mkfifo, p, &[0o666]), Ok(0));
+        assert_eq!(path1(&k, SYS_mkfifo, p, &[0o666]), Err(ne::EEXIST));
+        let st = stat(&k, p).unwrap();
+        assert_eq!(st.st_mode, m::S_IFIFO | 0o644, "{p}");
+        // Opening for reading waits for a writer (here on another host thread, another lwp).
+        let lwp = k.lwproc_curlwp().unwrap();
+        std::thread::scope(|s| {
+            let r = s.spawn(|| {
+                k.lwproc_switch(lwp).unwrap();
+                let fd = open(&k, p, of::O_RDONLY, 0).unwrap();
+                let mut got = Vec::new();
+                loop {
+                    let b = read(&k, fd, 64).unwrap();
+                    if b.is_empty() {
+                        break;
+                    }
+                    got.extend(b);
+                }
+                close(&k, fd).unwrap();
+                got
+            });
+            let w = open(&k, p, of::O_WRONLY, 0).unwrap();
+            write(&k, w, b"through the fifo").unwrap();
+            close(&k, w).unwrap();
+            assert_eq!(r.join().unwrap(), b"through the fifo", "{p}");
+        });
+        assert!(
+            all_names(&k, if p.starts_with("/tmp") { "/tmp" } else { "/h" })
+                .contains(&"ff".to_string())
+        );
+        assert_eq!(path1(&k, SYS_unlink, p, &[]), Ok(0));
+    }
+    assert_eq!(
+        path1(&k, SYS_mkfifo, "/dev/ff", &[0o666]),
+        Err(ne::EOPNOTSUPP)
+    );
+}

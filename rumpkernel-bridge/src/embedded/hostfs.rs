@@ -161,6 +161,17 @@ impl FileSystem for HostDir {
         hypercall::fchmodat(p.raw(), name, mode, true)
     }
 
+    fn mkfifo(&self, rel: &str, mode: u32, cx: &Ctx) -> FsResult<()> {
+        if rel.is_empty() {
+            return Err(ne::EEXIST);
+        }
+        self.rw()?;
+        let (p, name) = self.parent(rel)?;
+        let mode = mode & 0o7777 & !cx.umask;
+        hypercall::mkfifoat(p.raw(), name, mode)?;
+        hypercall::fchmodat(p.raw(), name, mode, true)
+    }
+
     fn rmdir(&self, rel: &str, _cx: &Ctx) -> FsResult<()> {
         let (p, name) = self.parent(rel)?;
         self.rw()?;

@@ -289,6 +289,35 @@ pub fn fd_path(fd: i32) -> HResult<String> {
     Ok(super::name::decode(p.as_os_str().as_bytes()))
 }
 
+/// A host FIFO with no name: made in the temp directory, held by a path handle, unlinked at
+/// once. Opening the handle's /proc link opens the FIFO with all its blocking semantics.
+pub fn anon_fifo() -> HResult<HostFd> {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("rumplx-fifo-{}-{n}", std::process::id()));
+    use std::os::unix::ffi::OsStrExt;
+    let p = CString::new(path.as_os_str().as_bytes()).map_err(|_| ne::EINVAL)?;
+    // SAFETY: valid C string.
+    cvt(unsafe { libc::mkfifo(p.as_ptr(), 0o600) })?;
+    // SAFETY: as above.
+    let fd = cvt(unsafe { libc::open(p.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) });
+    // SAFETY: as above.
+    unsafe { libc::unlink(p.as_ptr()) };
+    fd.map(HostFd)
+}
+
+/// Opens the object behind a path handle (what opening its path would do).
+pub fn open_handle(h: &HostFd, nb_flags: u32) -> HResult<HostFd> {
+    let flags = nb_flags & !(nb::O_CREAT | nb::O_EXCL | nb::O_TRUNC | nb::O_NOFOLLOW);
+    open_host_path(&format!("/proc/self/fd/{}", h.raw()), flags, 0)
+}
+
+pub fn mkfifoat(dirfd: i32, name: &str, mode: u32) -> HResult<()> {
+    let p = cstr(name)?;
+    // SAFETY: valid C string.
+    cvt(unsafe { libc::mkfifoat(dirfd, p.as_ptr(), mode as libc::mode_t) }).map(|_| ())
+}
+
 // ---------------------------------------------------------------------------------------------
 // I/O.
 

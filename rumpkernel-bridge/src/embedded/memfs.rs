@@ -4,8 +4,8 @@
 //! files take the group of their directory, modes honour the umask, the sticky bit restricts
 //! deletion, and directory cookies stay valid while entries come and go.
 
-use super::file::{MemRef, Object};
-use super::hypercall::{self, HostClock};
+use super::file::{HostType, MemRef, Object};
+use super::hypercall::{self, HostClock, HostFd};
 use super::lock::LockTable;
 use super::vfs::{permits, split_last, Ctx, FileSystem, FsResult, Opened, Walk};
 use abi_netbsd::consts::{access_mode as am, dirent_type as dt, open_flags as of, stat_mode as m};
@@ -31,6 +31,9 @@ pub enum Kind {
     Dir(Dir),
     File(Vec<u8>),
     Symlink(String),
+    /// A FIFO: a nameless host FIFO behind a path handle (opening it blocks and reaches EOF
+    /// exactly as a FIFO does).
+    Fifo(Arc<HostFd>),
 }
 
 #[derive(Default)]
@@ -94,6 +97,7 @@ impl Node {
             Kind::Dir(d) => (d.entries.len() as u64 + 2) * 16,
             Kind::File(v) => v.len() as u64,
             Kind::Symlink(s) => super::name::encode(s).len() as u64,
+            Kind::Fifo(_) => 0,
         }
     }
     fn may(&self, cx: &Ctx, want: u32) -> bool {
@@ -393,6 +397,7 @@ impl MemFs {
                 Some(Kind::Dir(_)) => dt::DT_DIR,
                 Some(Kind::File(_)) => dt::DT_REG,
                 Some(Kind::Symlink(_)) => dt::DT_LNK,
+                Some(Kind::Fifo(_)) => dt::DT_FIFO,
                 None => dt::DT_UNKNOWN,
             } as u8;
             out.push((name.clone(), *child, t, s + 3));
@@ -590,6 +595,28 @@ impl FileSystem for MemFs {
         let p = g.nodes.get_mut(&pino).unwrap();
         p.dir_mut()?.insert(&name, ino);
         p.nlink += 1;
+        Self::touch_dir(&mut g, pino);
+        Ok(())
+    }
+
+    fn mkfifo(&self, rel: &str, mode: u32, cx: &Ctx) -> FsResult<()> {
+        if rel.is_empty() {
+            return Err(ne::EEXIST);
+        }
+        let fifo = Arc::new(hypercall::anon_fifo()?);
+        let mut g = self.lock();
+        let (pino, name) = self.parent_for_change(&g, rel, cx)?;
+        if g.nodes[&pino].dir()?.get(&name).is_some() {
+            return Err(ne::EEXIST);
+        }
+        let gid = g.nodes[&pino].gid;
+        let mode = m::S_IFIFO | (mode & 0o7777 & !cx.umask);
+        let ino = self.alloc(&mut g, Kind::Fifo(fifo), mode, cx, gid);
+        g.nodes
+            .get_mut(&pino)
+            .unwrap()
+            .dir_mut()?
+            .insert(&name, ino);
         Self::touch_dir(&mut g, pino);
         Ok(())
     }
@@ -892,6 +919,7 @@ impl MemFs {
             let n = &g.nodes[&ino];
             match n.kind {
                 Kind::Symlink(_) => return Err(ne::EFTYPE), // O_NOFOLLOW on a symlink
+                Kind::Fifo(_) if flags & of::O_DIRECTORY != 0 => return Err(ne::ENOTDIR),
                 Kind::Dir(_) if writing || flags & of::O_TRUNC != 0 => return Err(ne::EISDIR),
                 Kind::File(_) if flags & of::O_DIRECTORY != 0 => return Err(ne::ENOTDIR),
                 _ => {}
@@ -909,6 +937,19 @@ impl MemFs {
             }
             ino
         };
+        let fifo = match &self.lock().nodes[&ino].kind {
+            Kind::Fifo(h) => Some(h.clone()),
+            _ => None,
+        };
+        if let Some(h) = fifo {
+            // Outside the lock: opening a FIFO waits for the other end.
+            let fd = hypercall::open_handle(&h, flags)?;
+            return Ok(Opened::Object(Object::Host {
+                fd,
+                ty: HostType::Stream,
+                ro: false,
+            }));
+        }
         let is_dir = matches!(self.lock().nodes[&ino].kind, Kind::Dir(_));
         // As NetBSD's vn_open: O_TRUNC truncates whatever the access mode (write permission
         // was checked above).

@@ -18,7 +18,7 @@
 //! - Paths are normalised lexically before lookup (`a/link/..` is `a`).
 //! - Sockets carry no control messages (SCM_RIGHTS), and AF_UNIX names only live in host
 //!   directories.
-//! - No mkfifo/mknod, kqueue, or signal delivery (a write to a pipe without readers
+//! - No mknod, kqueue, or signal delivery (a write to a pipe without readers
 //!   raises the host's SIGPIPE on the calling thread, which is where the guest expects it).
 //! - sysctl serves only kern.ostype, kern.osrelease, kern.hostname and kern.domainname.
 

@@ -233,6 +233,8 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
         }
         SYS_mkdir => sys_mkdir(k, &c, at::AT_FDCWD as u64, a[0], a[1] as u32),
         SYS_mkdirat => sys_mkdir(k, &c, a[0], a[1], a[2] as u32),
+        SYS_mkfifo => sys_mkfifo(k, &c, at::AT_FDCWD as u64, a[0], a[1] as u32),
+        SYS_mkfifoat => sys_mkfifo(k, &c, a[0], a[1], a[2] as u32),
         SYS_rmdir => sys_unlink(k, &c, at::AT_FDCWD as u64, a[0], true),
         SYS_unlink => sys_unlink(k, &c, at::AT_FDCWD as u64, a[0], false),
         SYS_unlinkat => {
@@ -704,6 +706,15 @@ fn sys_mkdir(k: &EmbeddedKernel, c: &Current, dirfd: u64, path: u64, mode: u32) 
         return Err(ne::EEXIST);
     }
     r.mount.fs.mkdir(&r.rel, mode, &c.ctx()).and(ok(0))
+}
+
+fn sys_mkfifo(k: &EmbeddedKernel, c: &Current, dirfd: u64, path: u64, mode: u32) -> SysResult {
+    let p = path_arg(path)?;
+    let r = k.lookup(c, dirfd, &p, false)?;
+    if r.rel.is_empty() || k.vfs.is_mountpoint(&r.abs) {
+        return Err(ne::EEXIST);
+    }
+    r.mount.fs.mkfifo(&r.rel, mode, &c.ctx()).and(ok(0))
 }
 
 fn sys_unlink(k: &EmbeddedKernel, c: &Current, dirfd: u64, path: u64, dir: bool) -> SysResult {

@@ -57,6 +57,10 @@ pub trait FileSystem: Send + Sync {
     fn open(self: Arc<Self>, rel: &str, flags: u32, mode: u32, cx: &Ctx) -> FsResult<Opened>;
     fn mkdir(&self, rel: &str, mode: u32, cx: &Ctx) -> FsResult<()>;
     fn rmdir(&self, rel: &str, cx: &Ctx) -> FsResult<()>;
+    /// mkfifo(2); file systems that cannot hold FIFOs say EOPNOTSUPP.
+    fn mkfifo(&self, _rel: &str, _mode: u32, _cx: &Ctx) -> FsResult<()> {
+        Err(ne::EOPNOTSUPP)
+    }
     fn unlink(&self, rel: &str, cx: &Ctx) -> FsResult<()>;
     fn rename(&self, from: &str, to: &str, cx: &Ctx) -> FsResult<()>;
     /// Hard link `to` to the object at `from` (already followed if the caller wanted).
