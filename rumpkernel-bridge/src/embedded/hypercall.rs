@@ -430,6 +430,24 @@ pub fn fadvise(fd: i32, off: i64, len: i64, nb_advice: u32) -> Errno {
     }
 }
 
+/// A host descriptor's access mode and status flags, as NetBSD O_* bits.
+pub fn status_flags(fd: i32) -> HResult<u32> {
+    // SAFETY: plain fcntl.
+    let h = cvt(unsafe { libc::fcntl(fd, libc::F_GETFL) })?;
+    let mut f = match h & libc::O_ACCMODE {
+        libc::O_WRONLY => nb::O_WRONLY,
+        libc::O_RDWR => nb::O_RDWR,
+        _ => nb::O_RDONLY,
+    };
+    if h & libc::O_APPEND != 0 {
+        f |= nb::O_APPEND;
+    }
+    if h & libc::O_NONBLOCK != 0 {
+        f |= nb::O_NONBLOCK;
+    }
+    Ok(f)
+}
+
 /// Sets or clears non-blocking mode / append mode on a host descriptor.
 pub fn set_status_flags(fd: i32, nonblock: bool, append: bool) -> HResult<()> {
     // SAFETY: plain fcntl.

@@ -141,6 +141,8 @@ impl EmbeddedKernel {
                 Ok(abi_netbsd::consts::stat_mode::S_IFDIR) => HostType::Dir,
                 _ => HostType::Stream,
             };
+            // The mode the host opened it with (a terminal is often O_RDWR, `>>` is O_APPEND).
+            let acc = hypercall::status_flags(h.raw()).unwrap_or(acc);
             // What the host calls it (a tty, a file, or "pipe:[…]"), for F_GETPATH.
             let path = hypercall::fd_path(h.raw()).unwrap_or_else(|_| format!("/dev/fd/{fd}"));
             let obj = Object::Host {
