@@ -371,6 +371,9 @@ impl Personality {
     }
 }
 
+/// The most one read or write transfers on Linux (MAX_RW_COUNT).
+const MAX_RW_COUNT: u64 = 0x7fff_f000;
+
 /// `si_errno` marks of signals between our own threads ("RUMP", "WAKE"): no sender outside sets
 /// si_errno to these, and the guest never sees them.
 const TRANSPORT_SIGNAL: i32 = 0x5255_4d50;
@@ -402,14 +405,29 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Checks the buffers a pass-through call hands to the kernel, from the entry's argument kinds.
-    fn check_pointer_args(&self, kinds: &[Arg]) -> Result<(), Errno> {
+    /// Checks the pointers a pass-through call hands to the kernel, from the entry's argument
+    /// kinds. A buffer longer than the guest memory behind it is cut to what is there (and to
+    /// Linux's MAX_RW_COUNT), as Linux transfers what it can; none at all is EFAULT.
+    fn check_pointer_args(&mut self, kinds: &[Arg]) -> Result<(), Errno> {
         for (i, kind) in kinds.iter().enumerate() {
-            match *kind {
-                Arg::BufIn(len) => self.check(self.args[i], self.args[len as usize], Access::Read)?,
-                Arg::BufOut(len) => self.check(self.args[i], self.args[len as usize], Access::Write)?,
-                _ => {}
+            let (len_at, access) = match *kind {
+                Arg::BufIn(len) => (len as usize, Access::Read),
+                Arg::BufOut(len) => (len as usize, Access::Write),
+                Arg::Path => {
+                    self.guest_cstr(self.args[i])?;
+                    continue;
+                }
+                _ => continue,
+            };
+            let want = self.args[len_at].min(MAX_RW_COUNT);
+            if want == 0 {
+                continue;
             }
+            let have = self.p.mm.lock().extent(self.args[i], want, access);
+            if have == 0 {
+                return Err(crate::errno::EFAULT);
+            }
+            self.args[len_at] = have;
         }
         Ok(())
     }

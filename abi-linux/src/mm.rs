@@ -92,6 +92,23 @@ impl AddressSpace {
         true
     }
 
+    /// How many bytes from `addr` on (at most `len`) are mapped with the access asked for.
+    pub fn extent(&self, addr: u64, len: u64, access: Access) -> u64 {
+        let need = match access {
+            Access::Read => PROT_READ,
+            Access::Write => PROT_WRITE,
+        };
+        let end = addr.saturating_add(len);
+        let mut at = addr;
+        while at < end {
+            match self.maps.range(..=at).next_back() {
+                Some((_, m)) if m.end > at && m.prot & need != 0 => at = m.end,
+                _ => break,
+            }
+        }
+        at.min(end) - addr
+    }
+
     /// Whether any byte of `addr..addr+len` is mapped.
     pub fn overlaps(&self, addr: u64, len: u64) -> bool {
         let end = addr.saturating_add(len);
@@ -121,6 +138,16 @@ mod tests {
         assert!(!a.contains(0x1800, 0x1000, Access::Write));
         assert!(!a.contains(0x2800, 0x1000, Access::Read));
         assert!(!a.contains(u64::MAX - 1, 4, Access::Read));
+    }
+
+    #[test]
+    fn extent_stops_at_the_first_gap() {
+        let mut a = AddressSpace::default();
+        a.insert(0x1000, anon(0x3000, PROT_READ | PROT_WRITE));
+        a.insert(0x4000, anon(0x5000, PROT_READ | PROT_WRITE));
+        assert_eq!(a.extent(0x1800, 0x10000, Access::Write), 0x1800);
+        assert_eq!(a.extent(0x1800, 0x100, Access::Write), 0x100);
+        assert_eq!(a.extent(0x3800, 0x100, Access::Read), 0);
     }
 
     #[test]
