@@ -1924,3 +1924,75 @@ fn fifos_in_memory_and_on_the_host() {
         Err(ne::EOPNOTSUPP)
     );
 }
+
+#[test]
+fn descriptors_travel_over_unix_sockets() {
+    use abi_netbsd::consts::socket_type as st;
+    let k = kernel();
+    let mut sv = [0i32; 2];
+    sys(
+        &k,
+        SYS_socketpair,
+        &[1, st::SOCK_STREAM as u64, 0, sv.as_mut_ptr() as u64],
+    )
+    .unwrap();
+    let mut p = [0i32; 2];
+    sys(&k, SYS_pipe2, &[p.as_mut_ptr() as u64, 0]).unwrap();
+    // NetBSD cmsghdr {u32 len; i32 level; i32 type;} with the data at 16.
+    let mut control = [0u8; 24];
+    control[..4].copy_from_slice(&20u32.to_ne_bytes());
+    control[4..8].copy_from_slice(&0xffffi32.to_ne_bytes());
+    control[8..12].copy_from_slice(&1i32.to_ne_bytes());
+    control[16..20].copy_from_slice(&p[0].to_ne_bytes());
+    let byte = [b'!'];
+    let iov = [abi_netbsd::structs::Iovec {
+        iov_base: byte.as_ptr() as u64,
+        iov_len: 1,
+    }];
+    let mut msg = [0u64; 6];
+    msg[2] = iov.as_ptr() as u64;
+    msg[3] = 1;
+    msg[4] = control.as_ptr() as u64;
+    msg[5] = 24; // controllen (the low half of the word at 40)
+    assert_eq!(
+        sys(&k, SYS_sendmsg, &[sv[0] as u64, msg.as_ptr() as u64, 0]),
+        Ok(1)
+    );
+    let mut rb = [0u8; 1];
+    let riov = [abi_netbsd::structs::Iovec {
+        iov_base: rb.as_mut_ptr() as u64,
+        iov_len: 1,
+    }];
+    let mut rcontrol = [0u8; 64];
+    let mut rmsg = [0u64; 6];
+    rmsg[2] = riov.as_ptr() as u64;
+    rmsg[3] = 1;
+    rmsg[4] = rcontrol.as_mut_ptr() as u64;
+    rmsg[5] = 64;
+    assert_eq!(
+        sys(
+            &k,
+            SYS_recvmsg,
+            &[sv[1] as u64, rmsg.as_mut_ptr() as u64, 0]
+        ),
+        Ok(1)
+    );
+    assert_eq!(rmsg[5] as u32, 24, "controllen: one aligned cmsg");
+    assert_eq!(u32::from_ne_bytes(rcontrol[..4].try_into().unwrap()), 20);
+    assert_eq!(
+        i32::from_ne_bytes(rcontrol[4..8].try_into().unwrap()),
+        0xffff
+    );
+    let got = i32::from_ne_bytes(rcontrol[16..20].try_into().unwrap());
+    assert!(got > p[1], "a new descriptor");
+    // The received descriptor is the same pipe.
+    write(&k, p[1], b"via").unwrap();
+    assert_eq!(read(&k, got, 8).unwrap(), b"via");
+    // In-memory files cannot be handed to the host.
+    let f = open(&k, "/memf", of::O_CREAT | of::O_RDWR, 0o644).unwrap();
+    control[16..20].copy_from_slice(&f.to_ne_bytes());
+    assert_eq!(
+        sys(&k, SYS_sendmsg, &[sv[0] as u64, msg.as_ptr() as u64, 0]),
+        Err(ne::EOPNOTSUPP)
+    );
+}

@@ -1500,8 +1500,15 @@ fn nb_msg_flags(h: i32) -> u32 {
         .fold(0, |a, (n, _)| a | n)
 }
 
-/// sendmsg without control data: the iovecs (host layout, checked above) and an address.
-pub fn sendmsg(fd: i32, iov: &[Iovec], to: Option<&SockAddr>, nb_flags: u32) -> HResult<usize> {
+/// sendmsg: the iovecs (host layout, checked above), an address, and host descriptors to pass
+/// (SCM_RIGHTS).
+pub fn sendmsg(
+    fd: i32,
+    iov: &[Iovec],
+    to: Option<&SockAddr>,
+    rights: &[i32],
+    nb_flags: u32,
+) -> HResult<usize> {
     let addr = to.map(to_host_addr).transpose()?;
     // SAFETY: zeroed msghdr is valid; every pointer outlives the call.
     let mut m: libc::msghdr = unsafe { std::mem::zeroed() };
@@ -1511,12 +1518,43 @@ pub fn sendmsg(fd: i32, iov: &[Iovec], to: Option<&SockAddr>, nb_flags: u32) -> 
     }
     m.msg_iov = iov.as_ptr() as *mut libc::iovec;
     m.msg_iovlen = iov.len();
+    let data_len = std::mem::size_of_val(rights) as u32;
+    // u64 words keep the control buffer aligned for cmsghdr.
+    // SAFETY: CMSG_SPACE is arithmetic.
+    let mut control = vec![0u64; (unsafe { libc::CMSG_SPACE(data_len) } as usize).div_ceil(8)];
+    if !rights.is_empty() {
+        m.msg_control = control.as_mut_ptr().cast();
+        m.msg_controllen = control.len() * 8;
+        // SAFETY: the buffer holds one cmsghdr with `rights`.
+        unsafe {
+            let c = libc::CMSG_FIRSTHDR(&m);
+            (*c).cmsg_level = libc::SOL_SOCKET;
+            (*c).cmsg_type = libc::SCM_RIGHTS;
+            (*c).cmsg_len = libc::CMSG_LEN(data_len) as usize;
+            std::ptr::copy_nonoverlapping(
+                rights.as_ptr(),
+                libc::CMSG_DATA(c) as *mut i32,
+                rights.len(),
+            );
+        }
+    }
     let fl = host_msg_flags(nb_flags);
+    // SAFETY: m and everything it points to are valid.
     retry(|| unsafe { libc::sendmsg(fd, &m, fl) }).map(|n| n as usize)
 }
 
-/// recvmsg without control data: bytes, sender, NetBSD msg_flags.
-pub fn recvmsg(fd: i32, iov: &[Iovec], nb_flags: u32) -> HResult<(usize, Option<SockAddr>, u32)> {
+/// What recvmsg brought besides data.
+pub struct Received {
+    pub len: usize,
+    pub from: Option<SockAddr>,
+    /// NetBSD msg_flags.
+    pub flags: u32,
+    /// Descriptors passed with SCM_RIGHTS (now ours).
+    pub rights: Vec<HostFd>,
+}
+
+/// recvmsg, accepting up to `max_rights` passed descriptors (more set MSG_CTRUNC).
+pub fn recvmsg(fd: i32, iov: &[Iovec], nb_flags: u32, max_rights: usize) -> HResult<Received> {
     // SAFETY: as in sendmsg.
     let mut ss: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
     let mut m: libc::msghdr = unsafe { std::mem::zeroed() };
@@ -1524,10 +1562,38 @@ pub fn recvmsg(fd: i32, iov: &[Iovec], nb_flags: u32) -> HResult<(usize, Option<
     m.msg_namelen = std::mem::size_of_val(&ss) as libc::socklen_t;
     m.msg_iov = iov.as_ptr() as *mut libc::iovec;
     m.msg_iovlen = iov.len();
-    let fl = host_msg_flags(nb_flags);
+    let want = (max_rights * 4) as u32;
+    // SAFETY: CMSG_SPACE is arithmetic.
+    let mut control = vec![0u64; (unsafe { libc::CMSG_SPACE(want) } as usize).div_ceil(8)];
+    if max_rights > 0 {
+        m.msg_control = control.as_mut_ptr().cast();
+        m.msg_controllen = control.len() * 8;
+    }
+    let fl = host_msg_flags(nb_flags) | libc::MSG_CMSG_CLOEXEC;
+    // SAFETY: m and everything it points to are valid.
     let n = retry(|| unsafe { libc::recvmsg(fd, &mut m, fl) })? as usize;
+    let mut rights = Vec::new();
+    if max_rights > 0 {
+        // SAFETY: walking the control data the host wrote.
+        unsafe {
+            let mut c = libc::CMSG_FIRSTHDR(&m);
+            while !c.is_null() {
+                if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_RIGHTS {
+                    let k = ((*c).cmsg_len - libc::CMSG_LEN(0) as usize) / 4;
+                    let p = libc::CMSG_DATA(c) as *const i32;
+                    rights.extend((0..k).map(|i| HostFd(std::ptr::read_unaligned(p.add(i)))));
+                }
+                c = libc::CMSG_NXTHDR(&m, c);
+            }
+        }
+    }
     let from = (m.msg_namelen > 0).then(|| from_host_addr(&ss, m.msg_namelen));
-    Ok((n, from, nb_msg_flags(m.msg_flags)))
+    Ok(Received {
+        len: n,
+        from,
+        flags: nb_msg_flags(m.msg_flags),
+        rights,
+    })
 }
 
 pub fn shutdown(fd: i32, nb_how: u32) -> HResult<()> {

@@ -4,8 +4,8 @@
 //! hypercalls for the host. AF_UNIX paths are guest paths: they work where the guest path lies in
 //! a registered host directory (the host sees the socket inside that tree, reached through a
 //! confined handle on its directory); in-memory file systems cannot hold a host socket
-//! (EOPNOTSUPP). Control messages (SCM_RIGHTS and friends) are not carried yet: sendmsg with
-//! control data is EOPNOTSUPP and recvmsg returns none.
+//! (EOPNOTSUPP). Of the control messages only SCM_RIGHTS travels, and only for descriptors on
+//! host objects (sockets, pipes, host files).
 
 use super::file::{FdEntry, HostType, Object, OpenFile};
 use super::hypercall::{self, HostFd, SockAddr};
@@ -91,7 +91,7 @@ pub(super) fn dispatch(k: &EmbeddedKernel, c: &Current, nr: u32, a: [u64; 6]) ->
             } else {
                 Some(read_sockaddr(k, c, a[4], a[5], false)?)
             };
-            ok(hypercall::sendmsg(f, &iov, to.as_ref().map(|t| &t.0), a[3] as u32)? as u64)
+            ok(hypercall::sendmsg(f, &iov, to.as_ref().map(|t| &t.0), &[], a[3] as u32)? as u64)
         })(),
         SYS_recvfrom => (|| {
             let (_file, f) = sock(k, c, a[0])?;
@@ -100,10 +100,11 @@ pub(super) fn dispatch(k: &EmbeddedKernel, c: &Current, nr: u32, a: [u64; 6]) ->
                 iov_base: a[1],
                 iov_len: a[2],
             }];
-            let (n, from, _) = hypercall::recvmsg(f, &iov, a[3] as u32)?;
+            let got = hypercall::recvmsg(f, &iov, a[3] as u32, 0)?;
             if a[4] != 0 && a[5] != 0 {
-                write_sockaddr(a[4], a[5], &from.unwrap_or(SockAddr::Unspec))?;
+                write_sockaddr(a[4], a[5], &got.from.unwrap_or(SockAddr::Unspec))?;
             }
+            let n = got.len;
             ok(n as u64)
         })(),
         SYS_sendmsg => sys_sendmsg(k, c, a[0], a[1], a[2] as u32),
@@ -238,33 +239,131 @@ fn sys_sendmsg(k: &EmbeddedKernel, c: &Current, s: u64, msg: u64, flags: u32) ->
     let (_file, f) = sock(k, c, s)?;
     let (name, namelen): (u64, u32) = (get(msg)?, get(msg + 8)?);
     let (iov, iovlen): (u64, i32) = (get(msg + 16)?, get(msg + 24)?);
-    let controllen: u32 = get(msg + 40)?;
-    if controllen != 0 {
-        return Err(ne::EOPNOTSUPP);
-    }
+    let (control, controllen): (u64, u32) = (get(msg + 32)?, get(msg + 40)?);
     let iov = iovecs(iov, iovlen as u64)?;
     let to = if name == 0 {
         None
     } else {
         Some(read_sockaddr(k, c, name, namelen as u64, false)?)
     };
-    ok(hypercall::sendmsg(f, &iov, to.as_ref().map(|t| &t.0), flags)? as u64)
+    // The files behind passed descriptors stay ours until the host has taken its references.
+    let (_passed, rights) = read_rights(k, c, control, controllen)?;
+    ok(hypercall::sendmsg(f, &iov, to.as_ref().map(|t| &t.0), &rights, flags)? as u64)
+}
+
+/// NetBSD cmsghdr: cmsg_len u32, cmsg_level i32, cmsg_type i32, data at CMSG_ALIGN(12) = 16;
+/// headers 8-byte aligned.
+const CMSG_HDR: usize = 16;
+const SCM_RIGHTS: i32 = 1;
+
+fn cmsg_align(n: usize) -> usize {
+    (n + 7) & !7
+}
+
+/// The host descriptors behind the SCM_RIGHTS of a NetBSD control buffer. Only host objects can
+/// travel; other control messages are not carried (EOPNOTSUPP).
+fn read_rights(
+    k: &EmbeddedKernel,
+    c: &Current,
+    control: u64,
+    len: u32,
+) -> R<(Vec<Arc<OpenFile>>, Vec<i32>)> {
+    let (mut files, mut fds) = (Vec::new(), Vec::new());
+    if len == 0 {
+        return Ok((files, fds));
+    }
+    let b = buf(control, len as u64)?;
+    let mut off = 0;
+    while off + CMSG_HDR <= b.len() {
+        let clen = u32::from_ne_bytes(b[off..off + 4].try_into().unwrap()) as usize;
+        let level = i32::from_ne_bytes(b[off + 4..off + 8].try_into().unwrap());
+        let ty = i32::from_ne_bytes(b[off + 8..off + 12].try_into().unwrap());
+        if clen < CMSG_HDR || off + clen > b.len() {
+            return Err(ne::EINVAL);
+        }
+        if level != abi_netbsd::consts::sockopt_socket::SOL_SOCKET as i32 || ty != SCM_RIGHTS {
+            return Err(ne::EOPNOTSUPP);
+        }
+        for chunk in b[off + CMSG_HDR..off + clen].chunks_exact(4) {
+            let gfd = i32::from_ne_bytes(chunk.try_into().unwrap());
+            let f = k.file(c, gfd as u64)?;
+            let Object::Host { fd, .. } = &f.obj else {
+                return Err(ne::EOPNOTSUPP);
+            };
+            fds.push(fd.raw());
+            files.push(f);
+        }
+        off += cmsg_align(clen);
+    }
+    Ok((files, fds))
 }
 
 fn sys_recvmsg(k: &EmbeddedKernel, c: &Current, s: u64, msg: u64, flags: u32) -> SysResult {
+    use abi_netbsd::consts::msg_flags as mf;
     let (_file, f) = sock(k, c, s)?;
     let name: u64 = get(msg)?;
     let (iov, iovlen): (u64, i32) = (get(msg + 16)?, get(msg + 24)?);
+    let (control, controllen): (u64, u32) = (get(msg + 32)?, get(msg + 40)?);
     let iov = iovecs(iov, iovlen as u64)?;
-    let (n, from, oflags) = hypercall::recvmsg(f, &iov, flags)?;
+    let room = if control == 0 {
+        0
+    } else {
+        (controllen as usize).saturating_sub(CMSG_HDR) / 4
+    };
+    let got = hypercall::recvmsg(f, &iov, flags, room)?;
     if name != 0 {
-        write_sockaddr(name, msg + 8, &from.unwrap_or(SockAddr::Unspec))?;
+        write_sockaddr(name, msg + 8, &got.from.unwrap_or(SockAddr::Unspec))?;
     } else {
         put(msg + 8, 0u32)?;
     }
-    put(msg + 40, 0u32)?; // no control data
+    let mut oflags = got.flags;
+    let mut written = 0u32;
+    if !got.rights.is_empty() {
+        let cloexec = flags & mf::MSG_CMSG_CLOEXEC != 0;
+        let mut fds = Vec::new();
+        for h in got.rights {
+            let ty = match hypercall::file_type(h.raw()) {
+                Ok(abi_netbsd::consts::stat_mode::S_IFREG) => HostType::File,
+                Ok(abi_netbsd::consts::stat_mode::S_IFDIR) => HostType::Dir,
+                _ => HostType::Stream,
+            };
+            let status = hypercall::status_flags(h.raw()).unwrap_or(of::O_RDWR);
+            let path = hypercall::fd_path(h.raw()).unwrap_or_default();
+            let file = OpenFile::new(
+                Object::Host {
+                    fd: h,
+                    ty,
+                    ro: false,
+                },
+                status,
+                path,
+            );
+            match c
+                .fds
+                .lock()
+                .unwrap()
+                .alloc(0, FdEntry { file, cloexec }, c.nofile)
+            {
+                Ok(n) => fds.push(n),
+                Err(_) => oflags |= mf::MSG_CTRUNC, // no room in the table: the rest are closed
+            }
+        }
+        let clen = CMSG_HDR + 4 * fds.len();
+        let out = buf_mut(control, clen as u64)?;
+        out[..4].copy_from_slice(&(clen as u32).to_ne_bytes());
+        out[4..8].copy_from_slice(
+            &(abi_netbsd::consts::sockopt_socket::SOL_SOCKET as i32).to_ne_bytes(),
+        );
+        out[8..12].copy_from_slice(&SCM_RIGHTS.to_ne_bytes());
+        out[12..16].fill(0);
+        for (i, n) in fds.iter().enumerate() {
+            out[CMSG_HDR + 4 * i..CMSG_HDR + 4 * i + 4].copy_from_slice(&n.to_ne_bytes());
+        }
+        written = cmsg_align(clen).min(controllen as usize) as u32;
+    }
+    put(msg + 40, written)?;
     put(msg + 44, oflags as i32)?;
-    ok(n as u64)
+    ok(got.len as u64)
 }
 
 /// Decodes a NetBSD sockaddr. For AF_UNIX the guest path becomes a host path, with the handle on
