@@ -92,7 +92,7 @@ pub struct Personality {
     pub mm: spin::Mutex<AddressSpace>,
     pub signals: spin::Mutex<crate::sys::signal::SignalState>,
     pub prctl: spin::Mutex<PrctlState>,
-    pub info: ProcessInfo,
+    pub info: spin::Mutex<ProcessInfo>,
     /// Every live guest thread of the process.
     pub threads: spin::Mutex<Vec<ThreadEntry>>,
     /// Next Linux thread id to hand out.
@@ -122,7 +122,7 @@ impl Personality {
             mm: spin::Mutex::new(mm),
             signals: spin::Mutex::new(Default::default()),
             prctl: spin::Mutex::new(PrctlState { dumpable: true, no_new_privs: false }),
-            info,
+            info: spin::Mutex::new(info),
             threads: spin::Mutex::new(Vec::new()),
             next_tid: AtomicI32::new(0),
             trace: false,
@@ -247,6 +247,12 @@ impl Personality {
         }
         match info.errno {
             TRANSPORT_WAKE => {}
+            TRANSPORT_EXIT => {
+                // Another thread is replacing the program (execve): this one ends here.
+                self.unregister_thread(thread.tid);
+                self.kernel.lwproc_releaselwp();
+                self.platform.exit_thread();
+            }
             TRANSPORT_SIGNAL => {
                 info.errno = 0;
                 info.code = info.fields[TRANSPORT_CODE_SLOT] as i32;
@@ -378,6 +384,8 @@ const MAX_RW_COUNT: u64 = 0x7fff_f000;
 /// si_errno to these, and the guest never sees them.
 const TRANSPORT_SIGNAL: i32 = 0x5255_4d50;
 const TRANSPORT_WAKE: i32 = 0x5741_4b45;
+/// "EXIT": end this thread now (execve in another thread).
+pub const TRANSPORT_EXIT: i32 = 0x4558_4954;
 /// A word of the siginfo union that kill/tgkill/sigqueue infos leave unused and the host kernel
 /// still copies (it keeps the first 48 bytes).
 const TRANSPORT_CODE_SLOT: usize = 3;
@@ -488,11 +496,17 @@ impl<'a> Ctx<'a> {
     /// PATH_MAX, EFAULT when it runs off the guest's memory.
     pub fn guest_cstr(&self, addr: u64) -> Result<Vec<u8>, Errno> {
         const PATH_MAX: u64 = 4096;
+        self.guest_cstr_max(addr, PATH_MAX)
+    }
+
+    /// Reads a NUL-terminated string of at most `max` bytes (NUL included) from the guest.
+    pub fn guest_cstr_max(&self, addr: u64, max: u64) -> Result<Vec<u8>, Errno> {
+
         let mut out = Vec::new();
         let mm = self.p.mm.lock();
         let mut a = addr;
         loop {
-            if a - addr >= PATH_MAX {
+            if a - addr >= max {
                 return Err(crate::errno::ENAMETOOLONG);
             }
             if !mm.contains(a, 1, Access::Read) {

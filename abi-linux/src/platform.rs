@@ -36,6 +36,24 @@ pub struct ThreadStart {
     pub lwp: rumpkernel_bridge::LwpId,
 }
 
+/// Why a file cannot be run as a program.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageError {
+    /// What execve answers.
+    pub errno: crate::Errno,
+    /// A dynamically linked program's interpreter (rumplx runs static programs only).
+    pub interpreter: Option<alloc::string::String>,
+    /// The reason in words, for --trace.
+    pub reason: alloc::string::String,
+}
+
+/// A program image just mapped by `replace_image`.
+pub struct NewImage {
+    pub entry: u64,
+    pub sp: u64,
+    pub mm: crate::mm::AddressSpace,
+}
+
 /// The host side of the layer: raw mappings and the thread's CPU state. Everything here acts on the
 /// calling guest thread; the personality keeps the bookkeeping (address-space map, signal state).
 pub trait Platform: Send + Sync {
@@ -109,6 +127,22 @@ pub trait Platform: Send + Sync {
 
     /// Stops the whole process until something sends it SIGCONT (a stop signal's default action).
     fn stop_process(&self);
+
+    /// Checks that `bytes` is a program the platform can run, changing nothing.
+    fn check_image(&self, bytes: &[u8]) -> Result<(), ImageError>;
+    /// Replaces the calling process's program (execve past its point of no return): unmaps every
+    /// mapping of `old`, maps `bytes` and a new stack with `argv`, `envp` and the auxiliary vector.
+    #[allow(clippy::too_many_arguments)]
+    fn replace_image(
+        &self,
+        old: &crate::mm::AddressSpace,
+        bytes: &[u8],
+        exe_path: &str,
+        execfn: &[u8],
+        argv: &[alloc::vec::Vec<u8>],
+        envp: &[alloc::vec::Vec<u8>],
+        ids: [u32; 4],
+    ) -> Result<NewImage, crate::Errno>;
 
     /// Writes a diagnostic line (tracer output, warnings) to rumplx's stderr.
     fn log(&self, line: &str);

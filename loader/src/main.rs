@@ -5,6 +5,7 @@
 
 mod elf;
 mod hostmem;
+mod image;
 mod namespace;
 mod platform;
 mod run;

@@ -3,12 +3,11 @@
 use std::sync::Arc;
 
 use abi_linux::dispatch::{Personality, ProcessInfo, Thread, ThreadEntry};
-use abi_linux::mm::{AddressSpace, Mapping};
 use abi_netbsd::{nr, structs::Stat};
 use rumpkernel_bridge::{embedded::EmbeddedKernel, RumpKernel};
 
 use crate::platform::{signals, sud, HostPlatform};
-use crate::{elf, namespace, stack, Failure, RunArgs};
+use crate::{elf, image, namespace, Failure, RunArgs};
 
 /// Runs the program. Returns only on failure: a started guest leaves through exit_group.
 pub fn run(args: RunArgs) -> Result<std::convert::Infallible, Failure> {
@@ -51,39 +50,15 @@ pub fn run(args: RunArgs) -> Result<std::convert::Infallible, Failure> {
         ReadError::NotRegular => Failure::CannotExecute(format!("{program}: not a regular file")),
         ReadError::NotExecutable => Failure::CannotExecute(format!("{program}: permission denied")),
     })?;
-    let image = elf::check(&bytes).map_err(|r| Failure::CannotExecute(format!("{program}: {r}")))?;
-    let loaded = image.load(HEAP_RESERVE).map_err(|r| Failure::CannotExecute(format!("{program}: {r}")))?;
     let exe_path = absolute(&k, &path);
-
-    let mut mm = AddressSpace::default();
-    for &(start, end, prot) in &loaded.segments {
-        mm.insert(start, Mapping { end, prot, shared: false, name: exe_path.clone(), offset: start - loaded.base });
-    }
-    mm.brk_start = loaded.brk_start;
-    mm.brk = loaded.brk_start;
-    mm.brk_reserved_end = loaded.brk_reserved_end;
-    let stack_lo = crate::hostmem::map(0, stack::STACK_SIZE, libc::PROT_READ | libc::PROT_WRITE, false)
-        .map_err(|e| Failure::Other(format!("cannot map the guest stack: {e}")))?;
-    let stack_hi = stack_lo + stack::STACK_SIZE;
-    mm.insert(stack_lo, Mapping { end: stack_hi, prot: 3, shared: false, name: "[stack]".into(), offset: 0 });
-
     let [uid, euid] = k.call(nr::SYS_getuid, [0; 6]).unwrap_or([0, 0]);
     let [gid, egid] = k.call(nr::SYS_getgid, [0; 6]).unwrap_or([0, 0]);
-    let mut random = [0u8; 16];
-    // SAFETY: getrandom fills our buffer.
-    unsafe { libc::getrandom(random.as_mut_ptr() as *mut _, 16, 0) };
-    let id = stack::Identity {
-        uid: uid as u32,
-        euid: euid as u32,
-        gid: gid as u32,
-        egid: egid as u32,
-        // SAFETY: getauxval has no preconditions.
-        hwcap: unsafe { libc::getauxval(libc::AT_HWCAP) },
-        hwcap2: unsafe { libc::getauxval(libc::AT_HWCAP2) },
-        random,
-    };
-    // SAFETY: the stack range was just mapped read-write for the guest.
-    let sp = unsafe { stack::build(stack_hi, &loaded, &path, &argv, &env, &id) };
+    let ids = image::Ids { uid: uid as u32, euid: euid as u32, gid: gid as u32, egid: egid as u32 };
+    let img = image::build(&bytes, &exe_path, path.as_bytes(), &argv, &env, ids).map_err(|r| match r {
+        elf::RefuseReason::Malformed(m) if m.starts_with("cannot map") => Failure::Other(m),
+        r => Failure::CannotExecute(format!("{program}: {r}")),
+    })?;
+    let (entry, sp, mm) = (img.entry, img.sp, img.mm);
 
     let pid = k.call(nr::SYS_getpid, [0; 6]).map(|r| r[0] as i32).unwrap_or(1);
     let info = ProcessInfo {
@@ -113,11 +88,8 @@ pub fn run(args: RunArgs) -> Result<std::convert::Infallible, Failure> {
     })?;
     signals::set_host_mask(0);
     // SAFETY: the image, stack and thread block are ready, SUD is on for this thread.
-    unsafe { sud::enter_guest(loaded.entry, sp, block) }
+    unsafe { sud::enter_guest(entry, sp, block) }
 }
-
-/// How much address space after the program is kept for its heap (reserved, not committed).
-const HEAP_RESERVE: u64 = 4 << 30;
 
 /// The program's environment: rumplx's own unless --clear-env, then each -e KEY=VALUE.
 fn environment(args: &RunArgs) -> Vec<Vec<u8>> {

@@ -43,7 +43,7 @@ pub struct Identity {
 ///
 /// # Safety
 /// `top - STACK_SIZE .. top` must be mapped read-write and owned by the guest.
-pub unsafe fn build(top: u64, image: &Loaded, execfn: &str, argv: &[Vec<u8>], envp: &[Vec<u8>], id: &Identity) -> u64 {
+pub unsafe fn build(top: u64, image: &Loaded, execfn: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>], id: &Identity) -> u64 {
     let mut sp = top;
     let push_bytes = |bytes: &[u8], sp: &mut u64| -> u64 {
         *sp -= bytes.len() as u64;
@@ -56,7 +56,7 @@ pub unsafe fn build(top: u64, image: &Loaded, execfn: &str, argv: &[Vec<u8>], en
         v.push(0);
         push_bytes(&v, sp)
     };
-    let execfn_at = cstr(execfn.as_bytes(), &mut sp);
+    let execfn_at = cstr(execfn, &mut sp);
     let env_at: Vec<u64> = envp.iter().map(|e| cstr(e, &mut sp)).collect();
     let arg_at: Vec<u64> = argv.iter().map(|a| cstr(a, &mut sp)).collect();
     let platform_at = cstr(b"x86_64", &mut sp);

@@ -80,6 +80,12 @@ impl Platform for NoPlatform {
     fn stop_process(&self) {
         unreachable!()
     }
+    fn check_image(&self, _: &[u8]) -> Result<(), crate::platform::ImageError> {
+        unreachable!()
+    }
+    fn replace_image(&self, _: &crate::mm::AddressSpace, _: &[u8], _: &str, _: &[u8], _: &[Vec<u8>], _: &[Vec<u8>], _: [u32; 4]) -> Result<crate::platform::NewImage, Errno> {
+        unreachable!()
+    }
 }
 
 const MEM: usize = 1 << 20;

@@ -187,7 +187,7 @@ const F_GETPATH: u64 = 15;
 fn link_target(ctx: &mut Ctx, l: Link) -> Result<Vec<u8>, Errno> {
     match l {
         Link::SelfPid => Ok(format!("{}", pid(ctx)?).into_bytes()),
-        Link::Exe => Ok(ctx.p.info.exe_path.as_bytes().to_vec()),
+        Link::Exe => Ok(ctx.p.info.lock().exe_path.as_bytes().to_vec()),
         Link::Root => Ok(b"/".to_vec()),
         Link::Cwd => {
             let mut buf = alloc::vec![0u8; 1024];
@@ -515,7 +515,7 @@ fn write_all(ctx: &mut Ctx, fd: u64, mut text: &[u8]) -> Result<(), Errno> {
 fn generate(ctx: &mut Ctx, g: Gen) -> Result<Vec<u8>, Errno> {
     Ok(match g {
         Gen::Maps => maps(ctx),
-        Gen::Cmdline => ctx.p.info.argv.iter().flat_map(|a| a.bytes().chain([0])).collect(),
+        Gen::Cmdline => ctx.p.info.lock().argv.iter().flat_map(|a| a.bytes().chain([0])).collect(),
         Gen::Comm => format!("{}\n", comm(ctx)).into_bytes(),
         Gen::Status => status(ctx)?.into_bytes(),
     })
@@ -528,7 +528,8 @@ fn comm(ctx: &Ctx) -> String {
     if len > 0 {
         return String::from_utf8_lossy(&set[..len]).into_owned();
     }
-    let exe = ctx.p.info.exe_path.as_bytes();
+    let info = ctx.p.info.lock().clone();
+    let exe = info.exe_path.as_bytes();
     let base = exe.rsplit(|&b| b == b'/').next().unwrap_or(exe);
     String::from_utf8_lossy(&base[..base.len().min(15)]).into_owned()
 }

@@ -173,7 +173,7 @@ const FUTEX_TID_MASK: u32 = 0x3fff_ffff;
 const ROBUST_LIST_LIMIT: usize = 2048;
 
 /// Marks the futexes a dying thread still holds as OWNER_DIED and wakes one waiter of each.
-fn release_robust_futexes(ctx: &mut Ctx) {
+pub(crate) fn release_robust_futexes(ctx: &mut Ctx) {
     let head_at = ctx.thread.robust_list;
     if head_at == 0 {
         return;

@@ -5,7 +5,8 @@ pub mod signals;
 pub mod sud;
 pub mod threads;
 
-use abi_linux::platform::{MemoryLock, Placement, Platform, ThreadStart};
+use abi_linux::mm::AddressSpace;
+use abi_linux::platform::{ImageError, MemoryLock, NewImage, Placement, Platform, ThreadStart};
 use abi_linux::sys::sigframe::Siginfo;
 use abi_linux::Errno;
 
@@ -203,6 +204,25 @@ impl Platform for HostPlatform {
         // program, and SIGCONT resumes us where we were.
         // SAFETY: signals our own process.
         unsafe { libc::kill(libc::getpid(), libc::SIGSTOP) };
+    }
+
+    fn check_image(&self, bytes: &[u8]) -> Result<(), ImageError> {
+        crate::elf::check(bytes).map(|_| ()).map_err(|r| ImageError {
+            errno: Errno(libc::ENOEXEC),
+            interpreter: match &r {
+                crate::elf::RefuseReason::Dynamic(interp) => Some(interp.clone()),
+                _ => None,
+            },
+            reason: r.to_string(),
+        })
+    }
+
+    fn replace_image(&self, old: &AddressSpace, bytes: &[u8], exe_path: &str, execfn: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>], ids: [u32; 4]) -> Result<NewImage, Errno> {
+        crate::image::unmap(old);
+        let [uid, euid, gid, egid] = ids;
+        let img = crate::image::build(bytes, exe_path, execfn, argv, envp, crate::image::Ids { uid, euid, gid, egid })
+            .map_err(|_| Errno(libc::ENOMEM))?;
+        Ok(NewImage { entry: img.entry, sp: img.sp, mm: img.mm })
     }
 
     fn log(&self, line: &str) {

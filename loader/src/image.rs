@@ -1,0 +1,73 @@
+//! A process image: the program's segments, its heap reservation and a stack laid out as Linux
+//! lays it, recorded in a fresh address-space map. Built at start-up and again by execve.
+
+use abi_linux::mm::{AddressSpace, Mapping};
+
+use crate::elf::{self, RefuseReason};
+use crate::stack;
+
+/// How much address space after the program is kept for its heap (reserved, not committed).
+pub const HEAP_RESERVE: u64 = 4 << 30;
+
+/// Where a new image starts.
+pub struct ProcessImage {
+    pub entry: u64,
+    pub sp: u64,
+    pub mm: AddressSpace,
+}
+
+/// Who the program runs as, for the auxiliary vector.
+#[derive(Clone, Copy)]
+pub struct Ids {
+    pub uid: u32,
+    pub euid: u32,
+    pub gid: u32,
+    pub egid: u32,
+}
+
+/// Maps `bytes` (an ELF already accepted by [`elf::check`]) and its stack. `exe_path` names the
+/// mappings; `execfn` is the path as given (AT_EXECFN).
+pub fn build(bytes: &[u8], exe_path: &str, execfn: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>], ids: Ids) -> Result<ProcessImage, RefuseReason> {
+    let image = elf::check(bytes)?;
+    let loaded = image.load(HEAP_RESERVE)?;
+    let mut mm = AddressSpace::default();
+    for &(start, end, prot) in &loaded.segments {
+        mm.insert(start, Mapping { end, prot, shared: false, name: exe_path.to_string(), offset: start - loaded.base });
+    }
+    mm.brk_start = loaded.brk_start;
+    mm.brk = loaded.brk_start;
+    mm.brk_reserved_end = loaded.brk_reserved_end;
+    let stack_lo = crate::hostmem::map(0, stack::STACK_SIZE, libc::PROT_READ | libc::PROT_WRITE, false)
+        .map_err(|e| RefuseReason::Malformed(format!("cannot map the stack: {e}")))?;
+    let stack_hi = stack_lo + stack::STACK_SIZE;
+    mm.insert(stack_lo, Mapping { end: stack_hi, prot: 3, shared: false, name: "[stack]".into(), offset: 0 });
+    let mut random = [0u8; 16];
+    // SAFETY: getrandom fills our buffer.
+    unsafe { libc::getrandom(random.as_mut_ptr() as *mut _, 16, 0) };
+    let id = stack::Identity {
+        uid: ids.uid,
+        euid: ids.euid,
+        gid: ids.gid,
+        egid: ids.egid,
+        // SAFETY: getauxval has no preconditions.
+        hwcap: unsafe { libc::getauxval(libc::AT_HWCAP) },
+        hwcap2: unsafe { libc::getauxval(libc::AT_HWCAP2) },
+        random,
+    };
+    // SAFETY: the stack range was just mapped read-write for the guest.
+    let sp = unsafe { stack::build(stack_hi, &loaded, execfn, argv, envp, &id) };
+    Ok(ProcessImage { entry: loaded.entry, sp, mm })
+}
+
+/// Unmaps everything an image owned: its mappings and what is left of its heap reservation.
+pub fn unmap(mm: &AddressSpace) {
+    for (start, m) in mm.iter() {
+        // SAFETY: guest ranges only.
+        unsafe { libc::munmap(start as *mut _, (m.end - start) as usize) };
+    }
+    let heap_top = elf::page_up(mm.brk);
+    if mm.brk_reserved_end > heap_top {
+        // SAFETY: the rest of the reservation made for this image.
+        unsafe { libc::munmap(heap_top as *mut _, (mm.brk_reserved_end - heap_top) as usize) };
+    }
+}
