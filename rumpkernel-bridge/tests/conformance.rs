@@ -1857,17 +1857,42 @@ fn unix_sockets_in_host_directories() {
     let s = sys(&k, SYS_accept, &[l as u64, 0, 0]).unwrap() as i32;
     write(&k, c, b"unix").unwrap();
     assert_eq!(read(&k, s, 8).unwrap(), b"unix");
-    // In-memory file systems cannot hold a host socket.
+    // In memory: the name is a node, the socket the host's.
     let x = sys(&k, SYS___socket30, &[1, st::SOCK_STREAM as u64, 0]).unwrap() as i32;
     let mem = sun("/memsock");
-    assert_eq!(
+    let bind = |fd: i32| {
         sys(
             &k,
             SYS_bind,
-            &[x as u64, mem.as_ptr() as u64, mem.len() as u64]
-        ),
-        Err(ne::EOPNOTSUPP)
-    );
+            &[fd as u64, mem.as_ptr() as u64, mem.len() as u64],
+        )
+    };
+    let connect = |fd: i32, a: &[u8]| {
+        sys(
+            &k,
+            SYS_connect,
+            &[fd as u64, a.as_ptr() as u64, a.len() as u64],
+        )
+    };
+    assert_eq!(bind(x), Ok(0));
+    assert_eq!(stat(&k, "/memsock").unwrap().st_mode, m::S_IFSOCK | 0o755);
+    sys(&k, SYS_listen, &[x as u64, 1]).unwrap();
+    let y = sys(&k, SYS___socket30, &[1, st::SOCK_STREAM as u64, 0]).unwrap() as i32;
+    assert_eq!(bind(y), Err(ne::EADDRINUSE));
+    assert_eq!(connect(y, &mem), Ok(0));
+    let z = sys(&k, SYS_accept, &[x as u64, 0, 0]).unwrap() as i32;
+    write(&k, y, b"mem").unwrap();
+    assert_eq!(read(&k, z, 8).unwrap(), b"mem");
+    assert_eq!(open(&k, "/memsock", of::O_RDONLY, 0), Err(ne::EOPNOTSUPP));
+    close(
+        &k,
+        open(&k, "/plain", of::O_CREAT | of::O_WRONLY, 0o644).unwrap(),
+    )
+    .unwrap();
+    let w = sys(&k, SYS___socket30, &[1, st::SOCK_STREAM as u64, 0]).unwrap() as i32;
+    assert_eq!(connect(w, &sun("/plain")), Err(ne::ENOTSOCK));
+    path1(&k, SYS_unlink, "/memsock", &[]).unwrap();
+    assert_eq!(connect(w, &mem), Err(ne::ENOENT));
     let gone = sun("/run/none.sock");
     assert_eq!(
         sys(

@@ -83,6 +83,17 @@ impl HostDir {
         Ok((hypercall::dir_in_root(&self.root, p)?, name))
     }
 
+    /// A socket name inside the tree as the host reaches it: through a confined handle on its
+    /// directory (`/proc/self/fd/N/name`), so no symlink can send it elsewhere.
+    fn unix_path_of(&self, rel: &str) -> FsResult<(HostFd, Vec<u8>)> {
+        let (dir, name) =
+            self.parent(rel)
+                .map_err(|e| if e == ne::EBUSY { ne::EADDRINUSE } else { e })?;
+        let mut p = format!("/proc/self/fd/{}/", dir.raw()).into_bytes();
+        p.extend_from_slice(&super::name::encode(name));
+        Ok((dir, p))
+    }
+
     /// What a metadata change applies to: the object itself as a handle with an empty name
     /// (following), or its parent directory and the bare name (not following).
     fn target<'a>(&self, rel: &'a str, follow: bool) -> FsResult<(HostFd, &'a str)> {
@@ -275,14 +286,22 @@ impl FileSystem for HostDir {
         ))
     }
 
-    fn socket_dir(&self, rel: &str, creating: bool) -> FsResult<(HostFd, String)> {
-        if creating {
-            self.rw()?;
-        }
-        let (d, name) =
-            self.parent(rel)
-                .map_err(|e| if e == ne::EBUSY { ne::EADDRINUSE } else { e })?;
-        Ok((d, name.to_string()))
+    fn unix_bind(
+        &self,
+        rel: &str,
+        _cx: &Ctx,
+        bind: &dyn Fn(&[u8]) -> FsResult<()>,
+    ) -> FsResult<()> {
+        self.rw()?;
+        let (dir, path) = self.unix_path_of(rel)?;
+        let r = bind(&path);
+        drop(dir);
+        r
+    }
+
+    fn unix_path(&self, rel: &str, _cx: &Ctx) -> FsResult<(Arc<HostFd>, Vec<u8>)> {
+        let (dir, path) = self.unix_path_of(rel)?;
+        Ok((Arc::new(dir), path))
     }
 
     fn canonical(&self, rel: &str) -> FsResult<String> {

@@ -306,6 +306,31 @@ pub fn anon_fifo() -> HResult<HostFd> {
     fd.map(HostFd)
 }
 
+/// Binds a host unix socket under a throwaway name and keeps only a path handle on it: the
+/// socket is then reached as /proc/self/fd/N (connect works through it) and has no host name.
+pub fn bind_anon_unix<E>(bind: impl FnOnce(&[u8]) -> Result<(), E>) -> Result<HostFd, E>
+where
+    E: From<Errno>,
+{
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("rumplx-sock-{}-{n}", std::process::id()));
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = path.as_os_str().as_bytes();
+    let p = CString::new(bytes).map_err(|_| E::from(ne::EINVAL))?;
+    bind(bytes)?;
+    // SAFETY: valid C string.
+    let fd = cvt(unsafe { libc::open(p.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) });
+    // SAFETY: as above.
+    unsafe { libc::unlink(p.as_ptr()) };
+    fd.map(HostFd).map_err(E::from)
+}
+
+/// The /proc path that reaches the object behind a path handle.
+pub fn handle_path(h: &HostFd) -> Vec<u8> {
+    format!("/proc/self/fd/{}", h.raw()).into_bytes()
+}
+
 /// Opens the object behind a path handle (what opening its path would do).
 pub fn open_handle(h: &HostFd, nb_flags: u32) -> HResult<HostFd> {
     let flags = nb_flags & !(nb::O_CREAT | nb::O_EXCL | nb::O_TRUNC | nb::O_NOFOLLOW);

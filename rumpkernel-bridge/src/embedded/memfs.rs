@@ -34,6 +34,8 @@ pub enum Kind {
     /// A FIFO: a nameless host FIFO behind a path handle (opening it blocks and reaches EOF
     /// exactly as a FIFO does).
     Fifo(Arc<HostFd>),
+    /// A bound AF_UNIX socket: a nameless host socket behind a path handle.
+    Socket(Arc<HostFd>),
 }
 
 #[derive(Default)]
@@ -97,7 +99,7 @@ impl Node {
             Kind::Dir(d) => (d.entries.len() as u64 + 2) * 16,
             Kind::File(v) => v.len() as u64,
             Kind::Symlink(s) => super::name::encode(s).len() as u64,
-            Kind::Fifo(_) => 0,
+            Kind::Fifo(_) | Kind::Socket(_) => 0,
         }
     }
     fn may(&self, cx: &Ctx, want: u32) -> bool {
@@ -398,6 +400,7 @@ impl MemFs {
                 Some(Kind::File(_)) => dt::DT_REG,
                 Some(Kind::Symlink(_)) => dt::DT_LNK,
                 Some(Kind::Fifo(_)) => dt::DT_FIFO,
+                Some(Kind::Socket(_)) => dt::DT_SOCK,
                 None => dt::DT_UNKNOWN,
             } as u8;
             out.push((name.clone(), *child, t, s + 3));
@@ -619,6 +622,42 @@ impl FileSystem for MemFs {
             .insert(&name, ino);
         Self::touch_dir(&mut g, pino);
         Ok(())
+    }
+
+    fn unix_bind(&self, rel: &str, cx: &Ctx, bind: &dyn Fn(&[u8]) -> FsResult<()>) -> FsResult<()> {
+        let mut g = self.lock();
+        if rel.is_empty() {
+            return Err(ne::EADDRINUSE);
+        }
+        let (pino, name) = self.parent_for_change(&g, rel, cx)?;
+        if g.nodes[&pino].dir()?.get(&name).is_some() {
+            return Err(ne::EADDRINUSE);
+        }
+        let h = hypercall::bind_anon_unix(bind)?;
+        let gid = g.nodes[&pino].gid;
+        let mode = m::S_IFSOCK | (0o777 & !cx.umask);
+        let ino = self.alloc(&mut g, Kind::Socket(Arc::new(h)), mode, cx, gid);
+        g.nodes
+            .get_mut(&pino)
+            .unwrap()
+            .dir_mut()?
+            .insert(&name, ino);
+        Self::touch_dir(&mut g, pino);
+        Ok(())
+    }
+
+    fn unix_path(&self, rel: &str, cx: &Ctx) -> FsResult<(Arc<HostFd>, Vec<u8>)> {
+        let g = self.lock();
+        let ino = self.lookup(&g, rel, cx)?;
+        let n = &g.nodes[&ino];
+        let Kind::Socket(h) = &n.kind else {
+            return Err(ne::ENOTSOCK);
+        };
+        // Connecting needs write permission on the socket, as on NetBSD.
+        if !n.may(cx, am::W_OK) {
+            return Err(ne::EACCES);
+        }
+        Ok((h.clone(), hypercall::handle_path(h)))
     }
 
     fn rmdir(&self, rel: &str, cx: &Ctx) -> FsResult<()> {
@@ -920,6 +959,7 @@ impl MemFs {
             match n.kind {
                 Kind::Symlink(_) => return Err(ne::EFTYPE), // O_NOFOLLOW on a symlink
                 Kind::Fifo(_) if flags & of::O_DIRECTORY != 0 => return Err(ne::ENOTDIR),
+                Kind::Socket(_) => return Err(ne::EOPNOTSUPP),
                 Kind::Dir(_) if writing || flags & of::O_TRUNC != 0 => return Err(ne::EISDIR),
                 Kind::File(_) if flags & of::O_DIRECTORY != 0 => return Err(ne::ENOTDIR),
                 _ => {}

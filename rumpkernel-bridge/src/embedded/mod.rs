@@ -16,8 +16,7 @@
 //!   RESOLVE_IN_ROOT), so an absolute link there never leads to another guest mount. The host
 //!   checks permissions on them with rumplx's own credentials, whatever the guest's are.
 //! - Paths are normalised lexically before lookup (`a/link/..` is `a`).
-//! - Sockets carry only SCM_RIGHTS control messages, for host objects; AF_UNIX names only live
-//!   in host directories.
+//! - Sockets carry only SCM_RIGHTS control messages, and only for host objects.
 //! - No mknod, kqueue, or signal delivery (a write to a pipe without readers
 //!   raises the host's SIGPIPE on the calling thread, which is where the guest expects it).
 //! - sysctl serves only kern.ostype, kern.osrelease, kern.hostname and kern.domainname.

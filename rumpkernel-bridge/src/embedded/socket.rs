@@ -1,10 +1,10 @@
 //! Sockets, rump's "sockin" way: the host's network stack behind NetBSD's socket calls.
 //!
 //! NetBSD sockaddrs (with `sa_len`, AF_INET6 = 24) are decoded here and re-encoded by the
-//! hypercalls for the host. AF_UNIX paths are guest paths: they work where the guest path lies in
-//! a registered host directory (the host sees the socket inside that tree, reached through a
-//! confined handle on its directory); in-memory file systems cannot hold a host socket
-//! (EOPNOTSUPP). Of the control messages only SCM_RIGHTS travels, and only for descriptors on
+//! hypercalls for the host. AF_UNIX paths are guest paths: in a registered host directory the
+//! host socket gets that name (reached through a confined handle on its directory); in an
+//! in-memory file system the name is a node holding a nameless host socket. Of the control
+//! messages only SCM_RIGHTS travels, and only for descriptors on
 //! host objects (sockets, pipes, host files).
 
 use super::file::{FdEntry, HostType, Object, OpenFile};
@@ -31,14 +31,23 @@ pub(super) fn dispatch(k: &EmbeddedKernel, c: &Current, nr: u32, a: [u64; 6]) ->
     Some(match nr {
         SYS___socket30 => sys_socket(c, a[0] as u32, a[1] as u32, a[2] as i32),
         SYS_socketpair => sys_socketpair(c, a[0] as u32, a[1] as u32, a[2] as i32, a[3]),
-        SYS_bind | SYS_connect => (|| {
+        SYS_bind => (|| {
             let (_file, f) = sock(k, c, a[0])?;
-            let (addr, _dir) = read_sockaddr(k, c, a[1], a[2], nr == SYS_bind)?;
-            if nr == SYS_bind {
-                hypercall::bind(f, &addr)?;
-            } else {
-                hypercall::connect(f, &addr)?;
+            match decode_sockaddr(a[1], a[2])? {
+                Decoded::Unix(path) => {
+                    // The name is made by the file system that holds it.
+                    let r = k.vfs.resolve(&path, &c.cwd, false, &c.ctx())?;
+                    let bind = |hp: &[u8]| hypercall::bind(f, &SockAddr::Unix(hp.to_vec()));
+                    r.mount.fs.unix_bind(&r.rel, &c.ctx(), &bind)?;
+                }
+                Decoded::Net(addr) => hypercall::bind(f, &addr)?,
             }
+            ok(0)
+        })(),
+        SYS_connect => (|| {
+            let (_file, f) = sock(k, c, a[0])?;
+            let (addr, _via) = read_sockaddr(k, c, a[1], a[2])?;
+            hypercall::connect(f, &addr)?;
             ok(0)
         })(),
         SYS_listen => sock(k, c, a[0])
@@ -89,7 +98,7 @@ pub(super) fn dispatch(k: &EmbeddedKernel, c: &Current, nr: u32, a: [u64; 6]) ->
             let to = if a[4] == 0 {
                 None
             } else {
-                Some(read_sockaddr(k, c, a[4], a[5], false)?)
+                Some(read_sockaddr(k, c, a[4], a[5])?)
             };
             ok(hypercall::sendmsg(f, &iov, to.as_ref().map(|t| &t.0), &[], a[3] as u32)? as u64)
         })(),
@@ -244,7 +253,7 @@ fn sys_sendmsg(k: &EmbeddedKernel, c: &Current, s: u64, msg: u64, flags: u32) ->
     let to = if name == 0 {
         None
     } else {
-        Some(read_sockaddr(k, c, name, namelen as u64, false)?)
+        Some(read_sockaddr(k, c, name, namelen as u64)?)
     };
     // The files behind passed descriptors stay ours until the host has taken its references.
     let (_passed, rights) = read_rights(k, c, control, controllen)?;
@@ -366,34 +375,47 @@ fn sys_recvmsg(k: &EmbeddedKernel, c: &Current, s: u64, msg: u64, flags: u32) ->
     ok(got.len as u64)
 }
 
-/// Decodes a NetBSD sockaddr. For AF_UNIX the guest path becomes a host path, with the handle on
-/// its directory that the path goes through (keep it until the call is done).
+/// A NetBSD sockaddr, decoded: a network address, or a guest path for AF_UNIX.
+enum Decoded {
+    Net(SockAddr),
+    Unix(String),
+}
+
+/// Decodes a NetBSD sockaddr for connect/sendto: AF_UNIX guest paths become the host path that
+/// reaches the socket, with the handle it goes through (keep it until the call is done).
 fn read_sockaddr(
     k: &EmbeddedKernel,
     c: &Current,
     addr: u64,
     len: u64,
-    creating: bool,
-) -> R<(SockAddr, Option<HostFd>)> {
+) -> R<(SockAddr, Option<Arc<HostFd>>)> {
+    match decode_sockaddr(addr, len)? {
+        Decoded::Net(a) => Ok((a, None)),
+        Decoded::Unix(p) => {
+            let r = k.vfs.resolve(&p, &c.cwd, true, &c.ctx())?;
+            let (via, host) = r.mount.fs.unix_path(&r.rel, &c.ctx())?;
+            Ok((SockAddr::Unix(host), Some(via)))
+        }
+    }
+}
+
+fn decode_sockaddr(addr: u64, len: u64) -> R<Decoded> {
     if !(2..=255).contains(&len) {
         return Err(ne::EINVAL);
     }
     let b = buf(addr, len)?;
     let family = b[1] as u32;
-    Ok(match family {
-        af::AF_UNSPEC => (SockAddr::Unspec, None),
+    Ok(Decoded::Net(match family {
+        af::AF_UNSPEC => SockAddr::Unspec,
         af::AF_INET => {
             if b.len() < SOCKADDR_IN_LEN {
                 return Err(ne::EINVAL);
             }
             let port = u16::from_be_bytes([b[2], b[3]]);
-            (
-                SockAddr::Inet {
-                    port,
-                    addr: [b[4], b[5], b[6], b[7]],
-                },
-                None,
-            )
+            SockAddr::Inet {
+                port,
+                addr: [b[4], b[5], b[6], b[7]],
+            }
         }
         af::AF_INET6 => {
             if b.len() < SOCKADDR_IN6_LEN {
@@ -403,15 +425,12 @@ fn read_sockaddr(
             let flowinfo = u32::from_ne_bytes(b[4..8].try_into().unwrap());
             let addr: [u8; 16] = b[8..24].try_into().unwrap();
             let scope_id = u32::from_ne_bytes(b[24..28].try_into().unwrap());
-            (
-                SockAddr::Inet6 {
-                    port,
-                    flowinfo,
-                    addr,
-                    scope_id,
-                },
-                None,
-            )
+            SockAddr::Inet6 {
+                port,
+                flowinfo,
+                addr,
+                scope_id,
+            }
         }
         af::AF_UNIX => {
             let raw = &b[2..];
@@ -422,15 +441,10 @@ fn read_sockaddr(
             if end > SUN_PATH_MAX {
                 return Err(ne::ENAMETOOLONG);
             }
-            let p = super::name::decode(&raw[..end]);
-            let r = k.vfs.resolve(&p, &c.cwd, !creating, &c.ctx())?;
-            let (dir, name) = r.mount.fs.socket_dir(&r.rel, creating)?;
-            let mut host = format!("/proc/self/fd/{}/", dir.raw()).into_bytes();
-            host.extend_from_slice(&super::name::encode(&name));
-            (SockAddr::Unix(host), Some(dir))
+            return Ok(Decoded::Unix(super::name::decode(&raw[..end])));
         }
         _ => return Err(ne::EAFNOSUPPORT),
-    })
+    }))
 }
 
 /// Encodes a NetBSD sockaddr into `addr` (at most `*lenp` bytes) and stores its full length.

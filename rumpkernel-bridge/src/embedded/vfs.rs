@@ -86,9 +86,19 @@ pub trait FileSystem: Send + Sync {
     fn canonical(&self, rel: &str) -> FsResult<String> {
         Ok(rel.to_string())
     }
-    /// For AF_UNIX sockets at `rel`: a host handle on the directory that holds it and the name in
-    /// it, when this file system is the host's (`creating`: bind makes the name).
-    fn socket_dir(&self, _rel: &str, _creating: bool) -> FsResult<(HostFd, String)> {
+    /// AF_UNIX bind at `rel`: `bind` binds the host socket to the host path it is given; the file
+    /// system decides that path and makes the name appear at `rel`.
+    fn unix_bind(
+        &self,
+        _rel: &str,
+        _cx: &Ctx,
+        _bind: &dyn Fn(&[u8]) -> FsResult<()>,
+    ) -> FsResult<()> {
+        Err(ne::EOPNOTSUPP)
+    }
+    /// AF_UNIX connect/sendto to `rel`: the host path reaching that socket, and the host handle the
+    /// path goes through (keep it until the call is done).
+    fn unix_path(&self, _rel: &str, _cx: &Ctx) -> FsResult<(Arc<HostFd>, Vec<u8>)> {
         Err(ne::EOPNOTSUPP)
     }
     /// Makes `rel` exist as a directory to cover with a mount (only in-memory file systems do).
