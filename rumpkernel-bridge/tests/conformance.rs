@@ -1876,6 +1876,19 @@ fn unix_sockets_in_host_directories() {
     };
     assert_eq!(bind(x), Ok(0));
     assert_eq!(stat(&k, "/memsock").unwrap().st_mode, m::S_IFSOCK | 0o755);
+    let mut name = [0xaau8; 16];
+    let mut nlen: u32 = 16;
+    let args = [
+        x as u64,
+        name.as_mut_ptr() as u64,
+        &mut nlen as *mut u32 as u64,
+    ];
+    assert_eq!(sys(&k, SYS_getsockname, &args), Ok(0));
+    assert_eq!(
+        (nlen, name[1], name[2]),
+        (3, 1, 0),
+        "no host name leaks out"
+    );
     sys(&k, SYS_listen, &[x as u64, 1]).unwrap();
     let y = sys(&k, SYS___socket30, &[1, st::SOCK_STREAM as u64, 0]).unwrap() as i32;
     assert_eq!(bind(y), Err(ne::EADDRINUSE));

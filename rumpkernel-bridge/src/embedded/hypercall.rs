@@ -326,6 +326,14 @@ where
     fd.map(HostFd).map_err(E::from)
 }
 
+/// Is `p` a host name the kernel made for its own use (a throwaway socket name, a directory
+/// handle's /proc path)? Those mean nothing to the guest.
+pub fn is_private_name(p: &[u8]) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = std::env::temp_dir().join(format!("rumplx-sock-{}-", std::process::id()));
+    p.starts_with(b"/proc/self/fd/") || p.starts_with(tmp.as_os_str().as_bytes())
+}
+
 /// The /proc path that reaches the object behind a path handle.
 pub fn handle_path(h: &HostFd) -> Vec<u8> {
     format!("/proc/self/fd/{}", h.raw()).into_bytes()

@@ -22,8 +22,6 @@ const SOCKADDR_IN_LEN: usize = 16;
 const SOCKADDR_IN6_LEN: usize = 28;
 /// `sun_path` is 104 bytes on NetBSD.
 const SUN_PATH_MAX: usize = 104;
-/// What the host calls a unix socket reached through a directory handle.
-const PROC_FD_PREFIX: &[u8] = b"/proc/self/fd/";
 
 /// Serves `nr` if it is a socket call.
 pub(super) fn dispatch(k: &EmbeddedKernel, c: &Current, nr: u32, a: [u64; 6]) -> Option<SysResult> {
@@ -471,8 +469,8 @@ fn write_sockaddr(addr: u64, lenp: u64, a: &SockAddr) -> R<()> {
             v.extend_from_slice(&scope_id.to_ne_bytes());
         }
         SockAddr::Unix(p) => {
-            // A name the host made up through a directory handle means nothing to the guest.
-            let p: &[u8] = if p.starts_with(PROC_FD_PREFIX) {
+            // Names the kernel made up for the host mean nothing to the guest.
+            let p: &[u8] = if hypercall::is_private_name(p) {
                 &[]
             } else {
                 p
