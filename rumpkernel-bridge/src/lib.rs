@@ -10,6 +10,8 @@
 //! - [`embedded`]: a kernel-only stack in Rust with NetBSD semantics (the default).
 
 pub mod embedded;
+pub mod sysproxy;
+pub mod uaccess;
 
 pub use abi_netbsd::{Errno, SysResult};
 
@@ -80,6 +82,11 @@ pub trait RumpKernel: Send + Sync {
 
     /// Mounts an empty in-memory file system (tmpfs) at `guest_path`, creating the directory.
     fn mount_tmpfs(&self, guest_path: &str) -> Result<(), Errno>;
+
+    /// This kernel as a sysproxy client, when its calls go to a server in another process.
+    fn as_remote(&self) -> Option<&sysproxy::RemoteKernel> {
+        None
+    }
 
     /// The host file descriptor behind rump fd `fd`, when it is a host file registered through
     /// `register_host` (for shared file mappings, which only the host kernel can make).

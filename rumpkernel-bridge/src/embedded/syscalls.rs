@@ -35,6 +35,23 @@ pub(super) fn path_arg(addr: u64) -> R<String> {
         return Err(ne::EFAULT);
     }
     let max = limits::PATH_MAX as usize;
+    if let Some(pid) = crate::uaccess::client() {
+        // Read the client's string a page at a time, up to its NUL.
+        let mut v = Vec::new();
+        let mut at = addr;
+        while v.len() < max {
+            let chunk = (4096 - (at % 4096) as usize).min(max - v.len());
+            let mut page = vec![0u8; chunk];
+            crate::uaccess::read_remote(pid, at, &mut page)?;
+            if let Some(end) = page.iter().position(|b| *b == 0) {
+                v.extend_from_slice(&page[..end]);
+                return Ok(name::decode(&v));
+            }
+            v.extend_from_slice(&page);
+            at += chunk as u64;
+        }
+        return Err(ne::ENAMETOOLONG);
+    }
     let mut v = Vec::new();
     for i in 0..max {
         // SAFETY: the caller validated the string; we stop at its NUL.
@@ -51,6 +68,14 @@ pub(super) fn get<T: Copy>(addr: u64) -> R<T> {
     if addr == 0 {
         return Err(ne::EFAULT);
     }
+    if let Some(pid) = crate::uaccess::client() {
+        let mut v = std::mem::MaybeUninit::<T>::uninit();
+        // SAFETY: T is plain data (Copy); read_remote fills every byte or fails.
+        let bytes = unsafe { std::slice::from_raw_parts_mut(v.as_mut_ptr() as *mut u8, std::mem::size_of::<T>()) };
+        crate::uaccess::read_remote(pid, addr, bytes)?;
+        // SAFETY: fully written above.
+        return Ok(unsafe { v.assume_init() });
+    }
     // SAFETY: the caller validated the struct's memory.
     Ok(unsafe { std::ptr::read_unaligned(addr as *const T) })
 }
@@ -59,12 +84,27 @@ pub(super) fn put<T: Copy>(addr: u64, v: T) -> R<()> {
     if addr == 0 {
         return Err(ne::EFAULT);
     }
+    if let Some(pid) = crate::uaccess::client() {
+        // SAFETY: viewing a plain-data value as its bytes.
+        let bytes = unsafe { std::slice::from_raw_parts(&v as *const T as *const u8, std::mem::size_of::<T>()) };
+        return crate::uaccess::write_remote(pid, addr, bytes);
+    }
     // SAFETY: the caller validated the struct's memory.
     unsafe { std::ptr::write_unaligned(addr as *mut T, v) };
     Ok(())
 }
 
 pub(super) fn buf_mut<'a>(addr: u64, len: u64) -> R<&'a mut [u8]> {
+    user_buf(addr, len, true)
+}
+
+pub(super) fn buf<'a>(addr: u64, len: u64) -> R<&'a [u8]> {
+    user_buf(addr, len, false).map(|b| &*b)
+}
+
+/// The caller's `len` bytes at `addr`: in place for a local caller, a bounce buffer for a remote
+/// one (copied back when the request ends if `writable`).
+fn user_buf<'a>(addr: u64, len: u64, writable: bool) -> R<&'a mut [u8]> {
     if len > isize::MAX as u64 {
         return Err(ne::EINVAL);
     }
@@ -74,12 +114,11 @@ pub(super) fn buf_mut<'a>(addr: u64, len: u64) -> R<&'a mut [u8]> {
     if addr == 0 {
         return Err(ne::EFAULT);
     }
+    if let Some(pid) = crate::uaccess::client() {
+        return crate::uaccess::bounce(pid, addr, len as usize, writable);
+    }
     // SAFETY: the caller validated buf[..len].
     Ok(unsafe { std::slice::from_raw_parts_mut(addr as *mut u8, len as usize) })
-}
-
-pub(super) fn buf<'a>(addr: u64, len: u64) -> R<&'a [u8]> {
-    buf_mut(addr, len).map(|b| &*b)
 }
 
 pub(super) fn iovecs(addr: u64, cnt: u64) -> R<Vec<Iovec>> {
@@ -99,6 +138,17 @@ pub(super) fn iovecs(addr: u64, cnt: u64) -> R<Vec<Iovec>> {
     }
     if total > isize::MAX as u64 {
         return Err(ne::EINVAL);
+    }
+    if let Some(pid) = crate::uaccess::client() {
+        // Point each iovec at a bounce buffer: the host calls and file code then read and write
+        // ordinary memory, and what lands there goes back to the client.
+        return v
+            .into_iter()
+            .map(|i| {
+                let b = crate::uaccess::bounce(pid, i.iov_base, i.iov_len as usize, true)?;
+                Ok(Iovec { iov_base: b.as_mut_ptr() as u64, iov_len: i.iov_len })
+            })
+            .collect();
     }
     Ok(v)
 }

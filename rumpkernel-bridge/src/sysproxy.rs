@@ -1,0 +1,398 @@
+//! Remote clients of the kernel, as rump's sysproxy serves them: a guest process in another host
+//! process (after fork) reaches the one kernel of the run through a channel to a server thread in
+//! the kernel's process. The server thread acts as the client's lwp and reaches the client's
+//! memory through [`crate::uaccess`] (copyin/copyout with process_vm_readv/writev).
+//!
+//! The wire: one SOCK_SEQPACKET datagram per request and per answer, fixed-size, native endian (both
+//! ends are the same build on the same machine); a new channel's descriptor rides SCM_RIGHTS.
+
+use std::collections::HashMap;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::{Arc, Mutex, RwLock};
+
+use abi_netbsd::{errno as ne, Errno, SysResult};
+
+use crate::{HostKind, LwpId, Pid, RumpKernel};
+
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Syscall = 1,
+    Rfork = 2,
+    NewLwp = 3,
+    ReleaseLwp = 4,
+    Attach = 5,
+    HostPidOf = 6,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+struct Request {
+    kind: u32,
+    nr: u32,
+    args: [u64; 6],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+struct Answer {
+    errno: i32,
+    _pad: u32,
+    rv: [u64; 2],
+}
+
+fn as_bytes<T: Copy>(v: &T) -> &[u8] {
+    // SAFETY: plain-data wire structs.
+    unsafe { std::slice::from_raw_parts(v as *const T as *const u8, std::mem::size_of::<T>()) }
+}
+
+/// Sends one datagram, with a descriptor when given.
+fn send(fd: RawFd, bytes: &[u8], pass: Option<RawFd>) -> Result<(), Errno> {
+    let mut iov = libc::iovec { iov_base: bytes.as_ptr() as *mut _, iov_len: bytes.len() };
+    let mut cbuf = [0u64; 4];
+    // SAFETY: msghdr over our own buffers; CMSG macros stay within cbuf.
+    unsafe {
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        if let Some(p) = pass {
+            msg.msg_control = cbuf.as_mut_ptr() as *mut _;
+            msg.msg_controllen = libc::CMSG_SPACE(4) as usize;
+            let c = libc::CMSG_FIRSTHDR(&msg);
+            (*c).cmsg_level = libc::SOL_SOCKET;
+            (*c).cmsg_type = libc::SCM_RIGHTS;
+            (*c).cmsg_len = libc::CMSG_LEN(4) as usize;
+            std::ptr::write_unaligned(libc::CMSG_DATA(c) as *mut i32, p);
+        }
+        loop {
+            let n = libc::sendmsg(fd, &msg, libc::MSG_NOSIGNAL);
+            if n >= 0 {
+                return Ok(());
+            }
+            if *libc::__errno_location() != libc::EINTR {
+                return Err(ne::EIO);
+            }
+        }
+    }
+}
+
+/// Receives one datagram into `out`, and the descriptor passed with it. Ok(false) at end of file.
+fn recv(fd: RawFd, out: &mut [u8]) -> Result<(bool, Option<OwnedFd>), Errno> {
+    let mut iov = libc::iovec { iov_base: out.as_mut_ptr() as *mut _, iov_len: out.len() };
+    let mut cbuf = [0u64; 4];
+    // SAFETY: msghdr over our own buffers.
+    unsafe {
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = cbuf.as_mut_ptr() as *mut _;
+        msg.msg_controllen = std::mem::size_of_val(&cbuf);
+        let n = loop {
+            let n = libc::recvmsg(fd, &mut msg, libc::MSG_CMSG_CLOEXEC);
+            if n >= 0 || *libc::__errno_location() != libc::EINTR {
+                break n;
+            }
+        };
+        if n <= 0 {
+            return Ok((false, None));
+        }
+        let c = libc::CMSG_FIRSTHDR(&msg);
+        let passed = if !c.is_null() && (*c).cmsg_type == libc::SCM_RIGHTS {
+            Some(OwnedFd::from_raw_fd(std::ptr::read_unaligned(libc::CMSG_DATA(c) as *const i32)))
+        } else {
+            None
+        };
+        Ok((n as usize == out.len(), passed))
+    }
+}
+
+/// Guest pid → host pid of every remote client attached in this run (kept by the server).
+static HOST_PIDS: Mutex<Option<HashMap<Pid, i32>>> = Mutex::new(None);
+
+fn record_host_pid(kernel: &dyn RumpKernel, lwp: LwpId, host_pid: i32) {
+    // The guest pid is whatever getpid answers for that lwp.
+    let own = kernel.lwproc_curlwp();
+    if kernel.lwproc_switch(lwp).is_ok() {
+        if let Ok([pid, _]) = kernel.syscall(abi_netbsd::nr::SYS_getpid, [0; 6]) {
+            HOST_PIDS.lock().unwrap().get_or_insert_with(HashMap::new).insert(pid as Pid, host_pid);
+        }
+    }
+    if let Some(l) = own {
+        kernel.lwproc_switch(l).ok();
+    }
+}
+
+/// Starts a server thread for a remote client's lwp on `channel` (in the kernel's process).
+pub fn serve_client(kernel: Arc<dyn RumpKernel>, channel: OwnedFd, lwp: LwpId, host_pid: i32) {
+    record_host_pid(kernel.as_ref(), lwp, host_pid);
+    std::thread::spawn(move || server_loop(kernel, channel, lwp, host_pid));
+}
+
+fn server_loop(kernel: Arc<dyn RumpKernel>, channel: OwnedFd, lwp: LwpId, host_pid: i32) {
+    // A server thread takes no signals: they are the guests', delivered in their own threads.
+    // SAFETY: blocks every signal for this thread only.
+    unsafe {
+        let all: libc::sigset_t = {
+            let mut s = std::mem::zeroed();
+            libc::sigfillset(&mut s);
+            s
+        };
+        libc::pthread_sigmask(libc::SIG_SETMASK, &all, std::ptr::null_mut());
+    }
+    kernel.lwproc_switch(lwp).ok();
+    let fd = channel.as_raw_fd();
+    loop {
+        let mut req = Request::default();
+        // SAFETY: plain-data wire struct.
+        let buf = unsafe { std::slice::from_raw_parts_mut(&mut req as *mut Request as *mut u8, std::mem::size_of::<Request>()) };
+        let (whole, passed) = match recv(fd, buf) {
+            Ok(r) => r,
+            Err(_) => (false, None),
+        };
+        if !whole {
+            // The client is gone (exited or killed): its lwp goes with it.
+            kernel.lwproc_switch(lwp).ok();
+            kernel.lwproc_releaselwp();
+            return;
+        }
+        kernel.lwproc_switch(lwp).ok();
+        let answer: SysResult = match req.kind {
+            k if k == Kind::Syscall as u32 => crate::uaccess::serve(host_pid, || kernel.syscall(req.nr, req.args)),
+            k if k == Kind::Rfork as u32 => kernel.lwproc_rfork(req.args[0] != 0).map(|pid| {
+                let child = kernel.lwproc_curlwp().unwrap_or(0);
+                kernel.lwproc_switch(lwp).ok();
+                [pid as u64, child as u64]
+            }),
+            k if k == Kind::NewLwp as u32 => kernel.lwproc_newlwp(req.args[0] as Pid).map(|l| {
+                kernel.lwproc_switch(lwp).ok();
+                [l as u64, 0]
+            }),
+            k if k == Kind::ReleaseLwp as u32 => {
+                kernel.lwproc_releaselwp();
+                let _ = send(fd, as_bytes(&Answer::default()), None);
+                return;
+            }
+            k if k == Kind::Attach as u32 => match passed {
+                Some(ch) => {
+                    serve_client(kernel.clone(), ch, req.args[0] as LwpId, req.args[1] as i32);
+                    Ok([0, 0])
+                }
+                None => Err(ne::EINVAL),
+            },
+            k if k == Kind::HostPidOf as u32 => host_pid_of_local(req.args[0] as Pid).map(|h| [h as u64, 0]).ok_or(ne::ESRCH),
+            _ => Err(ne::ENOSYS),
+        };
+        let a = match answer {
+            Ok(rv) => Answer { errno: 0, _pad: 0, rv },
+            Err(e) => Answer { errno: e.0, _pad: 0, rv: [0, 0] },
+        };
+        if send(fd, as_bytes(&a), None).is_err() {
+            kernel.lwproc_releaselwp();
+            return;
+        }
+    }
+}
+
+fn host_pid_of_local(pid: Pid) -> Option<i32> {
+    HOST_PIDS.lock().unwrap().as_ref().and_then(|m| m.get(&pid).copied())
+}
+
+/// The kernel as seen from a forked guest process: every call goes to the server.
+pub struct RemoteKernel {
+    /// One channel per lwp of this process.
+    channels: Mutex<HashMap<LwpId, Arc<OwnedFd>>>,
+}
+
+std::thread_local! {
+    static CURRENT_LWP: std::cell::Cell<Option<LwpId>> = const { std::cell::Cell::new(None) };
+}
+
+impl RemoteKernel {
+    /// A client whose calling thread acts as `lwp` over `channel`.
+    pub fn new(channel: OwnedFd, lwp: LwpId) -> RemoteKernel {
+        CURRENT_LWP.with(|c| c.set(Some(lwp)));
+        RemoteKernel { channels: Mutex::new(HashMap::from([(lwp, Arc::new(channel))])) }
+    }
+
+    fn channel(&self) -> Result<Arc<OwnedFd>, Errno> {
+        let lwp = CURRENT_LWP.with(|c| c.get()).ok_or(ne::EINVAL)?;
+        self.channels.lock().unwrap().get(&lwp).cloned().ok_or(ne::EINVAL)
+    }
+
+    fn call(&self, kind: Kind, nr: u32, args: [u64; 6], pass: Option<RawFd>) -> SysResult {
+        let ch = self.channel()?;
+        let req = Request { kind: kind as u32, nr, args };
+        send(ch.as_raw_fd(), as_bytes(&req), pass)?;
+        let mut a = Answer::default();
+        // SAFETY: plain-data wire struct.
+        let buf = unsafe { std::slice::from_raw_parts_mut(&mut a as *mut Answer as *mut u8, std::mem::size_of::<Answer>()) };
+        match recv(ch.as_raw_fd(), buf)? {
+            (true, _) => {}
+            // The kernel's process is gone: nothing can go on.
+            _ => return Err(ne::EIO),
+        }
+        if a.errno != 0 {
+            Err(Errno(a.errno))
+        } else {
+            Ok(a.rv)
+        }
+    }
+
+    /// Hands the server a channel for `lwp` of the process running as host `host_pid`.
+    pub fn attach(&self, lwp: LwpId, channel: OwnedFd, host_pid: i32) -> Result<(), Errno> {
+        self.call(Kind::Attach, 0, [lwp as u64, host_pid as u64, 0, 0, 0, 0], Some(channel.as_raw_fd())).map(|_| ())
+    }
+
+    pub fn host_pid_of(&self, pid: Pid) -> Option<i32> {
+        self.call(Kind::HostPidOf, 0, [pid as u64, 0, 0, 0, 0, 0], None).ok().map(|r| r[0] as i32)
+    }
+}
+
+/// A SOCK_SEQPACKET pair: (the server's end, the client's end).
+pub fn channel_pair() -> Result<(OwnedFd, OwnedFd), Errno> {
+    let mut fds = [0i32; 2];
+    // SAFETY: socketpair fills two descriptors.
+    if unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr()) } != 0 {
+        return Err(ne::EMFILE);
+    }
+    // SAFETY: fresh descriptors we own.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+impl RumpKernel for RemoteKernel {
+    fn name(&self) -> &'static str {
+        "sysproxy client"
+    }
+
+    fn syscall(&self, nr: u32, args: [u64; 6]) -> SysResult {
+        self.call(Kind::Syscall, nr, args, None)
+    }
+
+    fn lwproc_rfork(&self, share_files: bool) -> Result<Pid, Errno> {
+        let [pid, lwp] = self.call(Kind::Rfork, 0, [share_files as u64, 0, 0, 0, 0, 0], None)?;
+        // Like rump's rfork, the caller now acts as the new process's lwp (it has no channel until
+        // `attach`; switch back before making calls).
+        CURRENT_LWP.with(|c| c.set(Some(lwp as LwpId)));
+        Ok(pid as Pid)
+    }
+
+    fn lwproc_newlwp(&self, pid: Pid) -> Result<LwpId, Errno> {
+        let [lwp, _] = self.call(Kind::NewLwp, 0, [pid as u64, 0, 0, 0, 0, 0], None)?;
+        let lwp = lwp as LwpId;
+        let (server_end, client_end) = channel_pair()?;
+        // SAFETY: getpid has no preconditions.
+        self.attach(lwp, server_end, unsafe { libc::getpid() })?;
+        self.channels.lock().unwrap().insert(lwp, Arc::new(client_end));
+        CURRENT_LWP.with(|c| c.set(Some(lwp)));
+        Ok(lwp)
+    }
+
+    fn lwproc_switch(&self, lwp: LwpId) -> Result<(), Errno> {
+        CURRENT_LWP.with(|c| c.set(Some(lwp)));
+        Ok(())
+    }
+
+    fn lwproc_releaselwp(&self) {
+        let Some(lwp) = CURRENT_LWP.with(|c| c.get()) else { return };
+        let _ = self.call(Kind::ReleaseLwp, 0, [0; 6], None);
+        self.channels.lock().unwrap().remove(&lwp);
+        CURRENT_LWP.with(|c| c.set(None));
+    }
+
+    fn lwproc_curlwp(&self) -> Option<LwpId> {
+        CURRENT_LWP.with(|c| c.get())
+    }
+
+    fn register_host(&self, _: &str, _: &str, _: HostKind, _: bool) -> Result<(), Errno> {
+        // The namespace is the server's; it is set up before any process forks.
+        Err(ne::ENOSYS)
+    }
+
+    fn mount_tmpfs(&self, _: &str) -> Result<(), Errno> {
+        Err(ne::ENOSYS)
+    }
+
+    fn host_fd(&self, _: i32) -> Option<i32> {
+        // Host descriptors live in the kernel's process, not here.
+        None
+    }
+
+    fn as_remote(&self) -> Option<&RemoteKernel> {
+        Some(self)
+    }
+}
+
+/// The kernel a process talks to, replaceable once: a forked process swaps the kernel it inherited
+/// (a stale copy) for a [`RemoteKernel`] before it makes any call.
+pub struct KernelSlot {
+    inner: RwLock<Arc<dyn RumpKernel>>,
+}
+
+impl KernelSlot {
+    pub fn new(kernel: Arc<dyn RumpKernel>) -> KernelSlot {
+        KernelSlot { inner: RwLock::new(kernel) }
+    }
+
+    pub fn get(&self) -> Arc<dyn RumpKernel> {
+        self.inner.read().unwrap().clone()
+    }
+
+    /// Puts `kernel` in place (in a fresh fork child, where no other thread exists).
+    pub fn replace(&self, kernel: Arc<dyn RumpKernel>) {
+        *self.inner.write().unwrap() = kernel;
+    }
+
+}
+
+impl RumpKernel for KernelSlot {
+    fn name(&self) -> &'static str {
+        self.get().name()
+    }
+    fn syscall(&self, nr: u32, args: [u64; 6]) -> SysResult {
+        self.inner.read().unwrap().syscall(nr, args)
+    }
+    fn lwproc_rfork(&self, share_files: bool) -> Result<Pid, Errno> {
+        self.get().lwproc_rfork(share_files)
+    }
+    fn lwproc_newlwp(&self, pid: Pid) -> Result<LwpId, Errno> {
+        self.get().lwproc_newlwp(pid)
+    }
+    fn lwproc_switch(&self, lwp: LwpId) -> Result<(), Errno> {
+        self.get().lwproc_switch(lwp)
+    }
+    fn lwproc_releaselwp(&self) {
+        self.get().lwproc_releaselwp()
+    }
+    fn lwproc_curlwp(&self) -> Option<LwpId> {
+        self.get().lwproc_curlwp()
+    }
+    fn register_host(&self, g: &str, h: &str, k: HostKind, ro: bool) -> Result<(), Errno> {
+        self.get().register_host(g, h, k, ro)
+    }
+    fn mount_tmpfs(&self, p: &str) -> Result<(), Errno> {
+        self.get().mount_tmpfs(p)
+    }
+    fn host_fd(&self, fd: i32) -> Option<i32> {
+        self.get().host_fd(fd)
+    }
+}
+
+/// Gives a forked process's first lwp its server: a thread here when this process holds the
+/// kernel, or the server, through our own channel, when we are a client ourselves.
+pub fn attach_child(slot: &KernelSlot, lwp: LwpId, channel: OwnedFd, host_pid: i32) -> Result<(), Errno> {
+    let k = slot.get();
+    if let Some(remote) = k.as_remote() {
+        return remote.attach(lwp, channel, host_pid);
+    }
+    serve_client(k, channel, lwp, host_pid);
+    Ok(())
+}
+
+/// The host pid of guest process `pid`, when it is a remote client of this run.
+pub fn host_pid_of(slot: &KernelSlot, pid: Pid) -> Option<i32> {
+    let k = slot.get();
+    if let Some(remote) = k.as_remote() {
+        return remote.host_pid_of(pid);
+    }
+    host_pid_of_local(pid)
+}
