@@ -93,6 +93,8 @@ pub struct Personality {
     pub signals: spin::Mutex<crate::sys::signal::SignalState>,
     pub prctl: spin::Mutex<PrctlState>,
     pub info: spin::Mutex<ProcessInfo>,
+    /// This process's children: (guest pid, host pid).
+    pub children: spin::Mutex<Vec<(i32, i32)>>,
     /// Every live guest thread of the process.
     pub threads: spin::Mutex<Vec<ThreadEntry>>,
     /// Next Linux thread id to hand out.
@@ -124,6 +126,7 @@ impl Personality {
             prctl: spin::Mutex::new(PrctlState { dumpable: true, no_new_privs: false }),
             info: spin::Mutex::new(info),
             threads: spin::Mutex::new(Vec::new()),
+            children: spin::Mutex::new(Vec::new()),
             next_tid: AtomicI32::new(0),
             trace: false,
         }
@@ -253,6 +256,14 @@ impl Personality {
                 self.kernel.lwproc_releaselwp();
                 self.platform.exit_thread();
             }
+            TRANSPORT_PROCESS => {
+                info.errno = 0;
+                info.code = info.fields[TRANSPORT_CODE_SLOT] as i32;
+                info.fields[TRANSPORT_CODE_SLOT] = 0;
+                let mut st = self.signals.lock();
+                st.pending |= signal::bit(sig);
+                st.info[sig as usize - 1] = info;
+            }
             TRANSPORT_SIGNAL => {
                 info.errno = 0;
                 info.code = info.fields[TRANSPORT_CODE_SLOT] as i32;
@@ -261,6 +272,11 @@ impl Personality {
                 thread.pending_info[sig as usize - 1] = info;
             }
             _ => {
+                if sig == 17 {
+                    // SIGCHLD from the host names a host child: show the guest its own pid.
+                    let guest = crate::sys::fork::guest_of(self, info.pid());
+                    info.set_pid(guest);
+                }
                 let mut st = self.signals.lock();
                 st.pending |= signal::bit(sig);
                 st.info[sig as usize - 1] = info;
@@ -317,6 +333,13 @@ impl Personality {
             let kick = Siginfo { signo: sig as i32, errno: TRANSPORT_WAKE, code: crate::sys::sigframe::SI_QUEUE, ..Default::default() };
             self.platform.signal_host_thread(t.host_tid, &kick).ok();
         }
+    }
+
+    /// Sends a signal to another process of the run, running as host process `host_pid`.
+    pub fn send_other_process(&self, host_pid: i32, info: Siginfo) -> Result<(), Errno> {
+        let mut wire = Siginfo { errno: TRANSPORT_PROCESS, code: crate::sys::sigframe::SI_QUEUE, ..info };
+        wire.fields[TRANSPORT_CODE_SLOT] = info.code as u32 as u64;
+        self.platform.signal_host_process(host_pid, &wire)
     }
 
     /// Sends a signal to one thread of the process.
@@ -384,6 +407,8 @@ const MAX_RW_COUNT: u64 = 0x7fff_f000;
 /// si_errno to these, and the guest never sees them.
 const TRANSPORT_SIGNAL: i32 = 0x5255_4d50;
 const TRANSPORT_WAKE: i32 = 0x5741_4b45;
+/// "PROC": a signal from another guest process of the run, for this process.
+const TRANSPORT_PROCESS: i32 = 0x5052_4f43;
 /// "EXIT": end this thread now (execve in another thread).
 pub const TRANSPORT_EXIT: i32 = 0x4558_4954;
 /// A word of the siginfo union that kill/tgkill/sigqueue infos leave unused and the host kernel

@@ -47,6 +47,12 @@ pub struct ImageError {
     pub reason: alloc::string::String,
 }
 
+/// Which side of a fork the caller is on.
+pub enum ForkSide {
+    Parent { host_pid: i32 },
+    Child { host_tid: i32 },
+}
+
 /// A program image just mapped by `replace_image`.
 pub struct NewImage {
     pub entry: u64,
@@ -143,6 +149,18 @@ pub trait Platform: Send + Sync {
         envp: &[alloc::vec::Vec<u8>],
         ids: [u32; 4],
     ) -> Result<NewImage, crate::Errno>;
+
+    /// Forks the host process for a new guest process whose first lwp is `child_lwp` (already made
+    /// by lwproc_rfork): the child reaches the kernel as a remote client from then on.
+    fn fork(&self, child_lwp: rumpkernel_bridge::LwpId) -> Result<ForkSide, crate::Errno>;
+    /// Host wait4 for host pid `pid` (-1: any child); fills the status and the rusage (Linux's).
+    fn host_wait4(&self, pid: i32, status: &mut i32, options: u32, rusage: &mut [u8; 144]) -> Result<i32, crate::Errno>;
+    /// Host waitid.
+    fn host_waitid(&self, idtype: u32, id: i32, info: &mut crate::sys::sigframe::Siginfo, options: u32, rusage: &mut [u8; 144]) -> Result<(), crate::Errno>;
+    /// The host pid of another guest process of this run.
+    fn host_pid_of(&self, pid: i32) -> Option<i32>;
+    /// Sends a signal with `info` to another process of the run.
+    fn signal_host_process(&self, host_pid: i32, info: &crate::sys::sigframe::Siginfo) -> Result<(), crate::Errno>;
 
     /// Writes a diagnostic line (tracer output, warnings) to rumplx's stderr.
     fn log(&self, line: &str);

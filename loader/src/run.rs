@@ -4,14 +4,16 @@ use std::sync::Arc;
 
 use abi_linux::dispatch::{Personality, ProcessInfo, Thread, ThreadEntry};
 use abi_netbsd::{nr, structs::Stat};
-use rumpkernel_bridge::{embedded::EmbeddedKernel, RumpKernel};
+use rumpkernel_bridge::{embedded::EmbeddedKernel, sysproxy::KernelSlot, RumpKernel};
 
 use crate::platform::{signals, sud, HostPlatform};
 use crate::{elf, image, namespace, Failure, RunArgs};
 
 /// Runs the program. Returns only on failure: a started guest leaves through exit_group.
 pub fn run(args: RunArgs) -> Result<std::convert::Infallible, Failure> {
-    let kernel: Arc<dyn RumpKernel> = Arc::new(EmbeddedKernel::new());
+    let slot = Arc::new(KernelSlot::new(Arc::new(EmbeddedKernel::new())));
+    crate::platform::KERNEL.set(slot.clone()).ok();
+    let kernel: Arc<dyn RumpKernel> = slot;
     kernel
         .lwproc_rfork(false)
         .map_err(|e| Failure::Other(format!("cannot create the guest process: errno {}", e.0)))?;

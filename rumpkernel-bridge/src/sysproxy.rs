@@ -193,6 +193,11 @@ fn server_loop(kernel: Arc<dyn RumpKernel>, channel: OwnedFd, lwp: LwpId, host_p
     }
 }
 
+/// Host pids of every remote client attached in this (the kernel's) process.
+pub fn client_host_pids() -> Vec<i32> {
+    HOST_PIDS.lock().unwrap().as_ref().map(|m| m.values().copied().collect()).unwrap_or_default()
+}
+
 fn host_pid_of_local(pid: Pid) -> Option<i32> {
     HOST_PIDS.lock().unwrap().as_ref().and_then(|m| m.get(&pid).copied())
 }
@@ -337,9 +342,10 @@ impl KernelSlot {
         self.inner.read().unwrap().clone()
     }
 
-    /// Puts `kernel` in place (in a fresh fork child, where no other thread exists).
-    pub fn replace(&self, kernel: Arc<dyn RumpKernel>) {
-        *self.inner.write().unwrap() = kernel;
+    /// Puts `kernel` in place (in a fresh fork child, where no other thread exists) and answers
+    /// the kernel it replaces.
+    pub fn replace(&self, kernel: Arc<dyn RumpKernel>) -> Arc<dyn RumpKernel> {
+        std::mem::replace(&mut *self.inner.write().unwrap(), kernel)
     }
 
 }

@@ -80,6 +80,21 @@ impl Platform for NoPlatform {
     fn stop_process(&self) {
         unreachable!()
     }
+    fn fork(&self, _: rumpkernel_bridge::LwpId) -> Result<crate::platform::ForkSide, Errno> {
+        unreachable!()
+    }
+    fn host_wait4(&self, _: i32, _: &mut i32, _: u32, _: &mut [u8; 144]) -> Result<i32, Errno> {
+        unreachable!()
+    }
+    fn host_waitid(&self, _: u32, _: i32, _: &mut crate::sys::sigframe::Siginfo, _: u32, _: &mut [u8; 144]) -> Result<(), Errno> {
+        unreachable!()
+    }
+    fn host_pid_of(&self, _: i32) -> Option<i32> {
+        None
+    }
+    fn signal_host_process(&self, _: i32, _: &crate::sys::sigframe::Siginfo) -> Result<(), Errno> {
+        unreachable!()
+    }
     fn check_image(&self, _: &[u8]) -> Result<(), crate::platform::ImageError> {
         unreachable!()
     }

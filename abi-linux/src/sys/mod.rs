@@ -3,8 +3,11 @@
 
 pub mod exec;
 pub mod file;
+pub mod fork;
 pub mod futex;
 pub mod mem;
+pub mod net;
+pub mod poll;
 pub mod procfs;
 pub mod process;
 pub mod sigframe;
@@ -16,4 +19,4 @@ pub mod timer;
 use crate::table::Entry;
 
 /// Every family's entries; [`crate::table::Table::new`] gathers them.
-pub const FAMILIES: &[&[Entry]] = &[file::ENTRIES, signal::ENTRIES, mem::ENTRIES, process::ENTRIES, time::ENTRIES, futex::ENTRIES, thread::ENTRIES, timer::ENTRIES, exec::ENTRIES];
+pub const FAMILIES: &[&[Entry]] = &[file::ENTRIES, signal::ENTRIES, mem::ENTRIES, process::ENTRIES, time::ENTRIES, futex::ENTRIES, thread::ENTRIES, timer::ENTRIES, exec::ENTRIES, fork::ENTRIES];

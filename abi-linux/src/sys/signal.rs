@@ -303,10 +303,16 @@ fn kill(ctx: &mut Ctx) -> LxResult {
         ctx.p.send_process(ctx.thread, info);
         return Ok(0);
     }
-    if pid == 1 && own != 1 {
-        return Err(EPERM);
+    // Another process of the run: a host signal to its host process, carrying our siginfo.
+    let target = if pid < -1 { -pid } else { pid };
+    let child = ctx.p.children.lock().iter().find(|(g, _)| *g == target).map(|(_, h)| *h);
+    let host = child.or_else(|| ctx.p.platform.host_pid_of(target)).ok_or(ESRCH)?;
+    if sig == 0 {
+        return Ok(0);
     }
-    Err(ESRCH)
+    let info = Siginfo::from_process(sig, sigframe::SI_USER, own, own_uid(ctx));
+    ctx.p.send_other_process(host, info)?;
+    Ok(0)
 }
 
 fn send_to_thread(ctx: &mut Ctx, tgid: i32, tid: i32, info: Siginfo) -> LxResult {

@@ -6,7 +6,7 @@ use syscalls::Sysno;
 
 use super::sigframe::Sigcontext;
 use crate::dispatch::{Ctx, Thread, ThreadEntry};
-use crate::errno::{EINVAL, ENOSYS};
+use crate::errno::EINVAL;
 use crate::platform::{Access, ThreadStart};
 use crate::table::{entry, Arg, Entry, Family::Processes, Ret, Route, Support};
 use crate::LxResult;
@@ -32,7 +32,7 @@ const THREAD_CORE: u64 = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLO
 /// Flags rumplx honours on top of those.
 const THREAD_EXTRA: u64 = CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_DETACHED | CLONE_CHILD_SETTID;
 
-const THREADS_ONLY: &str = "threads (CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD with SETTLS, PARENT_SETTID, CHILD_SETTID, CHILD_CLEARTID); new processes come with the processes issue (ENOSYS)";
+const THREADS_ONLY: &str = "threads (CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD with SETTLS, PARENT_SETTID, CHILD_SETTID, CHILD_CLEARTID) and new processes (CLONE_VM gives the child a copy of memory, not a share; namespaces are refused)";
 
 pub const ENTRIES: &[Entry] = &[
     entry(Sysno::clone as u32, "clone", Processes, &[Arg::Hex, Arg::Ptr, Arg::Ptr, Arg::Ptr, Arg::Hex], Ret::Int, Route::Layer(clone), Support::Partial(THREADS_ONLY)),
@@ -94,7 +94,8 @@ fn clone3(ctx: &mut Ctx) -> LxResult {
 fn spawn(ctx: &mut Ctx, a: CloneArgs, exit_signal: u64) -> LxResult {
     if a.flags & CLONE_THREAD == 0 {
         // fork, vfork and posix_spawn's CLONE_VM|CLONE_VFORK: new processes.
-        return Err(ENOSYS);
+        super::fork::check_exit_signal(exit_signal)?;
+        return super::fork::new_process(ctx, a.flags, a.stack, a.parent_tid, a.child_tid, a.tls);
     }
     // Linux's own consistency rules.
     if a.flags & CLONE_SIGHAND == 0 || a.flags & CLONE_VM == 0 || exit_signal != 0 {

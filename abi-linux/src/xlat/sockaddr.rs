@@ -218,7 +218,8 @@ mod tests {
         #[test]
         fn inet_round_trip(port in any::<u16>(), addr in any::<[u8; 4]>()) {
             let l = linux_in(port, addr);
-            prop_assert_eq!(to_linux(to_netbsd(&l).unwrap().bytes()).bytes(), &l[..]);
+            let back = to_linux(to_netbsd(&l).unwrap().bytes());
+            prop_assert_eq!(back.bytes(), &l[..]);
         }
 
         #[test]
@@ -229,13 +230,15 @@ mod tests {
             l[4..8].copy_from_slice(&flow.to_ne_bytes());
             l[8..24].copy_from_slice(&addr);
             l[24..28].copy_from_slice(&scope.to_ne_bytes());
-            prop_assert_eq!(to_linux(to_netbsd(&l).unwrap().bytes()).bytes(), &l[..]);
+            let back = to_linux(to_netbsd(&l).unwrap().bytes());
+            prop_assert_eq!(back.bytes(), &l[..]);
         }
 
         #[test]
         fn unix_round_trip(path in proptest::collection::vec(1u8..=255, 1..103)) {
             let l = [&1u16.to_ne_bytes()[..], &path[..], &[0]].concat();
-            prop_assert_eq!(to_linux(to_netbsd(&l).unwrap().bytes()).bytes(), &l[..]);
+            let back = to_linux(to_netbsd(&l).unwrap().bytes());
+            prop_assert_eq!(back.bytes(), &l[..]);
         }
 
         #[test]

@@ -6,7 +6,10 @@ pub mod sud;
 pub mod threads;
 
 use abi_linux::mm::AddressSpace;
-use abi_linux::platform::{ImageError, MemoryLock, NewImage, Placement, Platform, ThreadStart};
+use abi_linux::platform::{ForkSide, ImageError, MemoryLock, NewImage, Placement, Platform, ThreadStart};
+use rumpkernel_bridge::sysproxy;
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
 use abi_linux::sys::sigframe::Siginfo;
 use abi_linux::Errno;
 
@@ -191,6 +194,7 @@ impl Platform for HostPlatform {
     }
 
     fn exit_group(&self, code: i32) -> ! {
+        end_run();
         // SAFETY: ends the process; nothing of rumplx's needs flushing (output is unbuffered).
         unsafe { libc::_exit(code & 0xff) }
     }
@@ -204,6 +208,80 @@ impl Platform for HostPlatform {
         // program, and SIGCONT resumes us where we were.
         // SAFETY: signals our own process.
         unsafe { libc::kill(libc::getpid(), libc::SIGSTOP) };
+    }
+
+    fn fork(&self, child_lwp: rumpkernel_bridge::LwpId) -> Result<ForkSide, Errno> {
+        let slot = KERNEL.get().expect("the kernel is set before the guest starts");
+        let (server_end, client_end) = sysproxy::channel_pair().map_err(|_| Errno(libc::EMFILE))?;
+        // The child must not take a signal before it is a client of the kernel.
+        let mask = signals::set_host_mask(signals::ALL_BLOCKED);
+        // SAFETY: fork in the signal handler of the only thread that matters to the child; the
+        // child touches only its own copy of memory until it is set up.
+        let pid = unsafe { libc::fork() };
+        if pid < 0 {
+            signals::set_host_mask(mask);
+            return Err(last_errno());
+        }
+        if pid == 0 {
+            drop(server_end);
+            // The kernel's host objects (files, pipe ends, sockets) belong to the kernel's process:
+            // a copy held here would keep a pipe from ever reaching end of file.
+            let keep = client_end.as_raw_fd() as u32;
+            // SAFETY: closes descriptors of this fresh child only.
+            unsafe {
+                libc::syscall(libc::SYS_close_range, 3u32, keep - 1, 0u32);
+                libc::syscall(libc::SYS_close_range, keep + 1, u32::MAX, 0u32);
+            }
+            let stale = slot.replace(Arc::new(sysproxy::RemoteKernel::new(client_end, child_lwp)));
+            // The copy of the kernel is never used here, and its descriptors are already closed:
+            // dropping it would close them again.
+            std::mem::forget(stale);
+            // Syscall User Dispatch is not inherited across fork.
+            let block = signals::CURRENT_BLOCK.with(|b| b.get());
+            if sud::enable(block).is_err() {
+                // SAFETY: the child cannot run guest code without it.
+                unsafe { libc::_exit(125) };
+            }
+            signals::set_host_mask(mask);
+            // SAFETY: gettid has no preconditions.
+            return Ok(ForkSide::Child { host_tid: unsafe { libc::gettid() } });
+        }
+        drop(client_end);
+        let attached = sysproxy::attach_child(slot, child_lwp, server_end, pid);
+        signals::set_host_mask(mask);
+        attached.map_err(|_| Errno(libc::EAGAIN))?;
+        Ok(ForkSide::Parent { host_pid: pid })
+    }
+
+    fn host_wait4(&self, pid: i32, status: &mut i32, options: u32, rusage: &mut [u8; 144]) -> Result<i32, Errno> {
+        // SAFETY: wait4 fills our status and rusage buffers (struct rusage is 144 bytes).
+        let r = unsafe { libc::wait4(pid, status, options as i32, rusage.as_mut_ptr() as *mut libc::rusage) };
+        if r < 0 {
+            return Err(last_errno());
+        }
+        Ok(r)
+    }
+
+    fn host_waitid(&self, idtype: u32, id: i32, info: &mut Siginfo, options: u32, rusage: &mut [u8; 144]) -> Result<(), Errno> {
+        // SAFETY: the raw waitid fills a siginfo (128 bytes) and a rusage.
+        let r = unsafe { libc::syscall(libc::SYS_waitid, idtype, id, info as *mut Siginfo, options, rusage.as_mut_ptr()) };
+        if r < 0 {
+            return Err(last_errno());
+        }
+        Ok(())
+    }
+
+    fn host_pid_of(&self, pid: i32) -> Option<i32> {
+        sysproxy::host_pid_of(KERNEL.get()?, pid)
+    }
+
+    fn signal_host_process(&self, host_pid: i32, info: &Siginfo) -> Result<(), Errno> {
+        // SAFETY: queues a signal with our siginfo to another process of the run.
+        let r = unsafe { libc::syscall(libc::SYS_rt_sigqueueinfo, host_pid, info.signo, info as *const Siginfo) };
+        if r != 0 {
+            return Err(last_errno());
+        }
+        Ok(())
     }
 
     fn check_image(&self, bytes: &[u8]) -> Result<(), ImageError> {
@@ -272,8 +350,24 @@ pub fn signal_name(signo: u32) -> (&'static str, &'static str) {
     NAMES.get(signo as usize).copied().unwrap_or(("SIGRT", "Real-time signal"))
 }
 
+/// The kernel this process talks to (swapped for a remote one in a fork child).
+pub static KERNEL: std::sync::OnceLock<Arc<sysproxy::KernelSlot>> = std::sync::OnceLock::new();
+
+/// When the process holding the kernel ends, the run ends: its other processes go with it.
+fn end_run() {
+    let Some(slot) = KERNEL.get() else { return };
+    if slot.get().as_remote().is_some() {
+        return;
+    }
+    for pid in sysproxy::client_host_pids() {
+        // SAFETY: kills a process of this run.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+}
+
 /// Ends rumplx as the guest would end, killed by `signo`: one line, status 128 + signo.
 pub fn die_of_signal(signo: u32) -> ! {
+    end_run();
     let (name, what) = signal_name(signo);
     write_stderr(&format!("rumplx: program killed by signal {signo} ({name}: {what})\n"));
     // SAFETY: ends the process.

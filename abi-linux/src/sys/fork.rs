@@ -1,0 +1,202 @@
+//! New processes: fork, vfork and clone without CLONE_THREAD. A guest process is a host process;
+//! the new one is a host fork of this one that reaches the run's one kernel as a remote client
+//! (rumpkernel-bridge's sysproxy), bound to the rump process `lwproc_rfork` made for it. Waiting
+//! is the host's: guest children are host children, so exit statuses, WNOHANG, stops and zombies
+//! are exactly Linux's; pids are translated at the boundary.
+
+use syscalls::Sysno;
+
+use super::sigframe::Siginfo;
+use crate::dispatch::{Ctx, ThreadEntry};
+use crate::errno::{ECHILD, EINVAL};
+use crate::platform::{Access, ForkSide};
+use crate::table::{entry, Arg, Entry, Family::Processes, Ret, Route, Support};
+use crate::LxResult;
+
+const P: crate::table::Family = Processes;
+
+pub const ENTRIES: &[Entry] = &[
+    entry(Sysno::fork as u32, "fork", P, &[], Ret::Int, Route::Layer(fork), Support::Full),
+    entry(Sysno::vfork as u32, "vfork", P, &[], Ret::Int, Route::Layer(vfork), Support::Partial("the parent does not wait for the child to exec or exit: it runs on at once, as after fork")),
+    entry(Sysno::wait4 as u32, "wait4", P, &[Arg::Int, Arg::Ptr, Arg::Hex, Arg::Ptr], Ret::Int, Route::Layer(wait4), Support::Partial("process-group waits (0 and -pgid) wait for any child")),
+    entry(Sysno::waitid as u32, "waitid", P, &[Arg::Int, Arg::Int, Arg::Ptr, Arg::Hex, Arg::Ptr], Ret::Int, Route::Layer(waitid), Support::Partial("P_PGID waits for any child")),
+];
+
+/// Flags a new process may be made with.
+pub const CLONE_VM: u64 = 0x100;
+pub const CLONE_FILES: u64 = 0x400;
+pub const CLONE_VFORK: u64 = 0x4000;
+pub const CLONE_SETTLS: u64 = 0x80000;
+pub const CLONE_PARENT_SETTID: u64 = 0x100000;
+pub const CLONE_CHILD_CLEARTID: u64 = 0x200000;
+pub const CLONE_CHILD_SETTID: u64 = 0x1000000;
+const PROCESS_FLAGS: u64 = CLONE_VM | CLONE_FILES | CLONE_VFORK | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID;
+const SIGCHLD: u64 = 17;
+
+fn fork(ctx: &mut Ctx) -> LxResult {
+    new_process(ctx, 0, 0, 0, 0, 0)
+}
+
+fn vfork(ctx: &mut Ctx) -> LxResult {
+    new_process(ctx, CLONE_VM | CLONE_VFORK, 0, 0, 0, 0)
+}
+
+/// A new process from clone/clone3 (no CLONE_THREAD). CLONE_VM makes no shared memory here: the
+/// child gets a copy, which programs using CLONE_VM|CLONE_VFORK (posix_spawn, system) only use
+/// until they exec.
+pub fn new_process(ctx: &mut Ctx, flags: u64, stack: u64, parent_tid: u64, child_tid: u64, tls: u64) -> LxResult {
+    if flags & !PROCESS_FLAGS != 0 {
+        return Err(EINVAL);
+    }
+    if flags & CLONE_PARENT_SETTID != 0 {
+        ctx.check(parent_tid, 4, Access::Write)?;
+    }
+    if flags & (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID) != 0 {
+        ctx.check(child_tid, 4, Access::Write)?;
+    }
+    let p = ctx.p;
+    let own_lwp = p.kernel.lwproc_curlwp();
+    let child_pid = p.kernel.lwproc_rfork(flags & CLONE_FILES != 0).map_err(crate::xlat::errno::from_netbsd)?;
+    let child_lwp = p.kernel.lwproc_curlwp().unwrap_or(0);
+    if let Some(l) = own_lwp {
+        p.kernel.lwproc_switch(l).ok();
+    }
+    match p.platform.fork(child_lwp) {
+        Err(e) => {
+            p.kernel.lwproc_switch(child_lwp).ok();
+            p.kernel.lwproc_releaselwp();
+            if let Some(l) = own_lwp {
+                p.kernel.lwproc_switch(l).ok();
+            }
+            Err(e)
+        }
+        Ok(ForkSide::Parent { host_pid }) => {
+            p.children.lock().push((child_pid, host_pid));
+            if flags & CLONE_PARENT_SETTID != 0 {
+                ctx.write_struct(parent_tid, &child_pid)?;
+            }
+            Ok(child_pid as u64)
+        }
+        Ok(ForkSide::Child { host_tid }) => {
+            // Only the forking thread lives on; the child starts with no children of its own.
+            p.children.lock().clear();
+            {
+                let mut threads = p.threads.lock();
+                threads.clear();
+                threads.push(ThreadEntry { tid: child_pid, host_tid, sigmask: ctx.thread.sigmask });
+            }
+            p.next_tid.store(child_pid + 1, core::sync::atomic::Ordering::Relaxed);
+            ctx.thread.tid = child_pid;
+            ctx.thread.pending = 0;
+            p.signals.lock().pending = 0;
+            ctx.thread.clear_child_tid = if flags & CLONE_CHILD_CLEARTID != 0 { child_tid } else { 0 };
+            if flags & CLONE_CHILD_SETTID != 0 {
+                ctx.write_struct(child_tid, &child_pid).ok();
+            }
+            if stack != 0 {
+                ctx.regs.rsp = stack;
+            }
+            if flags & CLONE_SETTLS != 0 {
+                p.platform.set_fs_base(tls);
+            }
+            Ok(0)
+        }
+    }
+}
+
+/// The exit signal a clone asks for: SIGCHLD (or none) is what rumplx gives.
+pub fn check_exit_signal(sig: u64) -> Result<(), crate::Errno> {
+    if sig == SIGCHLD || sig == 0 {
+        Ok(())
+    } else {
+        Err(EINVAL)
+    }
+}
+
+/// Host pid of a guest child, or the guest pid of a host child.
+fn host_of(ctx: &Ctx, pid: i32) -> Option<i32> {
+    ctx.p.children.lock().iter().find(|(g, _)| *g == pid).map(|(_, h)| *h)
+}
+
+pub fn guest_of(p: &crate::dispatch::Personality, host: i32) -> i32 {
+    p.children.lock().iter().find(|(_, h)| *h == host).map(|(g, _)| *g).unwrap_or(host)
+}
+
+const WNOHANG: u64 = 1;
+const WUNTRACED: u64 = 2;
+const WCONTINUED: u64 = 8;
+const WEXITED: u64 = 4;
+const WNOWAIT: u64 = 0x0100_0000;
+const WALL: u64 = 0x4000_0000;
+const WCLONE: u64 = 0x8000_0000;
+const WNOTHREAD: u64 = 0x2000_0000;
+
+fn wait4(ctx: &mut Ctx) -> LxResult {
+    let (pid, status_at, options, rusage_at) = (ctx.int(0), ctx.args[1], ctx.args[2], ctx.args[3]);
+    if options & !(WNOHANG | WUNTRACED | WCONTINUED | WALL | WCLONE | WNOTHREAD) != 0 {
+        return Err(EINVAL);
+    }
+    let host_pid = if pid > 0 { host_of(ctx, pid).ok_or(ECHILD)? } else { -1 };
+    if status_at != 0 {
+        ctx.check(status_at, 4, Access::Write)?;
+    }
+    if rusage_at != 0 {
+        ctx.check(rusage_at, 144, Access::Write)?;
+    }
+    let mut status = 0i32;
+    let mut rusage = [0u8; 144];
+    let got = ctx.p.platform.host_wait4(host_pid, &mut status, options as u32, &mut rusage)?;
+    if got == 0 {
+        return Ok(0);
+    }
+    let guest = guest_of(ctx.p, got);
+    let stopped_or_continued = status & 0xff == 0x7f || status == 0xffff;
+    if !stopped_or_continued {
+        // Exited or killed: the child is gone.
+        ctx.p.children.lock().retain(|(_, h)| *h != got);
+    }
+    if status_at != 0 {
+        ctx.write_struct(status_at, &status)?;
+    }
+    if rusage_at != 0 {
+        ctx.write_struct(rusage_at, &rusage)?;
+    }
+    Ok(guest as u64)
+}
+
+const P_ALL: u64 = 0;
+const P_PID: u64 = 1;
+const P_PGID: u64 = 2;
+
+fn waitid(ctx: &mut Ctx) -> LxResult {
+    let (idtype, id, info_at, options, rusage_at) = (ctx.args[0], ctx.int(1), ctx.args[2], ctx.args[3], ctx.args[4]);
+    if options & !(WNOHANG | WUNTRACED | WCONTINUED | WEXITED | WNOWAIT | WALL | WCLONE | WNOTHREAD) != 0
+        || options & (WUNTRACED | WCONTINUED | WEXITED) == 0
+    {
+        return Err(EINVAL);
+    }
+    let (host_type, host_id) = match idtype {
+        P_PID => (P_PID, host_of(ctx, id).ok_or(ECHILD)?),
+        P_ALL | P_PGID => (P_ALL, 0),
+        _ => return Err(EINVAL),
+    };
+    let mut info = Siginfo::default();
+    let mut rusage = [0u8; 144];
+    ctx.p.platform.host_waitid(host_type as u32, host_id, &mut info, options as u32, &mut rusage)?;
+    if info.signo != 0 {
+        let guest = guest_of(ctx.p, info.pid());
+        if options & WNOWAIT == 0 && info.code != 5 && info.code != 6 {
+            // Not a stop (CLD_STOPPED 5) or continue (CLD_CONTINUED 6): the child is reaped.
+            let host = info.pid();
+            ctx.p.children.lock().retain(|(_, h)| *h != host);
+        }
+        info.set_pid(guest);
+    }
+    if info_at != 0 {
+        ctx.write_struct(info_at, &info)?;
+    }
+    if rusage_at != 0 {
+        ctx.write_struct(rusage_at, &rusage)?;
+    }
+    Ok(0)
+}
