@@ -19,4 +19,4 @@ pub mod timer;
 use crate::table::Entry;
 
 /// Every family's entries; [`crate::table::Table::new`] gathers them.
-pub const FAMILIES: &[&[Entry]] = &[file::ENTRIES, signal::ENTRIES, mem::ENTRIES, process::ENTRIES, time::ENTRIES, futex::ENTRIES, thread::ENTRIES, timer::ENTRIES, exec::ENTRIES, fork::ENTRIES];
+pub const FAMILIES: &[&[Entry]] = &[file::ENTRIES, signal::ENTRIES, mem::ENTRIES, process::ENTRIES, time::ENTRIES, futex::ENTRIES, thread::ENTRIES, timer::ENTRIES, exec::ENTRIES, fork::ENTRIES, net::ENTRIES, poll::ENTRIES];

@@ -13,7 +13,7 @@ use syscalls::Sysno;
 
 use crate::consts::{msg_flags as lmsg, socket_type as lst};
 use crate::dispatch::Ctx;
-use crate::errno::{EFAULT, EINVAL, EMSGSIZE, ENOBUFS, ENOPROTOOPT, ESOCKTNOSUPPORT};
+use crate::errno::{EFAULT, EINVAL, EMSGSIZE, ENOBUFS, ENOPROTOOPT, EOPNOTSUPP, ESOCKTNOSUPPORT};
 use crate::platform::Access;
 use crate::structs::Iovec;
 use crate::table::{entry, Arg, Entry, Family::Network, Ret, Route, Support};
@@ -414,7 +414,8 @@ fn getsockopt(ctx: &mut Ctx) -> LxResult {
     if room < 0 {
         return Err(EINVAL);
     }
-    let o = sockopt::lookup(ctx.args[1] as u32, ctx.args[2] as u32)?;
+    // Linux's IP and unix sockets answer a level they do not know with EOPNOTSUPP here.
+    let o = sockopt::lookup(ctx.args[1] as u32, ctx.args[2] as u32).map_err(|e| if sockopt::known_level(ctx.args[1] as u32) { e } else { EOPNOTSUPP })?;
     let mut buf = [0u8; 64];
     let mut len = buf.len() as u32;
     ctx.nb(nb::SYS_getsockopt, [fd(ctx), o.2 as u64, o.3 as u64, mut_ptr(&mut buf), mut_ptr(&mut len), 0])?;

@@ -97,6 +97,11 @@ pub fn value_to_netbsd(val: Val, linux: &[u8]) -> Result<alloc::vec::Vec<u8>, Er
     }
 }
 
+/// Whether Linux has option level `level` (SOL_SOCKET or a protocol with options).
+pub fn known_level(level: u32) -> bool {
+    matches!(level, so::SOL_SOCKET | ip::IPPROTO_IP | ip::IPPROTO_IPV6 | ip::IPPROTO_TCP | ip::IPPROTO_UDP)
+}
+
 /// A NetBSD option value the kernel returned, in Linux's layout, for getsockopt.
 pub fn value_to_linux(val: Val, netbsd: &[u8]) -> alloc::vec::Vec<u8> {
     match val {
