@@ -400,6 +400,8 @@ pub struct Case {
     pub stdin_file: Option<String>,
     /// Give the program a fresh pseudo-terminal (24 rows, 80 columns) as stdin.
     pub stdin_pty: bool,
+    /// Send stdout to this file in the run directory (compared as a left file) instead of a pipe.
+    pub stdout_file: Option<String>,
     pub inputs: Vec<Input>,
     pub env: Vec<(String, String)>,
     pub rumplx_opts: Vec<String>,
@@ -448,6 +450,7 @@ impl Case {
             stdin: None,
             stdin_file: None,
             stdin_pty: false,
+            stdout_file: None,
             inputs: vec![],
             env: vec![],
             rumplx_opts: vec![],
@@ -466,6 +469,10 @@ impl Case {
     }
     pub fn stdin(mut self, data: impl Into<Vec<u8>>) -> Self {
         self.stdin = Some(data.into());
+        self
+    }
+    pub fn stdout_file(mut self, path: &str) -> Self {
+        self.stdout_file = Some(path.into());
         self
     }
     pub fn stdin_pty(mut self, yes: bool) -> Self {
@@ -601,7 +608,14 @@ impl Case {
         } else {
             None
         };
-        let (stdout, stderr, status, elapsed) = run_with_timeout(cmd, self.stdin.clone(), timeout);
+        let capture_stdout = if let Some(f) = &self.stdout_file {
+            let file = fs::OpenOptions::new().write(true).create(true).truncate(true).open(dir.join(f)).unwrap();
+            cmd.stdout(file);
+            false
+        } else {
+            true
+        };
+        let (stdout, stderr, status, elapsed) = run_with_timeout_opts(cmd, self.stdin.clone(), timeout, capture_stdout);
         let skip = if self.program_in_dir { self.program.file_name().map(|n| n.to_string_lossy().into_owned()) } else { None };
         let mut files = snapshot(&dir);
         if let Some(s) = skip {
@@ -681,13 +695,26 @@ fn set_times_recursive(dir: &Path) {
 }
 
 /// Run `cmd` with piped stdio, killing it after `timeout`.
-pub fn run_with_timeout(mut cmd: Command, stdin: Option<Vec<u8>>, timeout: Duration) -> (Vec<u8>, Vec<u8>, Status, Duration) {
+pub fn run_with_timeout(cmd: Command, stdin: Option<Vec<u8>>, timeout: Duration) -> (Vec<u8>, Vec<u8>, Status, Duration) {
+    run_with_timeout_opts(cmd, stdin, timeout, true)
+}
+
+/// Like [`run_with_timeout`]; with `capture_stdout` false, stdout is whatever the caller set up.
+pub fn run_with_timeout_opts(
+    mut cmd: Command,
+    stdin: Option<Vec<u8>>,
+    timeout: Duration,
+    capture_stdout: bool,
+) -> (Vec<u8>, Vec<u8>, Status, Duration) {
     // stdin: piped data when given; otherwise what the caller set up (callers here use /dev/null
     // or a file).
     if stdin.is_some() {
         cmd.stdin(Stdio::piped());
     }
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    if capture_stdout {
+        cmd.stdout(Stdio::piped());
+    }
+    cmd.stderr(Stdio::piped());
     // Descriptors the test runner inherited (cargo's jobserver pipe, for one) must not leak into the
     // program: native runs would see them and rumplx runs would not.
     unsafe {
@@ -727,11 +754,13 @@ pub fn run_with_timeout(mut cmd: Command, stdin: Option<Vec<u8>>, timeout: Durat
             let _ = w.write_all(&data);
         })
     });
-    let mut out = child.stdout.take().unwrap();
+    let out = child.stdout.take();
     let mut err = child.stderr.take().unwrap();
     let t_out = std::thread::spawn(move || {
         let mut v = vec![];
-        let _ = out.read_to_end(&mut v);
+        if let Some(mut out) = out {
+            let _ = out.read_to_end(&mut v);
+        }
         v
     });
     let t_err = std::thread::spawn(move || {

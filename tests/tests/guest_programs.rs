@@ -59,7 +59,7 @@ simple_guests!(
 
 /// Programs with their own test below.
 const CUSTOM: &[&str] =
-    &["abort", "aslr", "bigfile", "env_argv", "exitcode", "malloc_big", "stdin_read", "stdio_lines", "tty"];
+    &["abort", "aslr", "bigfile", "env_argv", "exitcode", "malloc_big", "stdin_read", "stdio_kinds", "stdio_lines", "tty"];
 
 #[test]
 fn every_guest_program_has_a_test() {
@@ -294,4 +294,18 @@ fn traced_runs_behave_the_same() {
 #[test]
 fn tty() {
     check_guest("tty", |c| c.stdin_pty(true));
+}
+
+/// The standard descriptors behave alike whatever they are connected to.
+#[test]
+fn stdio_kinds() {
+    let mut cases = vec![];
+    for v in Variant::ALL {
+        let p = guest("stdio_kinds", v);
+        cases.push(Case::new(format!("stdio-pipes-{v}"), &p).stdin("piped input\n"));
+        cases.push(Case::new(format!("stdio-null-{v}"), &p));
+        cases.push(Case::new(format!("stdio-files-{v}"), &p).file("in.txt", "file input\n").stdin_file("in.txt").stdout_file("out.txt").args(["rewind"]));
+        cases.push(Case::new(format!("stdio-tty-{v}"), &p).stdin_pty(true));
+    }
+    check_all(cases);
 }
