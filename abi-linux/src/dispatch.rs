@@ -400,6 +400,9 @@ impl Personality {
     }
 }
 
+/// The top of the user address space (x86_64 TASK_SIZE_MAX).
+const TASK_SIZE: u64 = 0x7fff_ffff_f000;
+
 /// The most one read or write transfers on Linux (MAX_RW_COUNT).
 const MAX_RW_COUNT: u64 = 0x7fff_f000;
 
@@ -439,8 +442,9 @@ impl<'a> Ctx<'a> {
     }
 
     /// Checks the pointers a pass-through call hands to the kernel, from the entry's argument
-    /// kinds. A buffer longer than the guest memory behind it is cut to what is there (and to
-    /// Linux's MAX_RW_COUNT), as Linux transfers what it can; none at all is EFAULT.
+    /// kinds. As on Linux, a range reaching past the user address space is EFAULT; otherwise a
+    /// buffer longer than the guest memory behind it is cut to what is there (and to
+    /// MAX_RW_COUNT), as Linux transfers what it can, and none at all is EFAULT.
     fn check_pointer_args(&mut self, kinds: &[Arg]) -> Result<(), Errno> {
         for (i, kind) in kinds.iter().enumerate() {
             let (len_at, access) = match *kind {
@@ -452,10 +456,15 @@ impl<'a> Ctx<'a> {
                 }
                 _ => continue,
             };
-            let want = self.args[len_at].min(MAX_RW_COUNT);
-            if want == 0 {
+            let asked = self.args[len_at];
+            if asked == 0 {
                 continue;
             }
+            // Linux's access_ok: the whole range must lie in the user address space.
+            if self.args[i].checked_add(asked).is_none_or(|end| end > TASK_SIZE) {
+                return Err(crate::errno::EFAULT);
+            }
+            let want = asked.min(MAX_RW_COUNT);
             let have = self.p.mm.lock().extent(self.args[i], want, access);
             if have == 0 {
                 return Err(crate::errno::EFAULT);
