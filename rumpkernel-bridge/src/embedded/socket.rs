@@ -88,9 +88,10 @@ pub(super) fn dispatch(k: &EmbeddedKernel, c: &Current, nr: u32, a: [u64; 6]) ->
         })(),
         SYS_sendto => (|| {
             let (_file, f) = sock(k, c, a[0])?;
-            buf(a[1], a[2])?;
+            // The caller's bytes as this process sees them (a bounce buffer for remote callers).
+            let b = buf(a[1], a[2])?;
             let iov = [Iovec {
-                iov_base: a[1],
+                iov_base: b.as_ptr() as u64,
                 iov_len: a[2],
             }];
             let to = if a[4] == 0 {
@@ -102,9 +103,9 @@ pub(super) fn dispatch(k: &EmbeddedKernel, c: &Current, nr: u32, a: [u64; 6]) ->
         })(),
         SYS_recvfrom => (|| {
             let (_file, f) = sock(k, c, a[0])?;
-            buf_mut(a[1], a[2])?;
+            let b = buf_mut(a[1], a[2])?;
             let iov = [Iovec {
-                iov_base: a[1],
+                iov_base: b.as_mut_ptr() as u64,
                 iov_len: a[2],
             }];
             let got = hypercall::recvmsg(f, &iov, a[3] as u32, 0)?;
