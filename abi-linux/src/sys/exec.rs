@@ -187,6 +187,13 @@ fn read_with_nul(ctx: &mut Ctx, dirfd: i32, path: &[u8], flags: u64) -> Result<P
     }
     let mut c = path.to_vec();
     c.push(0);
+    if dirfd == AT_FDCWD && super::procfs::owns(&c) {
+        // /proc/self/exe and friends are the personality's links (busybox re-executes itself so).
+        if let Ok(mut target) = super::procfs::readlink(ctx, &c) {
+            target.push(0);
+            c = target;
+        }
+    }
     read_program(ctx, dirfd, &c, flags)
 }
 
