@@ -64,8 +64,9 @@ pub struct NewImage {
 /// calling guest thread; the personality keeps the bookkeeping (address-space map, signal state).
 pub trait Platform: Send + Sync {
     /// Maps `len` bytes of anonymous zeroed memory with Linux `prot` bits at `addr` as `placement`
-    /// says. Returns the address or a Linux errno (ENOMEM when a fixed range is not free).
-    fn map_anonymous(&self, addr: u64, len: u64, prot: u32, placement: Placement) -> Result<u64, crate::Errno>;
+    /// says; `shared` memory stays shared with processes forked later. Returns the address or a
+    /// Linux errno (ENOMEM when a fixed range is not free).
+    fn map_anonymous(&self, addr: u64, len: u64, prot: u32, placement: Placement, shared: bool) -> Result<u64, crate::Errno>;
     /// Maps `len` bytes of host file `host_fd` at `offset`, shared (writes reach the file) or
     /// private (copy-on-write; pages not yet written still show later changes to the file).
     #[allow(clippy::too_many_arguments)]

@@ -8,4 +8,4 @@ pub const KERN_OSRELEASE: i32 = 2;
 pub const KERN_HOSTNAME: i32 = 10;
 pub const KERN_DOMAINNAME: i32 = 22;
 pub const HW_NCPU: i32 = 3;
-pub const HW_PHYSMEM64: i32 = 9;
+pub const HW_PHYSMEM64: i32 = 13;

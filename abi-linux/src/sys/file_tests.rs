@@ -20,7 +20,7 @@ use crate::Errno;
 struct NoPlatform;
 
 impl Platform for NoPlatform {
-    fn map_anonymous(&self, _: u64, _: u64, _: u32, _: Placement) -> Result<u64, Errno> {
+    fn map_anonymous(&self, _: u64, _: u64, _: u32, _: Placement, _: bool) -> Result<u64, Errno> {
         unreachable!()
     }
     fn map_host_file(&self, _: u64, _: u64, _: u32, _: Placement, _: i32, _: u64, _: bool) -> Result<u64, Errno> {

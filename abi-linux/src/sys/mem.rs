@@ -51,7 +51,7 @@ fn brk(ctx: &mut Ctx) -> LxResult {
     if want_top > cur_top {
         // Inside the reservation the heap replaces it; beyond it, only free space will do.
         let placement = if want_top <= reserved_end { Placement::Fixed } else { Placement::FixedNoReplace };
-        let placed = ctx.p.platform.map_anonymous(cur_top, want_top - cur_top, PROT_READ | PROT_WRITE, placement);
+        let placed = ctx.p.platform.map_anonymous(cur_top, want_top - cur_top, PROT_READ | PROT_WRITE, placement, false);
         if placed.is_err() {
             // Linux answers a failed brk with the old break; libc then falls back to mmap.
             return Ok(cur);
@@ -63,7 +63,7 @@ fn brk(ctx: &mut Ctx) -> LxResult {
     } else if want_top < cur_top {
         if cur_top <= reserved_end {
             // Give the pages back to the reservation rather than to whoever maps next.
-            ctx.p.platform.map_anonymous(want_top, cur_top - want_top, 0, Placement::Fixed).ok();
+            ctx.p.platform.map_anonymous(want_top, cur_top - want_top, 0, Placement::Fixed, false).ok();
         } else {
             ctx.p.platform.unmap(want_top, cur_top - want_top).ok();
         }
@@ -122,7 +122,7 @@ fn mmap(ctx: &mut Ctx) -> LxResult {
     let shared = kind != mf::MAP_PRIVATE;
     let anonymous = flags & mf::MAP_ANONYMOUS != 0;
     let at = if anonymous {
-        ctx.p.platform.map_anonymous(addr, len, prot, placement)?
+        ctx.p.platform.map_anonymous(addr, len, prot, placement, shared)?
     } else {
         map_file(ctx, fd, addr, len, prot, placement, off, shared)?
     };
@@ -150,7 +150,7 @@ fn map_file(ctx: &mut Ctx, fd: i32, addr: u64, len: u64, prot: u32, placement: P
         // Writes through the mapping could not reach a file the host kernel does not hold.
         return Err(ENODEV);
     }
-    let at = ctx.p.platform.map_anonymous(addr, len, PROT_READ | PROT_WRITE, placement)?;
+    let at = ctx.p.platform.map_anonymous(addr, len, PROT_READ | PROT_WRITE, placement, false)?;
     if let Err(e) = fill_from_file(ctx, fd, at, len, off) {
         ctx.p.platform.unmap(at, len).ok();
         return Err(e);

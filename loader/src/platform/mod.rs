@@ -50,8 +50,9 @@ fn check(r: i32) -> Result<(), Errno> {
 }
 
 impl Platform for HostPlatform {
-    fn map_anonymous(&self, addr: u64, len: u64, prot: u32, placement: Placement) -> Result<u64, Errno> {
-        mmap(addr, len, prot, placement, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)
+    fn map_anonymous(&self, addr: u64, len: u64, prot: u32, placement: Placement, shared: bool) -> Result<u64, Errno> {
+        let kind = if shared { libc::MAP_SHARED } else { libc::MAP_PRIVATE };
+        mmap(addr, len, prot, placement, kind | libc::MAP_ANONYMOUS, -1, 0)
     }
 
     fn map_host_file(&self, addr: u64, len: u64, prot: u32, placement: Placement, host_fd: i32, offset: u64, shared: bool) -> Result<u64, Errno> {
