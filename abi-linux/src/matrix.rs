@@ -32,7 +32,7 @@ pub fn becomes(e: &Entry) -> String {
     };
     match &e.route {
         Route::SameAs(n) => format!("{} (same arguments)", names(core::slice::from_ref(n))),
-        Route::Translated(_, nrs) if nrs.is_empty() => String::from("translated by the layer"),
+        Route::Translated(_, []) => String::from("translated by the layer"),
         Route::Translated(_, nrs) => names(nrs),
         Route::Layer(_) => String::from("served by the layer"),
         Route::Enosys => String::from("ENOSYS"),

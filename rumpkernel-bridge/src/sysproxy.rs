@@ -145,10 +145,7 @@ fn server_loop(kernel: Arc<dyn RumpKernel>, channel: OwnedFd, lwp: LwpId, host_p
         let mut req = Request::default();
         // SAFETY: plain-data wire struct.
         let buf = unsafe { std::slice::from_raw_parts_mut(&mut req as *mut Request as *mut u8, std::mem::size_of::<Request>()) };
-        let (whole, passed) = match recv(fd, buf) {
-            Ok(r) => r,
-            Err(_) => (false, None),
-        };
+        let (whole, passed) = recv(fd, buf).unwrap_or_default();
         if !whole {
             // The client is gone (exited or killed): its lwp goes with it.
             kernel.lwproc_switch(lwp).ok();

@@ -78,7 +78,7 @@ struct Program {
 }
 
 fn read_program(ctx: &mut Ctx, dirfd: i32, path: &[u8], flags: u64) -> Result<Program, crate::Errno> {
-    let dirfd_nb = if dirfd == AT_FDCWD { abi_netbsd::consts::at_flags::AT_FDCWD as i64 as u64 } else { dirfd as u32 as u64 };
+    let dirfd_nb = if dirfd == AT_FDCWD { abi_netbsd::consts::at_flags::AT_FDCWD as u64 } else { dirfd as u32 as u64 };
     let fd = if path.len() <= 1 && flags & AT_EMPTY_PATH != 0 {
         // The descriptor itself is the program: read it through a duplicate at offset 0.
         ctx.nb(nb::SYS_dup, [dirfd as u32 as u64, 0, 0, 0, 0, 0])?[0]

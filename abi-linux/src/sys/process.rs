@@ -529,7 +529,7 @@ fn sched_getaffinity(ctx: &mut Ctx) -> LxResult {
     own_thread(ctx, pid)?;
     let n = ncpu(ctx)?;
     // The kernel's cpumask is a multiple of longs and must hold every CPU.
-    let bytes = ((n as u64 + 63) / 64) * 8;
+    let bytes = (n as u64).div_ceil(64) * 8;
     if size < bytes || size % 8 != 0 {
         return Err(EINVAL);
     }

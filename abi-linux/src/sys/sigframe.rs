@@ -80,7 +80,7 @@ const _: () = assert!(size_of::<Ucontext>() == 304);
 /// `siginfo_t`: 128 bytes; the union after the first three ints holds what each kind of signal
 /// says (sender pid/uid, fault address, timer id, child status).
 #[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Siginfo {
     pub signo: i32,
     pub errno: i32,
@@ -89,12 +89,6 @@ pub struct Siginfo {
     pub fields: [u64; 14],
 }
 const _: () = assert!(size_of::<Siginfo>() == 128);
-
-impl Default for Siginfo {
-    fn default() -> Self {
-        Siginfo { signo: 0, errno: 0, code: 0, _pad: 0, fields: [0; 14] }
-    }
-}
 
 /// `si_code` values.
 pub const SI_USER: i32 = 0;

@@ -77,7 +77,7 @@ fn ignored_by_default(sig: u32) -> bool {
 
 /// Signals whose default action stops the process: SIGTSTP, SIGTTIN, SIGTTOU.
 fn stops_by_default(sig: u32) -> bool {
-    matches!(sig, 20 | 21 | 22)
+    (20..=22).contains(&sig)
 }
 
 pub const ENTRIES: &[Entry] = &[
