@@ -101,6 +101,8 @@ pub struct Personality {
     pub next_tid: AtomicI32,
     /// `--trace`: print each call strace-style with the NetBSD calls it became.
     pub trace: bool,
+    /// `--stats`: how often each call ran and how it ended.
+    pub stats: Option<spin::Mutex<crate::stats::Stats>>,
 }
 
 /// What one handler invocation sees.
@@ -129,6 +131,7 @@ impl Personality {
             children: spin::Mutex::new(Vec::new()),
             next_tid: AtomicI32::new(0),
             trace: false,
+            stats: None,
         }
     }
 
@@ -171,6 +174,9 @@ impl Personality {
         if let Some(log) = ctx.trace.take() {
             let line = crate::trace::format_call(self, nr, entry, &args, &result, &log);
             self.platform.log(&line);
+        }
+        if let Some(stats) = &self.stats {
+            stats.lock().record(nr, &result);
         }
         if ctx.regs_replaced {
             return;

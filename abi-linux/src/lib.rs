@@ -20,6 +20,7 @@ pub mod errno;
 pub mod platform;
 pub mod dispatch;
 pub mod matrix;
+pub mod stats;
 pub mod mm;
 pub mod structs;
 pub mod sys;

@@ -65,6 +65,10 @@ pub struct RunArgs {
     /// Print each Linux syscall and the NetBSD calls it became on stderr, strace-style.
     #[arg(long)]
     pub trace: bool,
+    /// Append per-syscall counts and outcomes to FILE when each guest process ends (one JSON line
+    /// per process).
+    #[arg(long, value_name = "FILE")]
+    pub stats: Option<String>,
     /// The program and its arguments.
     #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "PROGRAM [ARGS]...")]
     pub command: Vec<OsString>,

@@ -69,6 +69,13 @@ pub fn run(args: RunArgs) -> Result<std::convert::Infallible, Failure> {
     };
     let mut personality = Personality::new(kernel.clone(), Arc::new(HostPlatform), mm, info);
     personality.trace = args.trace;
+    if let Some(path) = &args.stats {
+        // Opened now, so a bad path is refused before the program runs; appended to at exit.
+        let file = std::fs::OpenOptions::new().create(true).append(true).open(path)
+            .map_err(|e| Failure::Other(format!("--stats {path}: {e}")))?;
+        crate::platform::STATS_FILE.set(file).ok();
+        personality.stats = Some(Default::default());
+    }
     // The main thread's Linux tid is the pid; others count up from there.
     personality.next_tid.store(pid + 1, std::sync::atomic::Ordering::Relaxed);
     // SAFETY: gettid has no preconditions.

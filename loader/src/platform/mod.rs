@@ -227,12 +227,20 @@ impl Platform for HostPlatform {
             drop(server_end);
             // The kernel's host objects (files, pipe ends, sockets) belong to the kernel's process:
             // a copy held here would keep a pipe from ever reaching end of file.
-            let keep = client_end.as_raw_fd() as u32;
-            // SAFETY: closes descriptors of this fresh child only.
-            unsafe {
-                libc::syscall(libc::SYS_close_range, 3u32, keep - 1, 0u32);
-                libc::syscall(libc::SYS_close_range, keep + 1, u32::MAX, 0u32);
+            // rumplx keeps its stdio, the channel, and the --stats file.
+            let mut keep = vec![client_end.as_raw_fd() as u32];
+            keep.extend(STATS_FILE.get().map(|f| f.as_raw_fd() as u32));
+            keep.sort_unstable();
+            let mut from = 3u32;
+            for k in keep {
+                if k > from {
+                    // SAFETY: closes descriptors of this fresh child only.
+                    unsafe { libc::syscall(libc::SYS_close_range, from, k - 1, 0u32) };
+                }
+                from = from.max(k + 1);
             }
+            // SAFETY: as above.
+            unsafe { libc::syscall(libc::SYS_close_range, from, u32::MAX, 0u32) };
             let stale = slot.replace(Arc::new(sysproxy::RemoteKernel::new(client_end, child_lwp)));
             // The copy of the kernel is never used here, and its descriptors are already closed:
             // dropping it would close them again.
@@ -354,8 +362,22 @@ pub fn signal_name(signo: u32) -> (&'static str, &'static str) {
 /// The kernel this process talks to (swapped for a remote one in a fork child).
 pub static KERNEL: std::sync::OnceLock<Arc<sysproxy::KernelSlot>> = std::sync::OnceLock::new();
 
+/// Where `--stats` records go (each process appends its own line).
+pub static STATS_FILE: std::sync::OnceLock<std::fs::File> = std::sync::OnceLock::new();
+
+/// Appends this process's syscall counts to the stats file.
+fn write_stats() {
+    let (Some(file), Some(p)) = (STATS_FILE.get(), signals::PERSONALITY.get()) else { return };
+    let Some(stats) = &p.stats else { return };
+    let program = p.info.lock().exe_path.clone();
+    let line = stats.lock().json_line(&p.table, &program);
+    use std::io::Write;
+    let _ = (&*file).write_all(line.as_bytes());
+}
+
 /// When the process holding the kernel ends, the run ends: its other processes go with it.
 fn end_run() {
+    write_stats();
     let Some(slot) = KERNEL.get() else { return };
     if slot.get().as_remote().is_some() {
         return;
