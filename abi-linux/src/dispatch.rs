@@ -212,6 +212,21 @@ impl Personality {
         }
     }
 
+    /// Whether serving `nr` may wait (so a signal must be able to interrupt it). Calls that never
+    /// wait are served with host signals held back, which spares two host calls per syscall.
+    pub fn may_block(&self, nr: u64) -> bool {
+        use syscalls::Sysno::*;
+        const NEVER_WAIT: &[syscalls::Sysno] = &[
+            getpid, getppid, gettid, getuid, geteuid, getgid, getegid, getpgrp, getsid, getpgid,
+            clock_gettime, clock_getres, gettimeofday, time, brk, mmap, munmap, mprotect, madvise,
+            mremap, rt_sigprocmask, rt_sigaction, sigaltstack, rt_sigreturn, arch_prctl, set_tid_address,
+            set_robust_list, rseq, uname, getcwd, lseek, fstat, newfstatat, statx, stat, lstat, access,
+            faccessat, faccessat2, close, dup, dup2, dup3, getrlimit, prlimit64, umask, sched_yield,
+            sched_getaffinity, getrandom, prctl, getdents64, readlink, readlinkat, getrusage, times,
+        ];
+        !NEVER_WAIT.iter().any(|s| *s as u64 == nr)
+    }
+
     /// Records the thread's mask where other threads look it up.
     pub fn publish_mask(&self, tid: i32, mask: u64) {
         if let Some(t) = self.threads.lock().iter_mut().find(|t| t.tid == tid) {

@@ -95,9 +95,15 @@ pub extern "C" fn on_signal(signo: i32, info: *mut libc::siginfo_t, uc: *mut lib
     // SAFETY: the host's mcontext is a Linux x86_64 sigcontext (same layout, 256 bytes).
     let regs = unsafe { &mut *(&mut uc.uc_mcontext as *mut libc::mcontext_t as *mut Sigcontext) };
     if signo == libc::SIGSYS && raw.code == SYS_USER_DISPATCH {
-        set_host_mask(SERVING_MASK);
+        // Calls that may wait run with signals deliverable, so a signal can interrupt them.
+        let interruptible = p.may_block(regs.rax);
+        if interruptible {
+            set_host_mask(SERVING_MASK);
+        }
         p.syscall(&mut block.thread, regs);
-        set_host_mask(ALL_BLOCKED);
+        if interruptible {
+            set_host_mask(ALL_BLOCKED);
+        }
         return;
     }
     // From here on the guest is interrupted by a signal: a fault of its own, or an asynchronous one.
