@@ -8,8 +8,10 @@
 //!
 //! Backends:
 //! - [`embedded`]: a kernel-only stack in Rust with NetBSD semantics (the default).
+//! - [`librump`]: NetBSD's own rump kernel, its libraries loaded at run time.
 
 pub mod embedded;
+pub mod librump;
 pub mod sysproxy;
 pub mod uaccess;
 

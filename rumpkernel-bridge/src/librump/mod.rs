@@ -1,0 +1,374 @@
+//! The librump backend: NetBSD's own rump kernel, loaded at run time from its shared libraries.
+//!
+//! The libraries are the ones the rump kernel project's tools build (librumpuser, librump,
+//! librumpvfs, librumpfs_tmpfs, and the device and network components when present). They are
+//! opened with `dlopen(RTLD_GLOBAL)` in dependency order, so that each component's constructor
+//! registers it before `rump_init` boots the kernel. rumplx builds and runs without them: only
+//! [`LibrumpKernel::open`] needs them, and it names the first library or symbol that is missing.
+//!
+//! Calls go through the kernel's own entry points:
+//! - `rump_syscall(int num, void *data, size_t dlen, register_t *retval)`, exported by librump
+//!   (not in the installed headers; declared here). `data` is the `syscalls.master` argument
+//!   struct: on LP64 every argument (PADs included) occupies one 8-byte register slot, value in the
+//!   low bytes, exactly the `[u64; 6]` of [`RumpKernel::syscall`] (see rump_syscalls.c's SPARG).
+//! - `rump_pub_lwproc_{rfork,newlwp,switch,releaselwp,curlwp}` for processes and threads; the
+//!   kernel binds an lwp to the calling host thread (rumpuser keeps it in thread-local storage).
+//! - `rump_pub_etfs_register` for host files and directories, `__mount50("tmpfs")` for tmpfs.
+//!
+//! Living with rumplx's Syscall User Dispatch: rumpuser creates host threads (pthread_create) for
+//! the kernel's own threads and clock, and makes host syscalls from the calling thread. rumplx
+//! runs the personality with the SUD selector at ALLOW, so those syscalls reach the host; threads
+//! the rump kernel creates do not inherit SUD (Linux clears it in clone). They do inherit the
+//! creating thread's signal mask: `rump_init` runs with every signal blocked so that the kernel's
+//! threads never take a host signal meant for a guest thread; threads the kernel creates later
+//! from a guest thread's call inherit that thread's mask.
+
+use std::collections::HashMap;
+use std::ffi::{c_char, c_int, c_void, CString};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use abi_netbsd::errno as ne;
+use abi_netbsd::nr;
+use libloading::os::unix::{Library, RTLD_GLOBAL, RTLD_NOW};
+
+use crate::{Errno, HostKind, LwpId, Pid, RumpKernel, SysResult};
+
+/// Libraries that must be present, in load order.
+pub const REQUIRED: &[&str] = &["librumpuser.so", "librump.so", "librumpvfs.so", "librumpfs_tmpfs.so"];
+
+/// Components loaded when present (after the required ones, in this order): devices, the
+/// networking base, local-domain sockets, sockin (sockets to the host's), and file systems for
+/// images.
+pub const OPTIONAL: &[&str] = &[
+    "librumpdev.so",
+    "librumpnet.so",
+    "librumpnet_net.so",
+    "librumpnet_local.so",
+    "librumpnet_sockin.so",
+    "librumpdev_disk.so",
+    "librumpvfs_fifofs.so",
+    "librumpfs_ffs.so",
+    "librumpfs_ext2fs.so",
+    "librumpfs_msdos.so",
+    "librumpfs_cd9660.so",
+];
+
+/// The environment variable naming the library directory.
+pub const DIR_ENV: &str = "RUMPLX_LIBRUMP_DIR";
+
+/// `rump.h`: rfork flags.
+const RUMP_RFFDG: c_int = 0x01;
+const RUMP_RFFD_SHARE: c_int = 0x00;
+/// `enum rump_etfs_type`.
+const RUMP_ETFS_REG: c_int = 0;
+const RUMP_ETFS_DIR_SUBDIRS: c_int = 4;
+/// `SYS_NSYSENT` of this snapshot: numbers past it would index outside the syscall table.
+const NSYSENT: u32 = 512;
+/// `TMPFS_ARGS_VERSION`.
+const TMPFS_ARGS_VERSION: c_int = 1;
+
+/// `struct tmpfs_args` (fs/tmpfs/tmpfs_args.h), LP64.
+#[repr(C)]
+struct TmpfsArgs {
+    ta_version: c_int,
+    ta_nodes_max: u64,
+    ta_size_max: i64,
+    ta_root_uid: u32,
+    ta_root_gid: u32,
+    ta_root_mode: u32,
+}
+
+type SyscallFn = unsafe extern "C" fn(c_int, *mut c_void, usize, *mut i64) -> c_int;
+type InitFn = unsafe extern "C" fn() -> c_int;
+type RforkFn = unsafe extern "C" fn(c_int) -> c_int;
+type NewlwpFn = unsafe extern "C" fn(c_int) -> c_int;
+type SwitchFn = unsafe extern "C" fn(*mut c_void);
+type ReleaseFn = unsafe extern "C" fn();
+type CurlwpFn = unsafe extern "C" fn() -> *mut c_void;
+type EtfsFn = unsafe extern "C" fn(*const c_char, *const c_char, c_int) -> c_int;
+
+struct Entry {
+    syscall: SyscallFn,
+    rfork: RforkFn,
+    newlwp: NewlwpFn,
+    switch: SwitchFn,
+    releaselwp: ReleaseFn,
+    curlwp: CurlwpFn,
+    etfs_register: EtfsFn,
+}
+
+/// Ids for the kernel's `struct lwp *` handles (the trait speaks in small integers).
+#[derive(Default)]
+struct Lwps {
+    by_ptr: HashMap<usize, LwpId>,
+    by_id: HashMap<LwpId, usize>,
+    next: LwpId,
+}
+
+/// NetBSD's rump kernel, booted in this process.
+pub struct LibrumpKernel {
+    f: Entry,
+    lwps: Mutex<Lwps>,
+    dir: PathBuf,
+    loaded: Vec<String>,
+    /// Kept open for the life of the process (the kernel cannot be unloaded).
+    _libs: Vec<Library>,
+}
+
+/// One rump kernel per process: `rump_init` boots it once.
+static BOOTED: Mutex<Option<Arc<LibrumpKernel>>> = Mutex::new(None);
+
+/// The directory to load from: the option, else `RUMPLX_LIBRUMP_DIR`.
+pub fn library_dir(option: Option<&Path>) -> Option<PathBuf> {
+    option
+        .map(Path::to_path_buf)
+        .or_else(|| std::env::var_os(DIR_ENV).filter(|v| !v.is_empty()).map(PathBuf::from))
+}
+
+/// Where the libraries of `dir` are: `dir` itself, or its `lib` subdirectory (an install tree).
+pub fn resolve_dir(dir: &Path) -> PathBuf {
+    if !dir.join(REQUIRED[0]).exists() && dir.join("lib").join(REQUIRED[0]).exists() {
+        dir.join("lib")
+    } else {
+        dir.to_path_buf()
+    }
+}
+
+/// The first required library `dir` lacks, if any (no loading).
+pub fn missing_library(dir: &Path) -> Option<String> {
+    let dir = resolve_dir(dir);
+    REQUIRED.iter().find(|l| !dir.join(l).exists()).map(|l| format!("{} not found", dir.join(l).display()))
+}
+
+impl LibrumpKernel {
+    /// Loads the libraries from `dir` and boots the kernel, or returns the booted one. The error is
+    /// one line naming the library or symbol that is missing, or what failed.
+    pub fn open(dir: &Path) -> Result<Arc<LibrumpKernel>, String> {
+        let mut booted = BOOTED.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(k) = booted.as_ref() {
+            return Ok(k.clone());
+        }
+        let dir = resolve_dir(dir);
+        let mut libs = Vec::new();
+        let mut loaded = Vec::new();
+        for (name, required) in REQUIRED.iter().map(|n| (n, true)).chain(OPTIONAL.iter().map(|n| (n, false))) {
+            let path = dir.join(name);
+            if !path.exists() {
+                if required {
+                    return Err(format!("librump: {} not found (a NetBSD rump kernel library)", path.display()));
+                }
+                continue;
+            }
+            // SAFETY: loading runs the library's constructors, which only register rump
+            // components; the rump kernel's symbols are all `rump`/`rumpns_`/`rumpuser_` prefixed.
+            let lib = unsafe { Library::open(Some(&path), RTLD_NOW | RTLD_GLOBAL) }
+                .map_err(|e| format!("librump: cannot load {}: {e}", path.display()))?;
+            libs.push(lib);
+            loaded.push(name.to_string());
+        }
+        fn sym<T: Copy>(libs: &[Library], name: &str) -> Result<T, String> {
+            for lib in libs {
+                // SAFETY: the types above are the prototypes of these rump entry points.
+                if let Ok(s) = unsafe { lib.get::<T>(name.as_bytes()) } {
+                    return Ok(*s);
+                }
+            }
+            Err(format!("librump: symbol {name} not found in the loaded rump kernel libraries"))
+        }
+        let init: InitFn = sym(&libs, "rump_init")?;
+        let f = Entry {
+            syscall: sym(&libs, "rump_syscall")?,
+            rfork: sym(&libs, "rump_pub_lwproc_rfork")?,
+            newlwp: sym(&libs, "rump_pub_lwproc_newlwp")?,
+            switch: sym(&libs, "rump_pub_lwproc_switch")?,
+            releaselwp: sym(&libs, "rump_pub_lwproc_releaselwp")?,
+            curlwp: sym(&libs, "rump_pub_lwproc_curlwp")?,
+            etfs_register: sym(&libs, "rump_pub_etfs_register")?,
+        };
+        // The kernel's threads inherit this mask: none of them may take a host signal.
+        // SAFETY: plain signal-mask calls on this thread; the old mask is put back.
+        let rv = unsafe {
+            let mut all: libc::sigset_t = std::mem::zeroed();
+            let mut old: libc::sigset_t = std::mem::zeroed();
+            libc::sigfillset(&mut all);
+            libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
+            let rv = init();
+            libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+            rv
+        };
+        if rv != 0 {
+            return Err(format!("librump: rump_init failed: {}", errno_name(rv)));
+        }
+        let k = Arc::new(LibrumpKernel { f, lwps: Mutex::new(Lwps { next: 1, ..Lwps::default() }), dir, loaded, _libs: libs });
+        *booted = Some(k.clone());
+        Ok(k)
+    }
+
+    /// The directory the libraries came from.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The libraries loaded, in order.
+    pub fn loaded(&self) -> &[String] {
+        &self.loaded
+    }
+
+    fn id_of(&self, ptr: *mut c_void) -> Option<LwpId> {
+        if ptr.is_null() {
+            return None;
+        }
+        let mut t = self.lwps.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(id) = t.by_ptr.get(&(ptr as usize)) {
+            return Some(*id);
+        }
+        let id = t.next;
+        t.next += 1;
+        t.by_ptr.insert(ptr as usize, id);
+        t.by_id.insert(id, ptr as usize);
+        Some(id)
+    }
+
+    fn path_call(&self, nr: u32, path: &str, rest: [u64; 5]) -> SysResult {
+        let c = CString::new(path).map_err(|_| ne::EINVAL)?;
+        let [a, b, c2, d, e] = rest;
+        self.syscall(nr, [c.as_ptr() as u64, a, b, c2, d, e])
+    }
+}
+
+fn errno_name(e: c_int) -> String {
+    Errno(e).name().map(str::to_string).unwrap_or_else(|| format!("errno {e}"))
+}
+
+impl RumpKernel for LibrumpKernel {
+    fn name(&self) -> &'static str {
+        "librump"
+    }
+
+    fn syscall(&self, nr: u32, mut args: [u64; 6]) -> SysResult {
+        // 0 and 198 are the indirect syscall(2)/__syscall(2); past NSYSENT is outside the table.
+        if nr == 0 || nr == nr::SYS___syscall || nr >= NSYSENT {
+            return Err(ne::ENOSYS);
+        }
+        let mut retval = [0i64; 2];
+        // SAFETY: `args` is the register-slot argument struct rump_syscall expects; pointers in it
+        // were checked by the caller, as for rump_sys_* in local mode.
+        let rv = unsafe {
+            (self.f.syscall)(nr as c_int, args.as_mut_ptr().cast(), std::mem::size_of_val(&args), retval.as_mut_ptr())
+        };
+        if rv != 0 {
+            return Err(Errno(rv));
+        }
+        Ok([retval[0] as u64, retval[1] as u64])
+    }
+
+    fn lwproc_rfork(&self, share_files: bool) -> Result<Pid, Errno> {
+        let flags = if share_files { RUMP_RFFD_SHARE } else { RUMP_RFFDG };
+        // SAFETY: rump entry point with a flags argument.
+        let rv = unsafe { (self.f.rfork)(flags) };
+        if rv != 0 {
+            return Err(Errno(rv));
+        }
+        self.id_of(unsafe { (self.f.curlwp)() });
+        self.syscall(nr::SYS_getpid, [0; 6]).map(|r| r[0] as Pid)
+    }
+
+    fn lwproc_newlwp(&self, pid: Pid) -> Result<LwpId, Errno> {
+        // SAFETY: rump entry point with a pid argument.
+        let rv = unsafe { (self.f.newlwp)(pid) };
+        if rv != 0 {
+            return Err(Errno(rv));
+        }
+        self.id_of(unsafe { (self.f.curlwp)() }).ok_or(ne::ESRCH)
+    }
+
+    fn lwproc_switch(&self, lwp: LwpId) -> Result<(), Errno> {
+        let ptr = *self.lwps.lock().unwrap_or_else(|e| e.into_inner()).by_id.get(&lwp).ok_or(ne::ESRCH)?;
+        // SAFETY: `ptr` is an lwp the kernel handed out and that was not released through us.
+        unsafe { (self.f.switch)(ptr as *mut c_void) };
+        Ok(())
+    }
+
+    fn lwproc_releaselwp(&self) {
+        // SAFETY: rump entry points without arguments.
+        let cur = unsafe { (self.f.curlwp)() };
+        if cur.is_null() {
+            return;
+        }
+        {
+            let mut t = self.lwps.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(id) = t.by_ptr.remove(&(cur as usize)) {
+                t.by_id.remove(&id);
+            }
+        }
+        unsafe { (self.f.releaselwp)() };
+    }
+
+    fn lwproc_curlwp(&self) -> Option<LwpId> {
+        // SAFETY: rump entry point without arguments.
+        self.id_of(unsafe { (self.f.curlwp)() })
+    }
+
+    fn register_host(&self, guest_path: &str, host_path: &str, kind: HostKind, read_only: bool) -> Result<(), Errno> {
+        // etfs has no read-only registrations, and the root is rumpfs itself.
+        if read_only || guest_path == "/" || !guest_path.starts_with('/') {
+            return Err(ne::EOPNOTSUPP);
+        }
+        let g = CString::new(guest_path).map_err(|_| ne::EINVAL)?;
+        let h = CString::new(host_path).map_err(|_| ne::EINVAL)?;
+        let ty = match kind {
+            HostKind::File => RUMP_ETFS_REG,
+            HostKind::Dir => RUMP_ETFS_DIR_SUBDIRS,
+        };
+        // SAFETY: two NUL-terminated strings and an etfs type.
+        let rv = unsafe { (self.f.etfs_register)(g.as_ptr(), h.as_ptr(), ty) };
+        if rv != 0 {
+            return Err(Errno(rv));
+        }
+        Ok(())
+    }
+
+    fn mount_tmpfs(&self, guest_path: &str) -> Result<(), Errno> {
+        if !guest_path.starts_with('/') {
+            return Err(ne::EINVAL);
+        }
+        let mut p = String::new();
+        for comp in guest_path.split('/').filter(|c| !c.is_empty()) {
+            p.push('/');
+            p.push_str(comp);
+            match self.path_call(nr::SYS_mkdir, &p, [0o755, 0, 0, 0, 0]) {
+                Ok(_) | Err(ne::EEXIST) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let args = TmpfsArgs {
+            ta_version: TMPFS_ARGS_VERSION,
+            ta_nodes_max: 0,
+            ta_size_max: 0,
+            ta_root_uid: 0,
+            ta_root_gid: 0,
+            // Like a /tmp: world-writable and sticky, as the embedded backend's tmpfs.
+            ta_root_mode: 0o1777,
+        };
+        let ty = CString::new("tmpfs").unwrap();
+        let path = CString::new(guest_path).map_err(|_| ne::EINVAL)?;
+        self.syscall(
+            nr::SYS___mount50,
+            [
+                ty.as_ptr() as u64,
+                path.as_ptr() as u64,
+                0,
+                &args as *const TmpfsArgs as u64,
+                std::mem::size_of::<TmpfsArgs>() as u64,
+                0,
+            ],
+        )
+        .map(|_| ())
+    }
+
+    fn host_fd(&self, _fd: i32) -> Option<i32> {
+        // etfs keeps its host descriptors inside rumpuser.
+        None
+    }
+}
