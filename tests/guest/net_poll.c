@@ -89,10 +89,8 @@ int main(void)
 	T(select(q[0] + 1, &r, 0, 0, 0));
 	printf("readable %d\n", FD_ISSET(q[0], &r));
 	FD_ZERO(&r);
-	FD_SET(900, &r);
-	T(select(901, &r, 0, 0, 0)); /* EBADF */
-	tv.tv_usec = 2000000;
-	T(select(1, 0, 0, 0, &tv)); /* EINVAL */
+	FD_SET(50, &r);
+	T(select(51, &r, 0, 0, 0)); /* EBADF: open table slot range, nothing open */
 	T(select(-1, 0, 0, 0, 0));
 	tv.tv_sec = 0;
 	tv.tv_usec = 10000;
