@@ -391,6 +391,22 @@ fn end_run() {
 /// Ends rumplx as the guest would end, killed by `signo`: one line, status 128 + signo.
 pub fn die_of_signal(signo: u32) -> ! {
     end_run();
+    if KERNEL.get().is_some_and(|k| k.get().as_remote().is_some()) {
+        // A process forked inside the run dies of the signal itself, so its parent's wait sees
+        // WIFSIGNALED as on Linux (a shell prints nothing here: its parent reports it).
+        // SAFETY: default disposition, signal ourselves with nothing else blocked, then exit.
+        unsafe {
+            let core = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+            libc::setrlimit(libc::RLIMIT_CORE, &core);
+            libc::signal(signo as i32, libc::SIG_DFL);
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, signo as i32);
+            libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+            libc::kill(libc::getpid(), signo as i32);
+            libc::_exit(128 + signo as i32)
+        }
+    }
     let (name, what) = signal_name(signo);
     write_stderr(&format!("rumplx: program killed by signal {signo} ({name}: {what})\n"));
     // SAFETY: ends the process.
