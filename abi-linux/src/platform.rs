@@ -160,6 +160,8 @@ pub trait Platform: Send + Sync {
     fn host_waitid(&self, idtype: u32, id: i32, info: &mut crate::sys::sigframe::Siginfo, options: u32, rusage: &mut [u8; 144]) -> Result<(), crate::Errno>;
     /// The host pid of another guest process of this run.
     fn host_pid_of(&self, pid: i32) -> Option<i32>;
+    /// Every guest process of the run: (guest pid, host pid).
+    fn run_processes(&self) -> alloc::vec::Vec<(i32, i32)>;
     /// Sends a signal with `info` to another process of the run.
     fn signal_host_process(&self, host_pid: i32, info: &crate::sys::sigframe::Siginfo) -> Result<(), crate::Errno>;
 

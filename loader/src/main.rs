@@ -65,6 +65,12 @@ pub struct RunArgs {
     /// Print each Linux syscall and the NetBSD calls it became on stderr, strace-style.
     #[arg(long)]
     pub trace: bool,
+    /// The kernel underneath: embedded (rumplx's own stand-in) or librump (NetBSD's rump kernel).
+    #[arg(long, value_enum, default_value = "embedded")]
+    pub backend: Backend,
+    /// Where NetBSD's rump kernel libraries are, for --backend librump (default: $RUMPLX_LIBRUMP_DIR).
+    #[arg(long, value_name = "DIR")]
+    pub librump_dir: Option<String>,
     /// Append per-syscall counts and outcomes to FILE when each guest process ends (one JSON line
     /// per process).
     #[arg(long, value_name = "FILE")]
@@ -72,6 +78,15 @@ pub struct RunArgs {
     /// The program and its arguments.
     #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "PROGRAM [ARGS]...")]
     pub command: Vec<OsString>,
+}
+
+/// The kernel the guest runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Backend {
+    /// rumplx's Rust stand-in with NetBSD semantics (always available).
+    Embedded,
+    /// NetBSD's rump kernel libraries, loaded at run time.
+    Librump,
 }
 
 /// A failure of rumplx itself, with the exit status a shell would use for it.

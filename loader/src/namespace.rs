@@ -1,9 +1,11 @@
 //! The guest's file namespace, built on the bridge from the command-line options: the host tree (or
 //! `--root`) at /, volumes, tmpfs mounts, and the layer's own hidden directory.
 
-use rumpkernel_bridge::{HostKind, RumpKernel};
+use std::sync::Arc;
 
-use crate::{Failure, RunArgs};
+use rumpkernel_bridge::{embedded::EmbeddedKernel, librump, HostKind, RumpKernel};
+
+use crate::{Backend, Failure, RunArgs};
 
 /// Where the personality keeps its generated files (/proc contents) and host facts it reads.
 pub const LAYER_TMP: &str = "/.rumplx/tmp";
@@ -13,9 +15,76 @@ fn errno_text(e: rumpkernel_bridge::Errno) -> String {
     e.name().map(str::to_string).unwrap_or_else(|| format!("errno {}", e.0))
 }
 
+/// The kernel `--backend` names. Options the backend cannot honour are refused here, before
+/// anything is loaded.
+pub fn kernel(args: &RunArgs) -> Result<Arc<dyn RumpKernel>, Failure> {
+    match args.backend {
+        Backend::Embedded => {
+            if args.librump_dir.is_some() {
+                return Err(Failure::Other("--librump-dir is only for --backend librump".into()));
+            }
+            Ok(Arc::new(EmbeddedKernel::new()))
+        }
+        Backend::Librump => {
+            librump_refusals(args)?;
+            let dir = librump::library_dir(args.librump_dir.as_deref().map(std::path::Path::new)).ok_or_else(|| {
+                Failure::Other(format!(
+                    "--backend librump: no library directory (give --librump-dir DIR or set {})",
+                    librump::DIR_ENV
+                ))
+            })?;
+            let k = librump::LibrumpKernel::open(&dir).map_err(Failure::Other)?;
+            Ok(k)
+        }
+    }
+}
+
+/// What NetBSD's rump kernel cannot do of what the options ask (etfs registrations are neither
+/// read-only nor confined; its root is its own rumpfs).
+fn librump_refusals(args: &RunArgs) -> Result<(), Failure> {
+    if let Some(root) = &args.root {
+        return Err(Failure::Other(format!(
+            "--root {root}: not available with --backend librump (the rump kernel's root is its rumpfs; etfs directories are not confined)"
+        )));
+    }
+    for v in &args.volumes {
+        let (host, _, ro) = parse_volume(v)?;
+        if ro {
+            return Err(Failure::Other(format!("--volume {v}: read-only volumes are not available with --backend librump (etfs has no read-only registrations)")));
+        }
+        if std::fs::metadata(host).is_ok_and(|m| m.is_dir()) {
+            return Err(Failure::Other(format!("--volume {v}: directory volumes are not available with --backend librump (etfs directories follow host symlinks: not confined)")));
+        }
+    }
+    Ok(())
+}
+
+/// On librump the root is rumpfs: the host's top-level directories and files appear at their own
+/// paths through etfs (the host's /proc, /sys, /dev and /tmp excepted: the kernel has its own).
+fn build_librump_root(kernel: &dyn RumpKernel) -> Result<(), Failure> {
+    let entries = std::fs::read_dir("/").map_err(|e| Failure::Other(format!("cannot read /: {e}")))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if ["proc", "sys", "dev", "tmp", "run", "lost+found"].contains(&name.as_str()) {
+            continue;
+        }
+        let host = format!("/{name}");
+        let Ok(meta) = std::fs::metadata(&host) else { continue };
+        let kind = if meta.is_dir() { HostKind::Dir } else if meta.is_file() { HostKind::File } else { continue };
+        kernel
+            .register_host(&host, &host, kind, false)
+            .map_err(|e| Failure::Other(format!("cannot register {host}: {}", errno_text(e))))?;
+    }
+    kernel.mount_tmpfs("/tmp").map_err(|e| Failure::Other(format!("cannot mount /tmp: {}", errno_text(e))))
+}
+
 /// Registers everything the options ask for. Fails with a clear message on the first option that
 /// cannot be honoured.
 pub fn build(kernel: &dyn RumpKernel, args: &RunArgs) -> Result<(), Failure> {
+    if kernel.name() == "librump" {
+        build_librump_root(kernel)?;
+        return build_rest(kernel, args);
+    }
     let root = args.root.as_deref().unwrap_or("/");
     let meta = std::fs::metadata(root).map_err(|e| Failure::Other(format!("--root {root}: {e}")))?;
     if !meta.is_dir() {
@@ -24,6 +93,11 @@ pub fn build(kernel: &dyn RumpKernel, args: &RunArgs) -> Result<(), Failure> {
     kernel
         .register_host("/", root, HostKind::Dir, false)
         .map_err(|e| Failure::Other(format!("cannot use {root} as the guest's root: {}", errno_text(e))))?;
+    build_rest(kernel, args)
+}
+
+/// Volumes, tmpfs mounts and the layer's own files, on any backend.
+fn build_rest(kernel: &dyn RumpKernel, args: &RunArgs) -> Result<(), Failure> {
     for v in &args.volumes {
         let (host, guest, ro) = parse_volume(v)?;
         let meta = std::fs::metadata(host).map_err(|e| Failure::Other(format!("--volume {v}: {host}: {e}")))?;

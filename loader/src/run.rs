@@ -4,14 +4,14 @@ use std::sync::Arc;
 
 use abi_linux::dispatch::{Personality, ProcessInfo, Thread, ThreadEntry};
 use abi_netbsd::{nr, structs::Stat};
-use rumpkernel_bridge::{embedded::EmbeddedKernel, sysproxy::KernelSlot, RumpKernel};
+use rumpkernel_bridge::{sysproxy::KernelSlot, RumpKernel};
 
 use crate::platform::{signals, sud, HostPlatform};
 use crate::{elf, image, namespace, Failure, RunArgs};
 
 /// Runs the program. Returns only on failure: a started guest leaves through exit_group.
 pub fn run(args: RunArgs) -> Result<std::convert::Infallible, Failure> {
-    let slot = Arc::new(KernelSlot::new(Arc::new(EmbeddedKernel::new())));
+    let slot = Arc::new(KernelSlot::new(namespace::kernel(&args)?));
     crate::platform::KERNEL.set(slot.clone()).ok();
     let kernel: Arc<dyn RumpKernel> = slot;
     kernel
@@ -81,6 +81,8 @@ pub fn run(args: RunArgs) -> Result<std::convert::Infallible, Failure> {
     // SAFETY: gettid has no preconditions.
     let host_tid = unsafe { libc::gettid() };
     personality.register_thread(ThreadEntry { tid: pid, host_tid, sigmask: 0 });
+    // SAFETY: getpid has no preconditions.
+    rumpkernel_bridge::sysproxy::record_kernel_process(pid, unsafe { libc::getpid() });
     if signals::PERSONALITY.set(personality).is_err() {
         return Err(Failure::Other("the guest was already started".into()));
     }

@@ -23,6 +23,7 @@ enum Kind {
     ReleaseLwp = 4,
     Attach = 5,
     HostPidOf = 6,
+    Processes = 7,
 }
 
 #[repr(C)]
@@ -177,6 +178,13 @@ fn server_loop(kernel: Arc<dyn RumpKernel>, channel: OwnedFd, lwp: LwpId, host_p
                 None => Err(ne::EINVAL),
             },
             k if k == Kind::HostPidOf as u32 => host_pid_of_local(req.args[0] as Pid).map(|h| [h as u64, 0]).ok_or(ne::ESRCH),
+            k if k == Kind::Processes as u32 => {
+                // (guest pid, host pid) pairs as i32s into the client's buffer of `max` pairs.
+                let list = processes_local();
+                let n = list.len().min(req.args[1] as usize);
+                let bytes: Vec<u8> = list[..n].iter().flat_map(|(g, h)| g.to_ne_bytes().into_iter().chain(h.to_ne_bytes())).collect();
+                crate::uaccess::write_remote(host_pid, req.args[0], &bytes).map(|_| [list.len() as u64, 0])
+            }
             _ => Err(ne::ENOSYS),
         };
         let a = match answer {
@@ -190,9 +198,33 @@ fn server_loop(kernel: Arc<dyn RumpKernel>, channel: OwnedFd, lwp: LwpId, host_p
     }
 }
 
+/// Records the process holding the kernel (the run's first), so it is found like the others.
+pub fn record_kernel_process(pid: Pid, host_pid: i32) {
+    HOST_PIDS.lock().unwrap().get_or_insert_with(HashMap::new).insert(pid, host_pid);
+}
+
+fn processes_local() -> Vec<(Pid, i32)> {
+    let mut v: Vec<(Pid, i32)> = HOST_PIDS.lock().unwrap().as_ref().map(|m| m.iter().map(|(g, h)| (*g, *h)).collect()).unwrap_or_default();
+    v.sort_unstable();
+    v
+}
+
+/// Every process of the run as (guest pid, host pid), asked of the server when we are a client.
+pub fn processes(slot: &KernelSlot) -> Vec<(Pid, i32)> {
+    let k = slot.get();
+    let Some(remote) = k.as_remote() else { return processes_local() };
+    let mut buf = vec![0i32; 2 * 4096];
+    let Ok([n, _]) = remote.call(Kind::Processes, 0, [buf.as_mut_ptr() as u64, 4096, 0, 0, 0, 0], None) else {
+        return Vec::new();
+    };
+    buf.chunks(2).take((n as usize).min(4096)).map(|c| (c[0], c[1])).collect()
+}
+
 /// Host pids of every remote client attached in this (the kernel's) process.
 pub fn client_host_pids() -> Vec<i32> {
-    HOST_PIDS.lock().unwrap().as_ref().map(|m| m.values().copied().collect()).unwrap_or_default()
+    // SAFETY: getpid has no preconditions.
+    let own = unsafe { libc::getpid() };
+    processes_local().into_iter().map(|(_, h)| h).filter(|h| *h != own).collect()
 }
 
 fn host_pid_of_local(pid: Pid) -> Option<i32> {

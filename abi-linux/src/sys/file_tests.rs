@@ -92,6 +92,9 @@ impl Platform for NoPlatform {
     fn host_pid_of(&self, _: i32) -> Option<i32> {
         None
     }
+    fn run_processes(&self) -> Vec<(i32, i32)> {
+        Vec::new()
+    }
     fn signal_host_process(&self, _: i32, _: &crate::sys::sigframe::Siginfo) -> Result<(), Errno> {
         unreachable!()
     }

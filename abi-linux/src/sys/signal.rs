@@ -294,24 +294,54 @@ fn kill(ctx: &mut Ctx) -> LxResult {
         return Err(EINVAL);
     }
     let own = own_pid(ctx)?;
-    // 0: our process group; -1: every process we may signal; -pgrp: a group. Only we exist.
-    if pid == own || pid == 0 || pid == -1 || pid == -own {
-        if sig == 0 {
-            return Ok(0);
-        }
-        let info = Siginfo::from_process(sig, sigframe::SI_USER, own, own_uid(ctx));
-        ctx.p.send_process(ctx.thread, info);
-        return Ok(0);
-    }
-    // Another process of the run: a host signal to its host process, carrying our siginfo.
-    let target = if pid < -1 { -pid } else { pid };
-    let child = ctx.p.children.lock().iter().find(|(g, _)| *g == target).map(|(_, h)| *h);
-    let host = child.or_else(|| ctx.p.platform.host_pid_of(target)).ok_or(ESRCH)?;
-    if sig == 0 {
-        return Ok(0);
-    }
     let info = Siginfo::from_process(sig, sigframe::SI_USER, own, own_uid(ctx));
-    ctx.p.send_other_process(host, info)?;
+    if pid > 0 {
+        return kill_one(ctx, own, pid, info);
+    }
+    // 0: our process group; -1: every other process of the run but init; -pgrp: that group.
+    let group = match pid {
+        0 => Some(pgid_of(ctx, 0)?),
+        -1 => None,
+        _ => Some(pid.checked_neg().ok_or(ESRCH)?),
+    };
+    let mut sent = 0;
+    for (guest, _) in ctx.p.platform.run_processes() {
+        let member = match group {
+            Some(g) => pgid_of(ctx, guest).is_ok_and(|p| p == g),
+            // Linux's kill(-1) spares init and the caller itself.
+            None => guest != 1 && guest != own,
+        };
+        if member && kill_one(ctx, own, guest, info).is_ok() {
+            sent += 1;
+        }
+    }
+    if sent == 0 && group.is_some() {
+        // A lone process (no fork yet) is its own group's only member.
+        if pid == 0 || -pid == pgid_of(ctx, 0)? {
+            return kill_one(ctx, own, own, info);
+        }
+        return Err(ESRCH);
+    }
+    Ok(0)
+}
+
+fn pgid_of(ctx: &mut Ctx, pid: i32) -> Result<i32, crate::Errno> {
+    Ok(ctx.nb(abi_netbsd::nr::SYS_getpgid, [pid as u32 as u64, 0, 0, 0, 0, 0])?[0] as i32)
+}
+
+/// Sends to one process of the run: this one, a child, or any other the kernel's process knows.
+fn kill_one(ctx: &mut Ctx, own: i32, pid: i32, info: Siginfo) -> LxResult {
+    if pid == own {
+        if info.signo != 0 {
+            ctx.p.send_process(ctx.thread, info);
+        }
+        return Ok(0);
+    }
+    let child = ctx.p.children.lock().iter().find(|(g, _)| *g == pid).map(|(_, h)| *h);
+    let host = child.or_else(|| ctx.p.platform.host_pid_of(pid)).ok_or(ESRCH)?;
+    if info.signo != 0 {
+        ctx.p.send_other_process(host, info)?;
+    }
     Ok(0)
 }
 

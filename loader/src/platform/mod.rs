@@ -280,6 +280,10 @@ impl Platform for HostPlatform {
         Ok(())
     }
 
+    fn run_processes(&self) -> Vec<(i32, i32)> {
+        KERNEL.get().map(|k| sysproxy::processes(k)).unwrap_or_default()
+    }
+
     fn host_pid_of(&self, pid: i32) -> Option<i32> {
         sysproxy::host_pid_of(KERNEL.get()?, pid)
     }
