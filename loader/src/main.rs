@@ -3,6 +3,7 @@
 //! Exit status: the program's own; 128+N when it dies of signal N; rumplx's own failures use the
 //! shell's conventions: 127 program not found, 126 cannot execute, 125 any other rumplx error.
 
+mod check;
 mod elf;
 mod hostmem;
 mod image;
@@ -33,6 +34,20 @@ enum Command {
         #[arg(long, value_enum, default_value = "md")]
         format: CompatFormat,
     },
+    /// Read PROGRAM without running it and report which syscalls it can make and their support.
+    Check {
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: CheckFormat,
+        /// The static x86_64 program to read.
+        program: String,
+    },
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum CheckFormat {
+    Text,
+    Json,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -131,6 +146,10 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Check { format, program } => match check::run(&program, matches!(format, CheckFormat::Json)) {
+            Ok(()) => return ExitCode::SUCCESS,
+            Err(f) => Err(f),
+        },
         Command::Compat { format } => {
             let table = abi_linux::table::Table::new();
             print!("{}", match format {
