@@ -28,3 +28,10 @@ fn net_unix() {
 fn net_poll() {
     check_guest("net_poll", |c| c.timeout_secs(60));
 }
+
+/// epoll on the kernel's kqueue: level/edge-triggered, EPOLLONESHOT, ctl errors, an epoll fd in
+/// poll, and an edge-triggered echo server serving 100 concurrent clients.
+#[test]
+fn net_epoll() {
+    check_guest("net_epoll", |c| c.timeout_secs(60));
+}

@@ -1,6 +1,7 @@
 //! Syscall handlers and their table entries, one module per family (like compat_linux's
 //! linux_file.c, linux_misc.c, …).
 
+pub mod epoll;
 pub mod exec;
 pub mod file;
 pub mod fork;
@@ -19,4 +20,4 @@ pub mod timer;
 use crate::table::Entry;
 
 /// Every family's entries; [`crate::table::Table::new`] gathers them.
-pub const FAMILIES: &[&[Entry]] = &[file::ENTRIES, signal::ENTRIES, mem::ENTRIES, process::ENTRIES, time::ENTRIES, futex::ENTRIES, thread::ENTRIES, timer::ENTRIES, exec::ENTRIES, fork::ENTRIES, net::ENTRIES, poll::ENTRIES];
+pub const FAMILIES: &[&[Entry]] = &[file::ENTRIES, signal::ENTRIES, mem::ENTRIES, process::ENTRIES, time::ENTRIES, futex::ENTRIES, thread::ENTRIES, timer::ENTRIES, exec::ENTRIES, fork::ENTRIES, net::ENTRIES, poll::ENTRIES, epoll::ENTRIES];

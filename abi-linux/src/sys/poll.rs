@@ -82,7 +82,7 @@ fn left(ctx: &mut Ctx, start: &nbs::Timespec, timeout: &nbs::Timespec) -> nbs::T
 
 /// Sets the signal mask for the wait (ppoll, pselect6), as sigsuspend does; EINTR at once if a
 /// signal it lets through is pending.
-fn wait_mask(ctx: &mut Ctx, mask_at: u64, size: u64) -> Result<(), Errno> {
+pub(crate) fn wait_mask(ctx: &mut Ctx, mask_at: u64, size: u64) -> Result<(), Errno> {
     if mask_at == 0 {
         return Ok(());
     }

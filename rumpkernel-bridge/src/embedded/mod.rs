@@ -26,6 +26,7 @@ pub mod hypercall;
 mod devfs;
 mod file;
 mod hostfs;
+mod kqueue;
 mod lock;
 mod memfs;
 mod name;

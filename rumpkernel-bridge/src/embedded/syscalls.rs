@@ -676,7 +676,9 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
             }
             sys_poll(k, &c, a[0], a[1], t)
         }
-        _ => super::socket::dispatch(k, &c, nr, a).unwrap_or(Err(ne::ENOSYS)),
+        _ => super::socket::dispatch(k, &c, nr, a)
+            .or_else(|| super::kqueue::dispatch(k, &c, nr, a))
+            .unwrap_or(Err(ne::ENOSYS)),
     }
 }
 
