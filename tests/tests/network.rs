@@ -35,3 +35,63 @@ fn net_poll() {
 fn net_epoll() {
     check_guest("net_epoll", |c| c.timeout_secs(60));
 }
+
+/// A server under rumplx reached from the host: Debian's busybox httpd serves a directory over
+/// 127.0.0.1 and the host fetches files byte for byte (and a 404) with plain HTTP/1.0 requests.
+#[test]
+fn busybox_httpd_reached_from_host() {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::time::{Duration, Instant};
+    let busybox = std::path::Path::new("/bin/busybox");
+    assert!(busybox.exists(), "/bin/busybox missing: run tests/setup.sh (installs busybox-static)");
+    let dir = fresh_dir("httpd");
+    let big: Vec<u8> = (0..300_000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    std::fs::write(dir.join("big.bin"), &big).unwrap();
+    std::fs::write(dir.join("index.html"), b"hello from rumplx\n").unwrap();
+    // A port that was free a moment ago.
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut server = std::process::Command::new(rumplx_bin())
+        .args(["run", "/bin/busybox", "httpd", "-f", "-p", &format!("127.0.0.1:{port}"), "-h"])
+        .arg(&dir)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let get = |path: &str| -> Option<(String, Vec<u8>)> {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        write!(s, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
+        let mut all = Vec::new();
+        s.read_to_end(&mut all).ok()?;
+        let end = all.windows(4).position(|w| w == b"\r\n\r\n")?;
+        let status = String::from_utf8_lossy(&all[..all.iter().position(|&b| b == b'\r')?]).into_owned();
+        Some((status, all[end + 4..].to_vec()))
+    };
+    let start = Instant::now();
+    while get("/index.html").is_none() {
+        assert!(start.elapsed() < Duration::from_secs(20), "httpd under rumplx never answered");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let checks = (|| {
+        let (st, body) = get("/index.html").ok_or("index.html: no answer")?;
+        if !st.contains("200") || body != b"hello from rumplx\n" {
+            return Err(format!("index.html: {st} {:?}", String::from_utf8_lossy(&body)));
+        }
+        for i in 0..20 {
+            let (st, body) = get("/big.bin").ok_or(format!("big.bin #{i}: no answer"))?;
+            if !st.contains("200") || body != big {
+                return Err(format!("big.bin #{i}: {st}, {} bytes, same: {}", body.len(), body == big));
+            }
+        }
+        let (st, _) = get("/missing").ok_or("missing: no answer")?;
+        if !st.contains("404") {
+            return Err(format!("missing: {st}"));
+        }
+        Ok(())
+    })();
+    let _ = server.kill();
+    let _ = server.wait();
+    if let Err(e) = checks {
+        panic!("{e}");
+    }
+}
