@@ -11,6 +11,8 @@
 //! - [`librump`]: NetBSD's own rump kernel, its libraries loaded at run time.
 
 pub mod embedded;
+pub mod ext;
+pub mod ext_events;
 pub mod librump;
 pub mod sysproxy;
 pub mod uaccess;

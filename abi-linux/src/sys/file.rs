@@ -72,8 +72,8 @@ pub const ENTRIES: &[Entry] = &[
     entry(Sysno::dup3 as u32, "dup3", F, &[Fd, Fd, OpenFlags], Ret::Fd, tr!(dup3, SYS_dup3), Support::Full),
     entry(Sysno::pipe as u32, "pipe", F, &[Ptr], Ret::Int, tr!(pipe, SYS_pipe2), Support::Full),
     entry(Sysno::pipe2 as u32, "pipe2", F, &[Ptr, OpenFlags], Ret::Int, tr!(pipe2, SYS_pipe2), Support::Partial("O_DIRECT (packet mode) is refused with EINVAL")),
-    entry(Sysno::fcntl as u32, "fcntl", F, &[Fd, FcntlCmd, Hex], Ret::Int, tr!(fcntl, SYS_fcntl, SYS___fstat50), Support::Partial("F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL, F_GETOWN/SETOWN, F_GETLK/SETLK/SETLKW; leases, notify, pipe sizes, seals, OFD locks and F_SETSIG give EINVAL")),
-    entry(Sysno::ioctl as u32, "ioctl", F, &[Fd, IoctlReq, Hex], Ret::Int, tr!(ioctl, SYS_ioctl, SYS_fcntl), Support::Partial("TCGETS, TCSETS/W/F, TIOCGWINSZ, TIOCSWINSZ, FIONREAD, FIONBIO, FIOCLEX, FIONCLEX, TIOCGPGRP/SPGRP, TIOCGSID, TIOCSCTTY, TIOCNOTTY, TIOCOUTQ, TIOCEXCL/NXCL, TCFLSH, TCSBRK (drain only), TCXONC (output only); others give ENOTTY. IUTF8, IUCLC, OLCUC, XCASE and output delays are not kept: NetBSD's tty has no twin")),
+    entry(Sysno::fcntl as u32, "fcntl", F, &[Fd, FcntlCmd, Hex], Ret::Int, tr!(fcntl, SYS_fcntl, SYS___fstat50), Support::Partial("F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL, F_GETOWN/SETOWN, F_GETLK/SETLK/SETLKW, F_OFD_GETLK/SETLK/SETLKW (a bridge extension; OFD and flock locks conflict, as BSD's flock and fcntl locks do); leases, notify, pipe sizes, seals and F_SETSIG give EINVAL")),
+    entry(Sysno::ioctl as u32, "ioctl", F, &[Fd, IoctlReq, Hex], Ret::Int, tr!(ioctl, SYS_ioctl, SYS_fcntl), Support::Partial("TCGETS, TCSETS/W/F, TIOCGWINSZ, TIOCSWINSZ, FIONREAD, FIONBIO, FIOCLEX, FIONCLEX, TIOCOUTQ, TIOCEXCL/NXCL, TCFLSH, TCSBRK (drain only), TCXONC (output only) on host terminals; TIOCGPGRP/SPGRP, TIOCGSID and TIOCNOTTY answer ENOTTY and TIOCSCTTY EPERM on a terminal, because the kernel's sessions never have a controlling terminal (no job control on a terminal yet); others give ENOTTY. IUTF8, IUCLC, OLCUC, XCASE and output delays are not kept: NetBSD's tty has no twin")),
     // Metadata.
     entry(Sysno::stat as u32, "stat", F, &[Path, Ptr], Ret::Int, tr!(stat, SYS_fstatat), Support::Full),
     entry(Sysno::lstat as u32, "lstat", F, &[Path, Ptr], Ret::Int, tr!(lstat, SYS_fstatat), Support::Full),
@@ -123,7 +123,7 @@ pub const ENTRIES: &[Entry] = &[
     entry(Sysno::copy_file_range as u32, "copy_file_range", F, &[Fd, Ptr, Fd, Ptr, Len, Hex], Ret::Int, tr!(copy_file_range, SYS_read, SYS_pread, SYS_write, SYS_pwrite, SYS_lseek, SYS___fstat50), Support::Partial("a read/write loop through a 64 KiB buffer: no reflinks")),
     entry(Sysno::readahead as u32, "readahead", F, &[Fd, Int, Len], Ret::Int, tr!(readahead, SYS___posix_fadvise50), Support::Full),
     entry(Sysno::fadvise64 as u32, "fadvise64", F, &[Fd, Int, Len, Int], Ret::Int, tr!(fadvise64, SYS___posix_fadvise50), Support::Full),
-    entry(Sysno::fallocate as u32, "fallocate", F, &[Fd, Hex, Int, Len], Ret::Int, tr!(fallocate, SYS_posix_fallocate), Support::Partial("mode 0, and FALLOC_FL_KEEP_SIZE inside the file, through posix_fallocate; KEEP_SIZE past the end, punching holes, zeroing and collapsing give EOPNOTSUPP")),
+    entry(Sysno::fallocate as u32, "fallocate", F, &[Fd, Hex, Int, Len], Ret::Int, tr!(fallocate, SYS_posix_fallocate, SYS_fcntl), Support::Partial("mode 0 through posix_fallocate; FALLOC_FL_KEEP_SIZE through a bridge extension (host files: the host's; in-memory files have no blocks to reserve); punching holes, zeroing and collapsing give EOPNOTSUPP")),
 ];
 
 const OPEN_NOTE: &str = "O_TMPFILE gives EOPNOTSUPP (as on a file system without it); O_PATH opens for reading, so it needs read permission; O_NOATIME is ignored; /proc is served for absolute paths and paths relative to an open /proc directory";
@@ -443,6 +443,9 @@ fn fcntl(ctx: &mut Ctx) -> LxResult {
         }
         Cmd::Lock(c, read_back) => {
             let l: crate::structs::Flock = ctx.read_struct(arg)?;
+            if xlat::fcntl::is_ofd(c) && l.l_pid != 0 {
+                return Err(EINVAL);
+            }
             let mut n = xlat::fcntl::flock_to_netbsd(&l)?;
             ctx.nb(nb::SYS_fcntl, [fd, c as u64, mut_ptr(&mut n), 0, 0, 0])?;
             if read_back {
@@ -1253,11 +1256,9 @@ fn fallocate(ctx: &mut Ctx) -> LxResult {
         return Err(EINVAL);
     }
     if mode == FALLOC_FL_KEEP_SIZE {
-        // posix_fallocate grows the file: only a range inside it keeps the size.
-        let size = nb_fstat(ctx, fd)?.st_size;
-        if off.checked_add(len).is_none_or(|end| end > size) {
-            return Err(EOPNOTSUPP);
-        }
+        // posix_fallocate grows the file: the bridge's extension allocates without doing so.
+        let r = [off, len];
+        return ok(ctx.nb(nb::SYS_fcntl, [fd, rumpkernel_bridge::ext::F_ALLOCATE_KEEPSIZE as u64, ptr(&r), 0, 0, 0])?);
     }
     let r = ctx.nb(nb::SYS_posix_fallocate, [fd, 0, off as u64, len as u64, 0, 0])?;
     errno_in_result(r)

@@ -2,10 +2,12 @@
 //!
 //! Lock commands and lock types are renumbered; Linux flock has l_type first and is 32 bytes.
 //! Status flags (F_GETFL/F_SETFL) go through [`super::open`]. Linux-only commands (leases, notify,
-//! pipe sizes, seals, OFD locks, signals) have no NetBSD twin: EINVAL, as Linux answers for a
-//! command it does not know.
+//! pipe sizes, seals, signals) have no NetBSD twin: EINVAL, as Linux answers for a command it
+//! does not know. OFD locks go to the bridge's extension commands (`rumpkernel_bridge::ext`); a
+//! backend without them answers EINVAL.
 
 use abi_netbsd::{consts::fcntl_cmd as nb, structs as nbs};
+use rumpkernel_bridge::ext;
 use crate::{consts::fcntl_cmd as lx, errno::EINVAL, structs::Flock, Errno};
 
 /// What a Linux command becomes.
@@ -34,8 +36,16 @@ pub fn cmd(c: u32) -> Result<Cmd, Errno> {
         lx::F_GETLK => Cmd::Lock(nb::F_GETLK, true),
         lx::F_SETLK => Cmd::Lock(nb::F_SETLK, false),
         lx::F_SETLKW => Cmd::Lock(nb::F_SETLKW, false),
+        lx::F_OFD_GETLK => Cmd::Lock(ext::F_OFD_GETLK, true),
+        lx::F_OFD_SETLK => Cmd::Lock(ext::F_OFD_SETLK, false),
+        lx::F_OFD_SETLKW => Cmd::Lock(ext::F_OFD_SETLKW, false),
         _ => return Err(EINVAL),
     })
+}
+
+/// Is this (translated) lock command an OFD one? Linux wants `l_pid` 0 in their argument.
+pub fn is_ofd(c: u32) -> bool {
+    matches!(c, ext::F_OFD_GETLK | ext::F_OFD_SETLK | ext::F_OFD_SETLKW)
 }
 
 /// Lock types: (Linux, NetBSD).
@@ -86,7 +96,13 @@ mod tests {
         assert_eq!(cmd(lx::F_DUPFD_CLOEXEC), Ok(Cmd::Same(12)));
         assert_eq!(cmd(lx::F_GETOWN), Ok(Cmd::Same(5)));
         assert_eq!(cmd(lx::F_SETOWN), Ok(Cmd::Same(6)));
-        for c in [lx::F_SETLEASE, lx::F_NOTIFY, lx::F_SETPIPE_SZ, lx::F_ADD_SEALS, lx::F_OFD_SETLK, lx::F_SETSIG, 99999] {
+        assert_eq!(cmd(lx::F_OFD_GETLK), Ok(Cmd::Lock(ext::F_OFD_GETLK, true)));
+        assert_eq!(cmd(lx::F_OFD_SETLK), Ok(Cmd::Lock(ext::F_OFD_SETLK, false)));
+        assert_eq!(cmd(lx::F_OFD_SETLKW), Ok(Cmd::Lock(ext::F_OFD_SETLKW, false)));
+        assert!(is_ofd(ext::F_OFD_SETLKW) && !is_ofd(nb::F_SETLKW));
+        // Outside every NetBSD fcntl command.
+        assert!(ext::F_OFD_GETLK > nb::F_GETLK + 0x1000);
+        for c in [lx::F_SETLEASE, lx::F_NOTIFY, lx::F_SETPIPE_SZ, lx::F_ADD_SEALS, lx::F_SETSIG, 99999] {
             assert_eq!(cmd(c), Err(EINVAL), "{c}");
         }
     }

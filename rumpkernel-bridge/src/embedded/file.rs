@@ -27,6 +27,11 @@ impl MemRef {
         Owner::File(self as *const MemRef as usize)
     }
 
+    /// The owner of OFD record locks (extension): the same description, kept apart from flock.
+    pub fn ofd_owner(&self) -> Owner {
+        Owner::Ofd(self as *const MemRef as usize)
+    }
+
     /// Releases the fcntl locks of process `pid` on this file (any close by it does, per POSIX).
     pub fn release_proc_locks(&self, pid: i32) {
         self.fs.locks.release(self.ino, Owner::Proc(pid));
@@ -36,6 +41,7 @@ impl MemRef {
 impl Drop for MemRef {
     fn drop(&mut self) {
         self.fs.locks.release(self.ino, self.flock_owner());
+        self.fs.locks.release(self.ino, self.ofd_owner());
         self.fs.release(self.ino);
     }
 }

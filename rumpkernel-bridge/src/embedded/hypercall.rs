@@ -432,7 +432,16 @@ pub fn ftruncate(fd: i32, len: i64) -> HResult<()> {
 }
 
 /// posix_fallocate: returns the error rather than setting errno, like NetBSD's.
-pub fn fallocate(fd: i32, off: i64, len: i64) -> Errno {
+/// posix_fallocate; `keep_size`: the host's fallocate(FALLOC_FL_KEEP_SIZE), blocks reserved
+/// past the end without changing the size.
+pub fn fallocate(fd: i32, off: i64, len: i64, keep_size: bool) -> Errno {
+    if keep_size {
+        // SAFETY: plain call.
+        return match retry(|| unsafe { libc::fallocate(fd, libc::FALLOC_FL_KEEP_SIZE, off, len) }) {
+            Ok(_) => Errno(0),
+            Err(e) => e,
+        };
+    }
     // SAFETY: plain call.
     let r = unsafe { libc::posix_fallocate(fd, off, len) };
     if r == 0 {
@@ -880,7 +889,9 @@ pub fn fstatvfs(fd: i32) -> HResult<Statvfs> {
 // Locks.
 
 /// Record locks on host files: NetBSD struct flock (l_type F_RDLCK 1/F_UNLCK 2/F_WRLCK 3).
-pub fn fcntl_lock(fd: i32, cmd: LockCmd, fl: &mut Flock) -> HResult<()> {
+/// fcntl record locks on a host file; `ofd`: the host's open-file-description locks (Linux's
+/// F_OFD_*), owned by the host description this descriptor holds.
+pub fn fcntl_lock(fd: i32, cmd: LockCmd, ofd: bool, fl: &mut Flock) -> HResult<()> {
     use abi_netbsd::consts::fcntl_cmd as c;
     let ty = match fl.l_type as u32 {
         c::F_RDLCK => libc::F_RDLCK,
@@ -900,10 +911,13 @@ pub fn fcntl_lock(fd: i32, cmd: LockCmd, fl: &mut Flock) -> HResult<()> {
     h.l_whence = wh as i16;
     h.l_start = fl.l_start;
     h.l_len = fl.l_len;
-    let hc = match cmd {
-        LockCmd::Get => libc::F_GETLK,
-        LockCmd::Set => libc::F_SETLK,
-        LockCmd::SetWait => libc::F_SETLKW,
+    let hc = match (cmd, ofd) {
+        (LockCmd::Get, false) => libc::F_GETLK,
+        (LockCmd::Set, false) => libc::F_SETLK,
+        (LockCmd::SetWait, false) => libc::F_SETLKW,
+        (LockCmd::Get, true) => libc::F_OFD_GETLK,
+        (LockCmd::Set, true) => libc::F_OFD_SETLK,
+        (LockCmd::SetWait, true) => libc::F_OFD_SETLKW,
     };
     // SAFETY: valid flock.
     let r = retry(|| unsafe { libc::fcntl(fd, hc, &mut h) });
@@ -1165,6 +1179,48 @@ pub fn tcsetattr(fd: i32, when: TcsetWhen, t: &Termios) -> HResult<()> {
     };
     // SAFETY: valid termios.
     retry(|| unsafe { libc::tcsetattr(fd, w, &h) }).map(|_| ())
+}
+
+/// Terminal queue and line operations NetBSD spells as ioctls (TIOCFLUSH, TIOCDRAIN,
+/// TIOCSTOP/TIOCSTART, TIOCOUTQ, TIOCEXCL/TIOCNXCL), on a host terminal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TtyOp {
+    /// Discard queued input and/or output (NetBSD FREAD 1 / FWRITE 2 bits; 0 means both).
+    Flush(u32),
+    Drain,
+    Stop,
+    Start,
+    Excl(bool),
+}
+
+pub fn tty_op(fd: i32, op: TtyOp) -> HResult<()> {
+    // SAFETY: plain calls on a descriptor.
+    let r = match op {
+        TtyOp::Flush(bits) => {
+            let q = match bits & 3 {
+                1 => libc::TCIFLUSH,
+                2 => libc::TCOFLUSH,
+                _ => libc::TCIOFLUSH,
+            };
+            cvt(unsafe { libc::tcflush(fd, q) })
+        }
+        TtyOp::Drain => retry(|| unsafe { libc::tcdrain(fd) }),
+        TtyOp::Stop => cvt(unsafe { libc::tcflow(fd, libc::TCOOFF) }),
+        TtyOp::Start => cvt(unsafe { libc::tcflow(fd, libc::TCOON) }),
+        TtyOp::Excl(on) => {
+            let req = if on { libc::TIOCEXCL } else { libc::TIOCNXCL };
+            cvt(unsafe { libc::ioctl(fd, req) })
+        }
+    };
+    r.map(|_| ())
+}
+
+/// Bytes waiting in a host terminal's output queue (TIOCOUTQ).
+pub fn tty_outq(fd: i32) -> HResult<i32> {
+    let mut n: libc::c_int = 0;
+    // SAFETY: valid out buffer.
+    cvt(unsafe { libc::ioctl(fd, libc::TIOCOUTQ, &mut n) })?;
+    Ok(n)
 }
 
 /// The winsize struct has the same four u16 fields on both sides.

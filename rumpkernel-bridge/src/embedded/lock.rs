@@ -1,7 +1,9 @@
 //! Advisory locks on in-memory files (what VOP_ADVLOCK does for tmpfs).
 //!
 //! As on BSD, fcntl record locks (owned by a process) and flock locks (owned by an open file
-//! description, whole file) live in one list per file and conflict with each other.
+//! description, whole file) live in one list per file and conflict with each other. Linux's OFD
+//! record locks (the `ext::F_OFD_*` extension) are owned by the open file description too, kept
+//! apart from its flock lock so that neither replaces the other.
 
 use abi_netbsd::errno as ne;
 use abi_netbsd::Errno;
@@ -14,6 +16,8 @@ pub enum Owner {
     Proc(i32),
     /// flock(): the open file description (an identity, not a pointer to follow).
     File(usize),
+    /// F_OFD_SETLK (extension): the open file description, byte ranges.
+    Ofd(usize),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -159,5 +163,21 @@ mod tests {
         t.release(7, a);
         t.release(7, b);
         assert!(t.conflict(7, Owner::File(9), 0, u64::MAX, true).is_none());
+    }
+
+    #[test]
+    fn ofd_locks_conflict_between_descriptions() {
+        let t = LockTable::default();
+        let (a, b) = (Owner::Ofd(1), Owner::Ofd(2));
+        t.set(3, a, 0, u64::MAX, Kind::Write, false).unwrap();
+        assert_eq!(t.set(3, b, 0, u64::MAX, Kind::Write, false), Err(ne::EAGAIN));
+        // A process lock meets it as well; the same description's flock does not replace it.
+        assert!(t.conflict(3, Owner::Proc(5), 2, 3, false).is_some());
+        t.set(3, Owner::File(1), 0, u64::MAX, Kind::Unlock, false).unwrap();
+        assert_eq!(t.conflict(3, b, 2, 3, false).map(|l| l.owner), Some(a));
+        t.set(3, a, 0, u64::MAX, Kind::Unlock, false).unwrap();
+        t.set(3, b, 0, u64::MAX, Kind::Write, false).unwrap();
+        t.release(3, b);
+        assert!(t.conflict(3, a, 0, u64::MAX, true).is_none());
     }
 }

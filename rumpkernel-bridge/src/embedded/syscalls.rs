@@ -5,9 +5,10 @@
 #![allow(non_upper_case_globals)]
 
 use super::file::{FdEntry, HostType, MemRef, Object, OpenFile, SETFL_MASK};
-use super::hypercall::{self, LockCmd, TcsetWhen};
+use super::hypercall::{self, LockCmd, TcsetWhen, TtyOp};
 use super::vfs::{self, Opened, Resolved};
 use super::{lock, name, time, Current, EmbeddedKernel};
+use crate::ext;
 use abi_netbsd::consts::{
     access_mode as am, at_flags as at, fcntl_cmd as fc, ioctl as io, limits, open_flags as of,
     rlimit as rl, seek_whence as sw, stat_mode as m,
@@ -490,7 +491,9 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
             let (mt, _) = k.vfs.find(&f.path);
             put(a[1], statvfs_of(&mt)?).and(ok(0))
         }
-        SYS_posix_fallocate => ok(sys_fallocate(k, &c, a[0], a[2] as i64, a[3] as i64).0 as u64),
+        SYS_posix_fallocate => {
+            ok(sys_fallocate(k, &c, a[0], a[2] as i64, a[3] as i64, false).0 as u64)
+        }
         SYS___posix_fadvise50 => {
             ok(sys_fadvise(k, &c, a[0], a[2] as i64, a[3] as i64, a[4] as u32).0 as u64)
         }
@@ -678,6 +681,7 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
         }
         _ => super::socket::dispatch(k, &c, nr, a)
             .or_else(|| super::kqueue::dispatch(k, &c, nr, a))
+            .or_else(|| super::evfd::dispatch(k, &c, nr, a))
             .unwrap_or(Err(ne::ENOSYS)),
     }
 }
@@ -968,12 +972,18 @@ fn sys_fcntl(k: &EmbeddedKernel, c: &Current, fd: i32, cmd: u32, arg: u64) -> Sy
             .file(c, fd as u64)?
             .set_status(arg as u32 & SETFL_MASK)
             .and(ok(0)),
-        fc::F_GETLK | fc::F_SETLK | fc::F_SETLKW => {
+        fc::F_GETLK
+        | fc::F_SETLK
+        | fc::F_SETLKW
+        | ext::F_OFD_GETLK
+        | ext::F_OFD_SETLK
+        | ext::F_OFD_SETLKW => {
             let f = k.file(c, fd as u64)?;
             let mut fl: Flock = get(arg)?;
+            let ofd = matches!(cmd, ext::F_OFD_GETLK | ext::F_OFD_SETLK | ext::F_OFD_SETLKW);
             let cmd = match cmd {
-                fc::F_GETLK => LockCmd::Get,
-                fc::F_SETLK => LockCmd::Set,
+                fc::F_GETLK | ext::F_OFD_GETLK => LockCmd::Get,
+                fc::F_SETLK | ext::F_OFD_SETLK => LockCmd::Set,
                 _ => LockCmd::SetWait,
             };
             // A read lock needs a readable, a write lock a writable descriptor.
@@ -994,20 +1004,32 @@ fn sys_fcntl(k: &EmbeddedKernel, c: &Current, fd: i32, cmd: u32, arg: u64) -> Sy
                     ty: HostType::File | HostType::Dir,
                     ..
                 } => {
-                    hypercall::fcntl_lock(fd.raw(), cmd, &mut fl)?;
+                    hypercall::fcntl_lock(fd.raw(), cmd, ofd, &mut fl)?;
                     if cmd == LockCmd::Get {
                         put(arg, fl)?;
                     }
                     ok(0)
                 }
                 Object::MemFile(r) => {
-                    mem_record_lock(&f, r, c.pid, cmd, &mut fl)?;
+                    let owner = if ofd {
+                        r.ofd_owner()
+                    } else {
+                        lock::Owner::Proc(c.pid)
+                    };
+                    mem_record_lock(&f, r, owner, cmd, &mut fl)?;
                     if cmd == LockCmd::Get {
                         put(arg, fl)?;
                     }
                     ok(0)
                 }
                 _ => Err(ne::EINVAL),
+            }
+        }
+        ext::F_ALLOCATE_KEEPSIZE => {
+            let [off, len]: [i64; 2] = get(arg)?;
+            match sys_fallocate(k, c, fd as u64, off, len, true) {
+                Errno(0) => ok(0),
+                e => Err(e),
             }
         }
         fc::F_CLOSEM => {
@@ -1051,7 +1073,13 @@ fn sys_fcntl(k: &EmbeddedKernel, c: &Current, fd: i32, cmd: u32, arg: u64) -> Sy
 }
 
 /// fcntl record locks on an in-memory file, NetBSD struct flock in and (F_GETLK) out.
-fn mem_record_lock(f: &OpenFile, r: &MemRef, pid: i32, cmd: LockCmd, fl: &mut Flock) -> R<()> {
+fn mem_record_lock(
+    f: &OpenFile,
+    r: &MemRef,
+    owner: lock::Owner,
+    cmd: LockCmd,
+    fl: &mut Flock,
+) -> R<()> {
     let base = match fl.l_whence as u32 {
         sw::SEEK_SET => 0,
         sw::SEEK_CUR => *f.offset.lock().unwrap() as i64,
@@ -1071,7 +1099,6 @@ fn mem_record_lock(f: &OpenFile, r: &MemRef, pid: i32, cmd: LockCmd, fl: &mut Fl
         return Err(ne::EINVAL);
     }
     let start = start as u64;
-    let owner = lock::Owner::Proc(pid);
     let kind = match fl.l_type as u32 {
         fc::F_RDLCK => lock::Kind::Read,
         fc::F_WRLCK => lock::Kind::Write,
@@ -1100,7 +1127,7 @@ fn mem_record_lock(f: &OpenFile, r: &MemRef, pid: i32, cmd: LockCmd, fl: &mut Fl
                     };
                     fl.l_pid = match l.owner {
                         lock::Owner::Proc(p) => p,
-                        lock::Owner::File(_) => -1,
+                        lock::Owner::File(_) | lock::Owner::Ofd(_) => -1,
                     };
                 }
             }
@@ -1228,6 +1255,25 @@ fn sys_ioctl(k: &EmbeddedKernel, c: &Current, fd: i32, cmd: u32, data: u64) -> S
             let w: Winsize = get(data)?;
             hypercall::set_winsize(tty.ok_or(ne::ENOTTY)?, &w).and(ok(0))
         }
+        io::TIOCFLUSH => {
+            let bits: i32 = get(data)?;
+            hypercall::tty_op(tty.ok_or(ne::ENOTTY)?, TtyOp::Flush(bits as u32)).and(ok(0))
+        }
+        io::TIOCDRAIN | io::TIOCSTOP | io::TIOCSTART | io::TIOCEXCL | io::TIOCNXCL => {
+            let op = match cmd {
+                io::TIOCDRAIN => TtyOp::Drain,
+                io::TIOCSTOP => TtyOp::Stop,
+                io::TIOCSTART => TtyOp::Start,
+                _ => TtyOp::Excl(cmd == io::TIOCEXCL),
+            };
+            hypercall::tty_op(tty.ok_or(ne::ENOTTY)?, op).and(ok(0))
+        }
+        io::TIOCOUTQ => put(data, hypercall::tty_outq(tty.ok_or(ne::ENOTTY)?)?).and(ok(0)),
+        // This kernel's sessions never have a controlling terminal (job control on a terminal is
+        // not offered): NetBSD answers ENOTTY for the group of a terminal that is not the
+        // caller's controlling one, and EPERM when a process may not take it (not a session
+        // leader, or the terminal could not become its own).
+        io::TIOCSCTTY if tty.is_some() => Err(ne::EPERM),
         _ => Err(ne::ENOTTY),
     }
 }
@@ -1322,7 +1368,16 @@ fn statvfs_of(mt: &vfs::Mount) -> R<Statvfs> {
     Ok(v)
 }
 
-fn sys_fallocate(k: &EmbeddedKernel, c: &Current, fd: u64, off: i64, len: i64) -> Errno {
+/// posix_fallocate, or (`keep_size`, the ext::F_ALLOCATE_KEEPSIZE extension) an allocation that
+/// leaves the size alone.
+fn sys_fallocate(
+    k: &EmbeddedKernel,
+    c: &Current,
+    fd: u64,
+    off: i64,
+    len: i64,
+    keep_size: bool,
+) -> Errno {
     let Ok(f) = k.file(c, fd) else {
         return ne::EBADF;
     };
@@ -1337,12 +1392,13 @@ fn sys_fallocate(k: &EmbeddedKernel, c: &Current, fd: u64, off: i64, len: i64) -
             fd,
             ty: HostType::File,
             ..
-        } => hypercall::fallocate(fd.raw(), off, len),
+        } => hypercall::fallocate(fd.raw(), off, len, keep_size),
         Object::MemFile(r) => {
             let Some(end) = off.checked_add(len) else {
                 return ne::EFBIG;
             };
-            if end as u64 > r.fs.size_of(r.ino) {
+            // Memory files have no blocks to reserve: keeping the size leaves nothing to do.
+            if !keep_size && end as u64 > r.fs.size_of(r.ino) {
                 if let Err(e) = r.fs.ftruncate(r.ino, end as u64) {
                     return e;
                 }

@@ -1,0 +1,26 @@
+//! Backend extensions: calls NetBSD does not have, numbered outside NetBSD's ranges.
+//!
+//! Like F_GETPATH (taken from NetBSD 10, newer than the 2016 tables), these are fcntl commands in
+//! NetBSD's calling convention (NetBSD `struct flock`, NetBSD errno values). NetBSD's own fcntl
+//! commands stop below 32; these sit at 0x5258_xxxx ("RX"), where no NetBSD release will put one.
+//! A backend that does not know them (NetBSD's rump kernel) answers EINVAL, as NetBSD does for
+//! any unknown command, and the personality passes that on: nothing is faked.
+//!
+//! - `F_OFD_GETLK`/`F_OFD_SETLK`/`F_OFD_SETLKW`: record locks owned by the open file description
+//!   (Linux's OFD locks), argument a NetBSD `struct flock *`. They conflict with other
+//!   descriptions' OFD locks (even in one process) and with process-owned fcntl locks; a conflict
+//!   reported by F_OFD_GETLK has `l_pid` -1. Closing the last descriptor of the description drops
+//!   them. The embedded backend keeps them in its lock manager for in-memory files and uses the
+//!   host's OFD locks for host files.
+//! - `F_ALLOCATE_KEEPSIZE`: reserve blocks for `[off, off+len)` without changing the file size
+//!   (Linux's fallocate FALLOC_FL_KEEP_SIZE), argument a pointer to `[i64; 2]` = (off, len). Host
+//!   files ask the host for exactly that. In-memory files have no blocks to reserve (their data
+//!   lives in host memory allocated on write), so for them it checks the arguments and succeeds
+//!   without doing anything, which is the whole of its observable effect.
+
+/// Base of the extension fcntl commands.
+pub const F_EXT_BASE: u32 = 0x5258_0000;
+pub const F_OFD_GETLK: u32 = F_EXT_BASE + 1;
+pub const F_OFD_SETLK: u32 = F_EXT_BASE + 2;
+pub const F_OFD_SETLKW: u32 = F_EXT_BASE + 3;
+pub const F_ALLOCATE_KEEPSIZE: u32 = F_EXT_BASE + 4;
