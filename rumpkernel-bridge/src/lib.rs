@@ -12,7 +12,6 @@
 
 pub mod embedded;
 pub mod ext;
-pub mod ext_events;
 pub mod librump;
 pub mod sysproxy;
 pub mod uaccess;
