@@ -38,8 +38,9 @@ use crate::{Errno, HostKind, LwpId, Pid, RumpKernel, SysResult};
 pub const REQUIRED: &[&str] = &["librumpuser.so", "librump.so", "librumpvfs.so", "librumpfs_tmpfs.so"];
 
 /// Components loaded when present (after the required ones, in this order): devices, the
-/// networking base, local-domain sockets, sockin (sockets to the host's), and file systems for
-/// images.
+/// networking base, local-domain sockets, sockin (AF_INET/AF_INET6 sockets are the host's, so
+/// servers are reachable from the host; NetBSD's own TCP/IP stack, librumpnet_netinet, would
+/// register the same domains and is not loaded), fifos, and file systems for images.
 pub const OPTIONAL: &[&str] = &[
     "librumpdev.so",
     "librumpnet.so",
