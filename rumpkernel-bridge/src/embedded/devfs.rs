@@ -2,7 +2,9 @@
 //!
 //! null, zero, full and random/urandom are served here; tty opens the host's controlling
 //! terminal; stdin/stdout/stderr and fd/N have fdesc semantics (opening one dups the caller's
-//! descriptor). The table is fixed: creating or removing nodes is refused with EROFS.
+//! descriptor). pts/N are the host's pseudo-terminals (stat and open reach the host's node, so a
+//! terminal's fstat and the stat of its name agree, as ttyname() checks). The table is fixed:
+//! creating or removing nodes is refused with EROFS.
 
 use super::file::Object;
 use super::hypercall::{self, HostClock};
@@ -79,6 +81,7 @@ enum Entry {
     Tty,
     Fd(i32),
     FdDir,
+    PtsDir,
 }
 
 const ENTRIES: &[(&str, Entry)] = &[
@@ -92,10 +95,13 @@ const ENTRIES: &[(&str, Entry)] = &[
     ("stdout", Entry::Fd(1)),
     ("stderr", Entry::Fd(2)),
     ("fd", Entry::FdDir),
+    ("pts", Entry::PtsDir),
 ];
 
 /// Inode numbers: 2 root, 3.. the table, 1000+N the fd/N nodes.
 const FD_INO: u64 = 1000;
+/// Inode numbers of pts/N in listings (stat gives the host's).
+const PTS_INO: u64 = 100_000;
 
 fn boot_time() -> Timespec {
     static T: std::sync::OnceLock<Timespec> = std::sync::OnceLock::new();
@@ -173,6 +179,7 @@ enum Found {
     Root,
     Entry(usize, Entry),
     FdNode(i32),
+    PtsNode(u32),
 }
 
 fn find(rel: &str) -> FsResult<Found> {
@@ -196,12 +203,24 @@ fn find(rel: &str) -> FsResult<Found> {
             }
             Ok(Found::FdNode(n))
         }
+        (Entry::PtsDir, Some(n)) => {
+            let n: u32 = n.parse().map_err(|_| ne::ENOENT)?;
+            if n.to_string() != rel[4..] {
+                return Err(ne::ENOENT);
+            }
+            hypercall::host_pts_stat(n).map_err(|_| ne::ENOENT)?;
+            Ok(Found::PtsNode(n))
+        }
         _ => Err(ne::ENOTDIR),
     }
 }
 
 fn stat_of(f: &Found) -> Stat {
     match f {
+        // find() saw it a moment ago; if it went away since, an empty node of its name.
+        Found::PtsNode(n) => hypercall::host_pts_stat(*n)
+            .unwrap_or_else(|_| char_stat(PTS_INO + *n as u64, 0, 0o620)),
+        Found::Entry(i, Entry::PtsDir) => dir_stat(*i as u64 + 3, 2),
         Found::Root => dir_stat(2, 3),
         Found::Entry(i, Entry::Node(d)) => char_stat(*i as u64 + 3, d.rdev(), 0o666),
         Found::Entry(i, Entry::Tty) => char_stat(*i as u64 + 3, makedev(CTTY, 0), 0o666),
@@ -225,6 +244,9 @@ impl FileSystem for DevFs {
             Err(e) if e == ne::ENOENT && rel.starts_with("fd/") && rel[3..].find('/').is_none() => {
                 Ok(Walk::Done)
             }
+            Err(e) if e == ne::ENOENT && rel.starts_with("pts/") && rel[4..].find('/').is_none() => {
+                Ok(Walk::Done)
+            }
             Err(e) => Err(e),
             Ok(_) => Ok(Walk::Done),
         }
@@ -243,7 +265,10 @@ impl FileSystem for DevFs {
             return Err(ne::EEXIST);
         }
         let acc = flags & of::O_ACCMODE;
-        let is_dir = matches!(f, Found::Root | Found::Entry(_, Entry::FdDir));
+        let is_dir = matches!(
+            f,
+            Found::Root | Found::Entry(_, Entry::FdDir) | Found::Entry(_, Entry::PtsDir)
+        );
         if is_dir && acc != of::O_RDONLY {
             return Err(ne::EISDIR);
         }
@@ -259,7 +284,7 @@ impl FileSystem for DevFs {
                         (
                             n.to_string(),
                             i as u64 + 3,
-                            if *e == Entry::FdDir {
+                            if matches!(*e, Entry::FdDir | Entry::PtsDir) {
                                 dt::DT_DIR
                             } else {
                                 dt::DT_CHR
@@ -274,6 +299,22 @@ impl FileSystem for DevFs {
                 stat: stat_of(&Found::Root),
             })),
             Found::Entry(_, Entry::FdDir) => Opened::Object(Object::DevDir(fd_dir(&[0, 1, 2]))),
+            Found::Entry(i, Entry::PtsDir) => Opened::Object(Object::DevDir(DevDir {
+                entries: [(".".to_string(), i as u64 + 3, dt::DT_DIR as u8), ("..".into(), 2, dt::DT_DIR as u8)]
+                    .into_iter()
+                    .chain(
+                        hypercall::host_pts_list()
+                            .into_iter()
+                            .map(|n| (n.to_string(), PTS_INO + n as u64, dt::DT_CHR as u8)),
+                    )
+                    .collect(),
+                stat: dir_stat(i as u64 + 3, 2),
+            })),
+            Found::PtsNode(n) => Opened::Object(Object::Host {
+                fd: hypercall::open_host_pts(n, flags)?,
+                ty: super::file::HostType::Stream,
+                ro: false,
+            }),
             Found::Entry(_, Entry::Node(d)) => Opened::Object(Object::Dev(d)),
             Found::Entry(_, Entry::Tty) => {
                 let fd = hypercall::open_tty(flags).map_err(|_| ne::ENXIO)?;
@@ -320,7 +361,9 @@ impl FileSystem for DevFs {
     fn truncate(&self, rel: &str, _len: i64, _cx: &Ctx) -> FsResult<()> {
         // Truncating a character device is a no-op on NetBSD; directories refuse.
         match find(rel)? {
-            Found::Root | Found::Entry(_, Entry::FdDir) => Err(ne::EISDIR),
+            Found::Root | Found::Entry(_, Entry::FdDir) | Found::Entry(_, Entry::PtsDir) => {
+                Err(ne::EISDIR)
+            }
             _ => Ok(()),
         }
     }
@@ -345,5 +388,25 @@ impl FileSystem for DevFs {
         v.f_fstypename[..5].copy_from_slice(b"devfs");
         v.f_mntfromname[..5].copy_from_slice(b"devfs");
         Ok(v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pts_names_are_canonical_numbers() {
+        assert!(matches!(find("pts"), Ok(Found::Entry(_, Entry::PtsDir))));
+        for bad in ["pts/01", "pts/x", "pts/-1", "pts/1/2", "pts/"] {
+            assert!(find(bad).is_err(), "{bad}");
+        }
+        // A host pty, if the host has one, is stat'ed as the host sees it: a character device.
+        if let Some(&n) = hypercall::host_pts_list().first() {
+            if let Ok(Found::PtsNode(m)) = find(&format!("pts/{n}")) {
+                assert_eq!(m, n);
+                assert_eq!(stat_of(&Found::PtsNode(n)).st_mode & m::S_IFMT, m::S_IFCHR);
+            }
+        }
     }
 }

@@ -646,6 +646,38 @@ pub fn fstat(fd: i32) -> HResult<Stat> {
     Ok(stat_to_nb(&st))
 }
 
+/// The host's pseudo-terminal `/dev/pts/<n>`, for /dev/pts in the kernel's devfs: its stat
+/// (the same the host gives for a descriptor of it, so fstat and stat agree). Only character
+/// devices are shown.
+pub fn host_pts_stat(n: u32) -> HResult<Stat> {
+    let p = CString::new(format!("/dev/pts/{n}")).map_err(|_| ne::EINVAL)?;
+    // SAFETY: valid pointers.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    cvt(unsafe { libc::stat(p.as_ptr(), &mut st) })?;
+    if st.st_mode & libc::S_IFMT != libc::S_IFCHR {
+        return Err(ne::ENOENT);
+    }
+    Ok(stat_to_nb(&st))
+}
+
+/// Opens the host's `/dev/pts/<n>` (never as a controlling terminal).
+pub fn open_host_pts(n: u32, nb_flags: u32) -> HResult<HostFd> {
+    host_pts_stat(n)?;
+    open_host_path(&format!("/dev/pts/{n}"), nb_flags | nb::O_NOCTTY, 0)
+}
+
+/// The numbers of the host's pseudo-terminals (the names in /dev/pts that are numbers).
+pub fn host_pts_list() -> Vec<u32> {
+    let mut v: Vec<u32> = std::fs::read_dir("/dev/pts")
+        .map(|d| {
+            d.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort_unstable();
+    v
+}
+
 /// The host file type of a descriptor, as NetBSD S_IF* bits.
 pub fn file_type(fd: i32) -> HResult<u32> {
     Ok(fstat(fd)?.st_mode & abi_netbsd::consts::stat_mode::S_IFMT)
