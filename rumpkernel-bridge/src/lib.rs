@@ -12,6 +12,7 @@
 
 pub mod embedded;
 pub mod ext;
+pub mod ext_events;
 pub mod librump;
 pub mod sysproxy;
 pub mod uaccess;

@@ -95,3 +95,10 @@ fn busybox_httpd_reached_from_host() {
         panic!("{e}");
     }
 }
+
+/// eventfd (counter, EFD_SEMAPHORE, limits) and timerfd (one-shot, periodic, absolute), read
+/// directly and waited for in poll and epoll.
+#[test]
+fn net_eventfd() {
+    check_guest("net_eventfd", |c| c.timeout_secs(60));
+}

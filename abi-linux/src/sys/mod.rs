@@ -2,6 +2,7 @@
 //! linux_file.c, linux_misc.c, …).
 
 pub mod epoll;
+pub mod eventfd;
 pub mod exec;
 pub mod file;
 pub mod fork;
@@ -20,4 +21,4 @@ pub mod timer;
 use crate::table::Entry;
 
 /// Every family's entries; [`crate::table::Table::new`] gathers them.
-pub const FAMILIES: &[&[Entry]] = &[file::ENTRIES, signal::ENTRIES, mem::ENTRIES, process::ENTRIES, time::ENTRIES, futex::ENTRIES, thread::ENTRIES, timer::ENTRIES, exec::ENTRIES, fork::ENTRIES, net::ENTRIES, poll::ENTRIES, epoll::ENTRIES];
+pub const FAMILIES: &[&[Entry]] = &[file::ENTRIES, signal::ENTRIES, mem::ENTRIES, process::ENTRIES, time::ENTRIES, futex::ENTRIES, thread::ENTRIES, timer::ENTRIES, exec::ENTRIES, fork::ENTRIES, net::ENTRIES, poll::ENTRIES, epoll::ENTRIES, eventfd::ENTRIES];

@@ -24,6 +24,7 @@
 pub mod hypercall;
 
 mod devfs;
+mod evfd;
 mod file;
 mod hostfs;
 mod kqueue;

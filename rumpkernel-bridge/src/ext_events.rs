@@ -1,0 +1,23 @@
+//! Backend extension calls: NetBSD 10's eventfd(2) and timerfd(2), which the 2016 syscall table
+//! lacks, numbered outside NetBSD's range (0x5258_01xx, "RX") so no NetBSD release collides.
+//! Arguments and flags are NetBSD 10's: EFD_/TFD_CLOEXEC = O_CLOEXEC, EFD_/TFD_NONBLOCK =
+//! O_NONBLOCK, EFD_SEMAPHORE = O_RDWR, TFD_TIMER_ABSTIME = O_WRONLY, `struct itimerspec` and clock
+//! ids as NetBSD's. A backend without them (NetBSD's rump kernel) answers ENOSYS: nothing is faked.
+//!
+//! - `SYS_EXT_eventfd(u_int val, int flags)`: a counter descriptor; read takes the count (or 1
+//!   with EFD_SEMAPHORE) as 8 bytes, write adds, poll/kqueue see it readable while nonzero.
+//! - `SYS_EXT_timerfd_create(clockid_t, int flags)`, `SYS_EXT_timerfd_settime(int fd, int flags,
+//!   const struct itimerspec *new, struct itimerspec *old)`, `SYS_EXT_timerfd_gettime(int fd,
+//!   struct itimerspec *cur)`: a timer descriptor; read takes the expirations as 8 bytes.
+#![allow(non_upper_case_globals)]
+
+pub const SYS_EXT_BASE: u32 = 0x5258_0100;
+pub const SYS_EXT_eventfd: u32 = SYS_EXT_BASE + 1;
+pub const SYS_EXT_timerfd_create: u32 = SYS_EXT_BASE + 2;
+pub const SYS_EXT_timerfd_settime: u32 = SYS_EXT_BASE + 3;
+pub const SYS_EXT_timerfd_gettime: u32 = SYS_EXT_BASE + 4;
+
+use abi_netbsd::consts::open_flags as of;
+pub const EFD_SEMAPHORE: u32 = of::O_RDWR;
+pub const TFD_TIMER_ABSTIME: u32 = of::O_WRONLY;
+pub const TFD_TIMER_CANCEL_ON_SET: u32 = of::O_RDWR;
