@@ -102,3 +102,68 @@ fn busybox_httpd_reached_from_host() {
 fn net_eventfd() {
     check_guest("net_eventfd", |c| c.timeout_secs(60));
 }
+
+/// busybox nc under rumplx both ways: as a client of a host listener, and as a listener the host
+/// connects to; each side's line reaches the other.
+#[test]
+fn busybox_nc_both_ways() {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    assert!(std::path::Path::new("/bin/busybox").exists(), "/bin/busybox missing: run tests/setup.sh");
+    let nc = |args: &[String]| {
+        Command::new(rumplx_bin())
+            .args(["run", "/bin/busybox", "nc"])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // The guest connects out.
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let mut p = nc(&["127.0.0.1".into(), port.to_string()]);
+    let (mut c, _) = l.accept().unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut stdin = p.stdin.take().unwrap();
+    stdin.write_all(b"from guest\n").unwrap();
+    let mut got = [0u8; 11];
+    c.read_exact(&mut got).unwrap();
+    assert_eq!(&got, b"from guest\n");
+    c.write_all(b"from host\n").unwrap();
+    drop(c);
+    let mut out = Vec::new();
+    p.stdout.take().unwrap().read_to_end(&mut out).unwrap();
+    drop(stdin);
+    assert_eq!(out, b"from host\n");
+    assert!(p.wait().unwrap().success());
+    // The guest listens.
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut p = nc(&["-l".into(), "-p".into(), port.to_string()]);
+    let start = Instant::now();
+    let mut s = loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(s) => break s,
+            Err(_) if start.elapsed() < Duration::from_secs(20) => std::thread::sleep(Duration::from_millis(100)),
+            Err(e) => {
+                let _ = p.kill();
+                panic!("nc -l under rumplx never listened: {e}");
+            }
+        }
+    };
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.write_all(b"to listener\n").unwrap();
+    let mut stdin = p.stdin.take().unwrap();
+    stdin.write_all(b"reply\n").unwrap();
+    let mut got = [0u8; 6];
+    s.read_exact(&mut got).unwrap();
+    assert_eq!(&got, b"reply\n");
+    drop(s);
+    let mut out = Vec::new();
+    p.stdout.take().unwrap().read_to_end(&mut out).unwrap();
+    drop(stdin);
+    assert_eq!(out, b"to listener\n");
+    assert!(p.wait().unwrap().success());
+}
