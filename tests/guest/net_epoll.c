@@ -1,5 +1,5 @@
 /* epoll: level- and edge-triggered, EPOLLONESHOT, the ctl errors, an epoll fd inside poll, and an
- * edge-triggered echo server on 127.0.0.1 (its own thread) serving 100 concurrent clients. */
+ * edge-triggered echo server on 127.0.0.1 (its own thread) serving 200 concurrent clients. */
 #include "common.h"
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -8,7 +8,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
-#define CLIENTS 100
+#define CLIENTS 200
 
 static int ep_wait(int ep, int timeout)
 {

@@ -30,7 +30,7 @@ fn net_poll() {
 }
 
 /// epoll on the kernel's kqueue: level/edge-triggered, EPOLLONESHOT, ctl errors, an epoll fd in
-/// poll, and an edge-triggered echo server serving 100 concurrent clients.
+/// poll, and an edge-triggered echo server serving 200 concurrent clients.
 #[test]
 fn net_epoll() {
     check_guest("net_epoll", |c| c.timeout_secs(60));
@@ -166,4 +166,11 @@ fn busybox_nc_both_ways() {
     drop(stdin);
     assert_eq!(out, b"to listener\n");
     assert!(p.wait().unwrap().success());
+}
+
+/// getaddrinfo/getnameinfo as static programs run them: numeric names and "localhost" from
+/// /etc/hosts, read through the guest's namespace.
+#[test]
+fn net_resolve() {
+    check_guest("net_resolve", |c| c.timeout_secs(60));
 }
