@@ -71,9 +71,12 @@ fn build_librump_root(kernel: &dyn RumpKernel) -> Result<(), Failure> {
         let host = format!("/{name}");
         let Ok(meta) = std::fs::metadata(&host) else { continue };
         let kind = if meta.is_dir() { HostKind::Dir } else if meta.is_file() { HostKind::File } else { continue };
-        kernel
-            .register_host(&host, &host, kind, false)
-            .map_err(|e| Failure::Other(format!("cannot register {host}: {}", errno_text(e))))?;
+        // etfs matches a directory's key as a plain string prefix, so /lib already serves /lib64
+        // (EEXIST); as every path here maps to itself, the answer is the same host path.
+        match kernel.register_host(&host, &host, kind, false) {
+            Ok(()) | Err(abi_netbsd::errno::EEXIST) => {}
+            Err(e) => return Err(Failure::Other(format!("cannot register {host}: {}", errno_text(e)))),
+        }
     }
     kernel.mount_tmpfs("/tmp").map_err(|e| Failure::Other(format!("cannot mount /tmp: {}", errno_text(e))))
 }
@@ -116,7 +119,9 @@ fn build_rest(kernel: &dyn RumpKernel, args: &RunArgs) -> Result<(), Failure> {
         .mount_tmpfs(LAYER_TMP)
         .map_err(|e| Failure::Other(format!("cannot set up {LAYER_TMP}: {}", errno_text(e))))?;
     // Host facts the personality's /proc serves (the host is Linux; the guest expects its format).
-    for name in ["cpuinfo", "meminfo"] {
+    // Not on librump: etfs cannot register read-only, and serves a host file at the size it had.
+    let facts: &[&str] = if kernel.name() == "librump" { &[] } else { &["cpuinfo", "meminfo"] };
+    for name in facts {
         let host = format!("/proc/{name}");
         if std::path::Path::new(&host).exists() {
             kernel

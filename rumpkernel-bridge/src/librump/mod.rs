@@ -187,6 +187,13 @@ impl LibrumpKernel {
             curlwp: sym(&libs, "rump_pub_lwproc_curlwp")?,
             etfs_register: sym(&libs, "rump_pub_etfs_register")?,
         };
+        // rumpcons writes through rumpuser_putchar, i.e. the host libc's putchar: unbuffered, so
+        // that nothing is left in a buffer when the guest leaves through exit_group.
+        extern "C" {
+            static mut stdout: *mut libc::FILE;
+        }
+        // SAFETY: glibc's stdout stream, before anything in this process wrote to it through stdio.
+        unsafe { libc::setvbuf(stdout, std::ptr::null_mut(), libc::_IONBF, 0) };
         // The kernel's threads inherit this mask: none of them may take a host signal.
         // SAFETY: plain signal-mask calls on this thread; the old mask is put back.
         let rv = unsafe {
@@ -266,8 +273,24 @@ impl RumpKernel for LibrumpKernel {
 
     fn lwproc_rfork(&self, share_files: bool) -> Result<Pid, Errno> {
         let flags = if share_files { RUMP_RFFD_SHARE } else { RUMP_RFFDG };
-        // SAFETY: rump entry point with a flags argument.
+        // A process made from nothing is forked from init (pid 1), whose fds 0-2 rump_init opened
+        // on rumpcons (write-only; output goes to the host's stdout through rumpuser_putchar):
+        // the nearest the rump kernel has to the host's stdio. A temporary lwp in init does it.
+        // SAFETY: rump entry points with plain arguments; the temporary lwp is released below.
+        let from_init = unsafe { (self.f.curlwp)() }.is_null() && unsafe { (self.f.newlwp)(1) } == 0;
+        let init_lwp = if from_init { unsafe { (self.f.curlwp)() } } else { std::ptr::null_mut() };
         let rv = unsafe { (self.f.rfork)(flags) };
+        if from_init {
+            // SAFETY: `init_lwp` is the lwp made above; switch to it, release it, come back.
+            unsafe {
+                let new = (self.f.curlwp)();
+                (self.f.switch)(init_lwp);
+                (self.f.releaselwp)();
+                if rv == 0 {
+                    (self.f.switch)(new);
+                }
+            }
+        }
         if rv != 0 {
             return Err(Errno(rv));
         }
