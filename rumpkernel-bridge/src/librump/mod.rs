@@ -40,13 +40,15 @@ pub const REQUIRED: &[&str] = &["librumpuser.so", "librump.so", "librumpvfs.so",
 /// Components loaded when present (after the required ones, in this order): devices, the
 /// networking base, local-domain sockets, sockin (AF_INET/AF_INET6 sockets are the host's, so
 /// servers are reachable from the host; NetBSD's own TCP/IP stack, librumpnet_netinet, would
-/// register the same domains and is not loaded), fifos, and file systems for images.
+/// register the same domains and is not loaded), /dev/random and /dev/urandom, disks,
+/// fifos, and file systems for images.
 pub const OPTIONAL: &[&str] = &[
     "librumpdev.so",
     "librumpnet.so",
     "librumpnet_net.so",
     "librumpnet_local.so",
     "librumpnet_sockin.so",
+    "librumpdev_rnd.so",
     "librumpdev_disk.so",
     "librumpvfs_fifofs.so",
     "librumpfs_ffs.so",
