@@ -117,6 +117,26 @@ int main(void)
 	T(epoll_ctl(ep, EPOLL_CTL_MOD, sv[0], &e));
 	ep_wait(ep, 0);
 	T(epoll_ctl(ep, EPOLL_CTL_DEL, sv[0], 0));
+	printf("-- hang-ups\n");
+	e.events = EPOLLIN | EPOLLRDHUP;
+	T(epoll_ctl(ep, EPOLL_CTL_ADD, sv[0], &e));
+	read(sv[0], &c, 1);
+	close(sv[1]);
+	{
+		struct epoll_event h[2];
+		T(epoll_wait(ep, h, 2, 1000));
+		printf("  hup %d rdhup %d\n", !!(h[0].events & EPOLLHUP), !!(h[0].events & EPOLLRDHUP));
+		T(epoll_ctl(ep, EPOLL_CTL_DEL, sv[0], 0));
+		int hp[2];
+		pipe(hp);
+		e.events = EPOLLIN;
+		T(epoll_ctl(ep, EPOLL_CTL_ADD, hp[0], &e));
+		close(hp[1]);
+		T(epoll_wait(ep, h, 2, 1000));
+		printf("  pipe hup %d\n", !!(h[0].events & EPOLLHUP));
+		T(epoll_ctl(ep, EPOLL_CTL_DEL, hp[0], 0));
+		close(hp[0]);
+	}
 	printf("-- inside poll\n");
 	struct pollfd pf = {ep, POLLIN};
 	T(poll(&pf, 1, 0));

@@ -26,7 +26,7 @@ macro_rules! tr {
     ($h:expr, $($n:ident),*) => { Route::Translated($h, &[$(nb::$n),*]) };
 }
 
-const NOTE: &str = "level- and edge-triggered and EPOLLONESHOT; EPOLLRDHUP is reported with every read-side end of file, asked for or not; EPOLLHUP/EPOLLERR only reach registrations that ask for EPOLLOUT; EPOLLEXCLUSIVE is accepted and wakes every waiter; regular files and directories give EPERM as on Linux";
+const NOTE: &str = "level- and edge-triggered and EPOLLONESHOT; EPOLLRDHUP is reported with every read-side end of file, asked for or not, and EPOLLIN with every hang-up (Linux leaves it out when nothing is left to read); EPOLLERR only reaches registrations that ask for EPOLLOUT; EPOLLEXCLUSIVE is accepted and wakes every waiter; regular files and directories give EPERM as on Linux";
 
 pub const ENTRIES: &[Entry] = &[
     entry(Sysno::epoll_create as u32, "epoll_create", E, &[Int], Ret::Fd, tr!(epoll_create, SYS_kqueue1), Support::Full),
@@ -155,7 +155,8 @@ fn epoll_ctl(ctx: &mut Ctx) -> LxResult {
 /// One descriptor's epoll events from one kevent.
 fn events_of(k: &Kevent) -> u32 {
     if k.filter == EVFILT_READ {
-        EPOLLIN | if k.flags & EV_EOF != 0 { EPOLLRDHUP } else { 0 }
+        // The backend marks a hang-up (both directions gone) in fflags.
+        EPOLLIN | if k.flags & EV_EOF != 0 { EPOLLRDHUP } else { 0 } | if k.fflags != 0 { EPOLLHUP } else { 0 }
     } else {
         EPOLLOUT | if k.flags & EV_EOF != 0 { EPOLLHUP } else { 0 } | if k.fflags != 0 { EPOLLERR } else { 0 }
     }
@@ -238,6 +239,7 @@ mod tests {
         let r = Kevent { filter: EVFILT_READ, ..Default::default() };
         assert_eq!(events_of(&r), EPOLLIN);
         assert_eq!(events_of(&Kevent { flags: EV_EOF, ..r }), EPOLLIN | EPOLLRDHUP);
+        assert_eq!(events_of(&Kevent { flags: EV_EOF, fflags: 1, ..r }), EPOLLIN | EPOLLRDHUP | EPOLLHUP);
         let w = Kevent { filter: EVFILT_WRITE, ..Default::default() };
         assert_eq!(events_of(&w), EPOLLOUT);
         assert_eq!(events_of(&Kevent { flags: EV_EOF, fflags: 1, ..w }), EPOLLOUT | EPOLLHUP | EPOLLERR);

@@ -9,8 +9,8 @@
 //! Knotes die with their descriptor: a registration whose open file is gone is stale and
 //! dropped when next met. Other filters (AIO, VNODE, PROC, SIGNAL, TIMER) answer EINVAL.
 //!
-//! Not kept: `data` (bytes available) is 0; WRITE's `fflags` is 1 when the host reports an
-//! error condition on the descriptor.
+//! Not kept: `data` (bytes available) is 0. `fflags` says what the host saw beside EV_EOF: on
+//! READ 1 when both directions are gone (hang-up), on WRITE 1 when an error is pending.
 
 use super::file::{FdEntry, HostType, Object, OpenFile};
 use super::hypercall::{self, HostFd};
@@ -313,7 +313,7 @@ fn fire(epfd: i32, q: &mut Kq, ident: u64, seen: u32) {
     if let Some(n) = w.read.filter(|n| n.enabled) {
         if seen & (libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) as u32 != 0 {
             let eof = if seen & libc::EPOLLRDHUP as u32 != 0 || hup { ev::EV_EOF } else { 0 };
-            found.push(Kevent { ident, filter: kf::EVFILT_READ, flags: n.flags | eof, udata: n.udata, ..Default::default() });
+            found.push(Kevent { ident, filter: kf::EVFILT_READ, flags: n.flags | eof, fflags: hup as u32, udata: n.udata, ..Default::default() });
         }
     }
     if let Some(n) = w.write.filter(|n| n.enabled) {
