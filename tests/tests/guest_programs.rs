@@ -39,6 +39,7 @@ simple_guests!(
     pipes,
     prctl,
     proc_self,
+    procfs_stat,
     random,
     readdir_big,
     registers,

@@ -485,6 +485,14 @@ fn proc_self() {
     let status = String::from_utf8(g.read_all(fd)).unwrap();
     assert!(status.starts_with("Name:\tprog\n"), "{status}");
     assert!(status.contains("VmSize:\t    1024 kB\n"), "{status}");
+    let fd = g.open("/proc/self/stat", lo::O_RDONLY, 0) as u64;
+    let stat = String::from_utf8(g.read_all(fd)).unwrap();
+    assert!(stat.contains(" (prog) R "), "{stat}");
+    assert_eq!(stat.split_whitespace().count(), 52, "{stat}");
+    assert_eq!(stat.split_whitespace().nth(22), Some("1048576"), "vsize: {stat}");
+    let fd = g.open("/proc/self/statm", lo::O_RDONLY, 0) as u64;
+    let statm = String::from_utf8(g.read_all(fd)).unwrap();
+    assert!(statm.starts_with("256 0 0 "), "{statm}");
     assert_eq!(g.open("/proc/self/maps", lo::O_WRONLY, 0), neg(e::EACCES));
     assert_eq!(g.open("/proc/self/nothing", lo::O_RDONLY, 0), neg(e::ENOENT));
     assert_eq!(g.stat("/proc/self/maps").unwrap().st_mode, 0o100444);
@@ -508,7 +516,7 @@ fn proc_self() {
     let names: Vec<String> = g.getdents(dir, 4096).into_iter().map(|(n, _)| n).collect();
     assert!(names.iter().any(|n| n == "self") && names.iter().any(|n| n == "cpuinfo"), "{names:?}");
     let dir = g.open("/proc/self", lo::O_RDONLY | lo::O_DIRECTORY, 0) as u64;
-    assert_eq!(g.getdents(dir, 4096).len(), 10);
+    assert_eq!(g.getdents(dir, 4096).len(), 12);
     // Relative to a listed directory: the real files, not the placeholders.
     let rel = g.str("cmdline");
     let fd = g.ok(Sysno::openat, &[dir, rel, lo::O_RDONLY as u64, 0]);

@@ -1,6 +1,6 @@
 //! /proc: Linux-only, so the personality serves it (as compat_linux's procfs does), for the files
 //! programs actually read: /proc/self (= /proc/<pid>) with exe, cwd, root, maps, cmdline, status,
-//! comm and fd/N, and /proc/cpuinfo, /proc/meminfo.
+//! stat, statm, comm and fd/N, and /proc/cpuinfo, /proc/meminfo.
 //!
 //! - Absolute paths are recognised, and paths relative to a descriptor of a listed /proc directory
 //!   (below); a relative path reaching /proc through the cwd goes to the kernel, which has no /proc
@@ -67,6 +67,8 @@ enum Gen {
     Cmdline,
     Status,
     Comm,
+    Stat,
+    Statm,
 }
 
 /// A /proc symlink.
@@ -149,6 +151,8 @@ fn lookup_components(ctx: &mut Ctx, path: &[u8]) -> Result<Node, Errno> {
         b"cmdline" => leaf(Node::File(Gen::Cmdline)),
         b"status" => leaf(Node::File(Gen::Status)),
         b"comm" => leaf(Node::File(Gen::Comm)),
+        b"stat" => leaf(Node::File(Gen::Stat)),
+        b"statm" => leaf(Node::File(Gen::Statm)),
         b"exe" | b"cwd" | b"root" => {
             let l = match *what {
                 b"exe" => Link::Exe,
@@ -381,7 +385,7 @@ fn entries(ctx: &mut Ctx, d: Dir) -> Result<Vec<(String, Item)>, Errno> {
             v
         }
         Dir::Process => {
-            let mut v = names(&["cmdline", "comm", "maps", "status"], || Item::File);
+            let mut v = names(&["cmdline", "comm", "maps", "stat", "statm", "status"], || Item::File);
             v.push(("fd".into(), Item::Dir));
             for (n, l) in [("exe", Link::Exe), ("cwd", Link::Cwd), ("root", Link::Root)] {
                 v.push((n.into(), Item::Link(link_target(ctx, l)?)));
@@ -518,6 +522,8 @@ fn generate(ctx: &mut Ctx, g: Gen) -> Result<Vec<u8>, Errno> {
         Gen::Cmdline => ctx.p.info.lock().argv.iter().flat_map(|a| a.bytes().chain([0])).collect(),
         Gen::Comm => format!("{}\n", comm(ctx)).into_bytes(),
         Gen::Status => status(ctx)?.into_bytes(),
+        Gen::Stat => stat_line(ctx)?.into_bytes(),
+        Gen::Statm => statm(ctx).into_bytes(),
     })
 }
 
@@ -587,6 +593,136 @@ fn status(ctx: &mut Ctx) -> Result<String, Errno> {
     Ok(s)
 }
 
+/// Pages of the address space: (all, text = executable, data = private writable), from the map.
+fn space_pages(ctx: &Ctx) -> (u64, u64, u64) {
+    let mm = ctx.p.mm.lock();
+    let (mut all, mut text, mut data) = (0, 0, 0);
+    for (start, m) in mm.iter() {
+        let n = (m.end - start) / PAGE;
+        all += n;
+        if m.prot & crate::mm::PROT_EXEC != 0 {
+            text += n;
+        } else if m.prot & crate::mm::PROT_WRITE != 0 && !m.shared {
+            data += n;
+        }
+    }
+    (all, text, data)
+}
+
+const PAGE: u64 = 4096;
+/// Clock ticks per second in Linux's /proc (USER_HZ).
+const USER_HZ: i64 = 100;
+
+fn ticks(tv: &nbs::Timeval) -> i64 {
+    tv.tv_sec * USER_HZ + tv.tv_usec as i64 / (1_000_000 / USER_HZ)
+}
+
+/// /proc/self/statm: size resident shared text lib data dt, in pages. Residency is not known to
+/// the layer (the map says what is mapped, not what is in memory): resident and shared read 0.
+fn statm(ctx: &Ctx) -> String {
+    let (all, text, data) = space_pages(ctx);
+    format!("{all} 0 0 {text} 0 {data} 0\n")
+}
+
+/// The fields of /proc/self/stat after the command name, from `state` on (Linux's 50).
+struct StatFields {
+    pid: i64,
+    comm: String,
+    ppid: i64,
+    pgrp: i64,
+    session: i64,
+    minflt: i64,
+    cminflt: i64,
+    majflt: i64,
+    cmajflt: i64,
+    utime: i64,
+    stime: i64,
+    cutime: i64,
+    cstime: i64,
+    nice: i64,
+    threads: usize,
+    vsize: u64,
+    rsslim: u64,
+}
+
+/// Linux's format: `pid (comm) state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt
+/// cmajflt utime stime cutime cstime priority nice num_threads itrealvalue starttime vsize rss
+/// rsslim startcode endcode startstack kstkesp kstkeip signal blocked sigignore sigcatch wchan
+/// nswap cnswap exit_signal processor rt_priority policy delayacct_blkio_ticks guest_time
+/// cguest_time start_data end_data start_brk arg_start arg_end env_start env_end exit_code`.
+/// The kernel's sessions have no controlling terminal (tty_nr 0, tpgid -1, as Linux shows for a
+/// process without one). Not known to the layer, so 0: flags, starttime (no start time is
+/// recorded), rss (residency), the code/stack/argument addresses and the signal masks (the
+/// obsolete fields; /proc/self/status is where Linux wants them read).
+fn format_stat(f: &StatFields) -> String {
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "{} ({}) R {} {} {} 0 -1 0 {} {} {} {} {} {} {} {} {} {} {} 0 0 {} 0 {} 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
+        f.pid,
+        f.comm,
+        f.ppid,
+        f.pgrp,
+        f.session,
+        f.minflt,
+        f.cminflt,
+        f.majflt,
+        f.cmajflt,
+        f.utime,
+        f.stime,
+        f.cutime,
+        f.cstime,
+        20 + f.nice,
+        f.nice,
+        f.threads,
+        f.vsize,
+        f.rsslim,
+    );
+    s
+}
+
+/// /proc/self/stat: ids from the kernel, times and faults from getrusage, sizes from the map.
+fn stat_line(ctx: &mut Ctx) -> Result<String, Errno> {
+    let pid = pid(ctx)? as i64;
+    let ppid = ctx.nb(nb::SYS_getppid, [0; 6])?[0] as i64;
+    let pgrp = ctx.nb(nb::SYS_getpgrp, [0; 6])?[0] as i64;
+    let session = ctx.nb(nb::SYS_getsid, [0; 6])?[0] as i64;
+    let mut own = nbs::Rusage::default();
+    let mut kids = nbs::Rusage::default();
+    ctx.nb(nb::SYS___getrusage50, [0, &mut own as *mut _ as u64, 0, 0, 0, 0])?;
+    ctx.nb(nb::SYS___getrusage50, [-1i64 as u64, &mut kids as *mut _ as u64, 0, 0, 0, 0])?;
+    // NetBSD's getpriority answers the nice value itself.
+    let nice = ctx.nb(nb::SYS_getpriority, [0, 0, 0, 0, 0, 0]).map_or(0, |r| r[0] as i32 as i64);
+    let mut lim = nbs::Rlimit::default();
+    let rsslim = match ctx.nb(nb::SYS_getrlimit, [nbc::rlimit::RLIMIT_RSS as u64, &mut lim as *mut _ as u64, 0, 0, 0, 0]) {
+        // NetBSD's RLIM_INFINITY is i64::MAX; Linux's is all ones.
+        Ok(_) if lim.rlim_cur < i64::MAX as u64 => lim.rlim_cur,
+        _ => u64::MAX,
+    };
+    let (all, _, _) = space_pages(ctx);
+    let f = StatFields {
+        pid,
+        comm: comm(ctx),
+        ppid,
+        pgrp,
+        session,
+        // ru_counters: maxrss ixrss idrss isrss minflt majflt …
+        minflt: own.ru_counters[4],
+        cminflt: kids.ru_counters[4],
+        majflt: own.ru_counters[5],
+        cmajflt: kids.ru_counters[5],
+        utime: ticks(&own.ru_utime),
+        stime: ticks(&own.ru_stime),
+        cutime: ticks(&kids.ru_utime),
+        cstime: ticks(&kids.ru_stime),
+        nice,
+        threads: ctx.p.threads.lock().len().max(1),
+        vsize: all * PAGE,
+        rsslim,
+    };
+    Ok(format_stat(&f))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -608,6 +744,36 @@ mod tests {
         assert_eq!(parse_int(b"042"), None);
         assert_eq!(parse_int(b"x"), None);
         assert_eq!(parse_int(b""), None);
+    }
+
+    #[test]
+    fn stat_line_has_linux_fields() {
+        let f = StatFields {
+            pid: 7,
+            comm: "a b) c".into(),
+            ppid: 1,
+            pgrp: 7,
+            session: 3,
+            minflt: 10,
+            cminflt: 0,
+            majflt: 1,
+            cmajflt: 0,
+            utime: 25,
+            stime: 4,
+            cutime: 0,
+            cstime: 0,
+            nice: 0,
+            threads: 2,
+            vsize: 8192,
+            rsslim: u64::MAX,
+        };
+        let s = format_stat(&f);
+        assert!(s.starts_with("7 (a b) c) R 1 7 3 0 -1 0 10 0 1 0 25 4 0 0 20 0 2 0 0 8192 0 18446744073709551615 "), "{s}");
+        assert!(s.ends_with(" 0\n"));
+        // After the last ')': state plus 50 more fields, 52 in all.
+        let rest = &s[s.rfind(')').unwrap() + 2..];
+        assert_eq!(rest.split_whitespace().count(), 50);
+        assert_eq!(rest.split_whitespace().nth(35), Some("17"), "exit_signal");
     }
 
     #[test]
