@@ -2,6 +2,7 @@
  * stream listener in the working directory; bad names. */
 #include "common.h"
 #include <sys/socket.h>
+#include <signal.h>
 #include <stddef.h>
 #include <sys/un.h>
 
@@ -32,6 +33,9 @@ static void pair(int type, const char *label)
 	close(sv[0]);
 	close(sv[1]);
 }
+
+static volatile int caught;
+static void on_pipe(int s) { caught = s; }
 
 int main(void)
 {
@@ -107,6 +111,18 @@ int main(void)
 	close(cl);
 	close(l);
 	T(unlink("sock"));
+
+	/* Writing to a socket whose peer is gone: EPIPE, and SIGPIPE unless MSG_NOSIGNAL. */
+	printf("-- broken\n");
+	T(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	close(sv[1]);
+	T(send(sv[0], "x", 1, MSG_NOSIGNAL));
+	signal(SIGPIPE, SIG_IGN);
+	T(write(sv[0], "x", 1));
+	signal(SIGPIPE, on_pipe);
+	T(write(sv[0], "x", 1));
+	printf("handler saw signal %d\n", caught);
+	close(sv[0]);
 	strcpy(a.sun_path, "missing");
 	cl = socket(AF_UNIX, SOCK_STREAM, 0);
 	T(connect(cl, (struct sockaddr *)&a, sizeof a)); /* ENOENT */
