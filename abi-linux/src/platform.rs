@@ -158,6 +158,9 @@ pub trait Platform: Send + Sync {
     fn host_wait4(&self, pid: i32, status: &mut i32, options: u32, rusage: &mut [u8; 144]) -> Result<i32, crate::Errno>;
     /// Host waitid.
     fn host_waitid(&self, idtype: u32, id: i32, info: &mut crate::sys::sigframe::Siginfo, options: u32, rusage: &mut [u8; 144]) -> Result<(), crate::Errno>;
+    /// Whether exited children are reaped by the host at once (the guest set SIGCHLD to SIG_IGN or
+    /// asked SA_NOCLDWAIT: Linux then leaves no zombies and wait reports ECHILD).
+    fn auto_reap_children(&self, on: bool);
     /// The host pid of another guest process of this run.
     fn host_pid_of(&self, pid: i32) -> Option<i32>;
     /// Every guest process of the run: (guest pid, host pid).

@@ -92,6 +92,7 @@ impl Platform for NoPlatform {
     fn host_pid_of(&self, _: i32) -> Option<i32> {
         None
     }
+    fn auto_reap_children(&self, _: bool) {}
     fn run_processes(&self) -> Vec<(i32, i32)> {
         Vec::new()
     }

@@ -25,6 +25,8 @@ pub const SIGSEGV: u32 = 11;
 pub const SIGSTOP: u32 = 19;
 const UNBLOCKABLE: u64 = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1));
 
+pub const SIGCHLD: u32 = 17;
+pub const SA_NOCLDWAIT: u64 = 2;
 pub const SA_SIGINFO: u64 = 4;
 pub const SA_ONSTACK: u64 = 0x0800_0000;
 pub const SA_RESTART: u64 = 0x1000_0000;
@@ -114,6 +116,9 @@ fn rt_sigaction(ctx: &mut Ctx) -> LxResult {
             // Setting a signal to be ignored discards it where it is pending (POSIX).
             if n.handler == SIG_IGN || n.handler == SIG_DFL && ignored_by_default(sig) {
                 st.pending &= !bit(sig);
+            }
+            if sig == SIGCHLD {
+                ctx.p.platform.auto_reap_children(n.handler == SIG_IGN || n.flags & SA_NOCLDWAIT != 0);
             }
         }
         old

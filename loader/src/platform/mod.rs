@@ -280,6 +280,10 @@ impl Platform for HostPlatform {
         Ok(())
     }
 
+    fn auto_reap_children(&self, on: bool) {
+        signals::set_auto_reap(on);
+    }
+
     fn run_processes(&self) -> Vec<(i32, i32)> {
         KERNEL.get().map(|k| sysproxy::processes(k)).unwrap_or_default()
     }

@@ -60,6 +60,19 @@ pub fn install() -> std::io::Result<()> {
     Ok(())
 }
 
+/// Host SIGCHLD: ignored (the host reaps exited children at once) while the guest ignores it, else
+/// caught like every other signal.
+pub fn set_auto_reap(on: bool) {
+    let (entry, restorer) = sud::entry_points();
+    let act = if on {
+        KernelSigaction { handler: libc::SIG_IGN as u64, flags: SA_RESTORER, restorer, mask: 0 }
+    } else {
+        KernelSigaction { handler: entry, flags: SA_SIGINFO | SA_ONSTACK | SA_RESTORER, restorer, mask: !0 }
+    };
+    // SAFETY: a valid kernel sigaction for SIGCHLD.
+    unsafe { libc::syscall(libc::SYS_rt_sigaction, libc::SIGCHLD, &act as *const KernelSigaction, 0usize, 8usize) };
+}
+
 /// Sets this thread's host signal mask (the kernel's 8-byte set); answers the previous one.
 pub fn set_host_mask(mask: u64) -> u64 {
     let mut old: u64 = 0;
