@@ -33,6 +33,10 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value = "md")]
         format: CompatFormat,
+        /// `--stats` JSONL files (from `rumplx run --stats` or the test suite's RUMPLX_STATS_DIR):
+        /// add a "tested" column from them and the real-programs section.
+        #[arg(long, value_name = "FILE", num_args = 1..)]
+        evidence: Vec<String>,
     },
     /// Read PROGRAM without running it and report which syscalls it can make and their support.
     Check {
@@ -131,6 +135,21 @@ impl Failure {
     }
 }
 
+/// Reads `--evidence` files; None when none was given. A file's name (less `.jsonl`) names the test
+/// of records that do not name their own.
+fn read_evidence(files: &[String]) -> Result<Option<abi_linux::matrix::Evidence>, Failure> {
+    if files.is_empty() {
+        return Ok(None);
+    }
+    let mut ev = abi_linux::matrix::Evidence::default();
+    for f in files {
+        let text = std::fs::read_to_string(f).map_err(|e| Failure::Other(format!("--evidence {f}: {e}")))?;
+        let test = std::path::Path::new(f).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        ev.add_jsonl(&test, &text).map_err(|e| Failure::Other(format!("--evidence {f}: {e}")))?;
+    }
+    Ok(Some(ev))
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -150,11 +169,18 @@ fn main() -> ExitCode {
             Ok(()) => return ExitCode::SUCCESS,
             Err(f) => Err(f),
         },
-        Command::Compat { format } => {
+        Command::Compat { format, evidence } => {
             let table = abi_linux::table::Table::new();
+            let ev = match read_evidence(&evidence) {
+                Ok(ev) => ev,
+                Err(f) => {
+                    eprintln!("rumplx: {}", f.message());
+                    return ExitCode::from(f.status());
+                }
+            };
             print!("{}", match format {
-                CompatFormat::Md => abi_linux::matrix::markdown(&table),
-                CompatFormat::Json => abi_linux::matrix::json(&table),
+                CompatFormat::Md => abi_linux::matrix::markdown_with(&table, ev.as_ref()),
+                CompatFormat::Json => abi_linux::matrix::json_with(&table, ev.as_ref()),
             });
             return ExitCode::SUCCESS;
         }

@@ -13,6 +13,8 @@
 //! - `RUMPLX_BIN`: the rumplx binary to test (default: `rumplx` next to the test executable's profile
 //!   directory, built with `cargo build -p rumplx` if missing).
 //! - `RUMPLX_TEST_TIMEOUT_SCALE`: multiply every per-run timeout (default 1).
+//! - `RUMPLX_STATS_DIR=DIR`: every rumplx run of a case passes `--stats DIR/<case>.jsonl`, and each
+//!   compared case appends its command and result there (tools/compat-matrix.sh uses it).
 //! - `RUMPLX_TEST_KEEP=1`: keep every temporary directory, not only those of failing runs.
 //!
 //! `RUMPLX_BIN=$PWD/tests/fake-rumplx.sh` runs the "rumplx" side natively too: every comparison must
@@ -587,7 +589,11 @@ impl Case {
     pub fn run_rumplx_in(&self, dir: &Path) -> Output {
         let prog = self.prepare(dir);
         let mut cmd = Command::new(rumplx_bin());
-        cmd.arg("run").args(&self.rumplx_opts).arg("--").arg(&prog).args(&self.args);
+        cmd.arg("run").args(&self.rumplx_opts);
+        if let Some(f) = self.stats_file() {
+            cmd.arg("--stats").arg(f);
+        }
+        cmd.arg("--").arg(&prog).args(&self.args);
         self.finish(cmd, dir.to_path_buf())
     }
 
@@ -639,11 +645,60 @@ impl Case {
         fs::create_dir(&dir).unwrap();
         let rx = self.run_rumplx_in(&dir);
         let res = compare(self, &native, &rx);
+        self.record_result(&native, &rx, res.is_ok());
         if res.is_ok() && std::env::var_os("RUMPLX_TEST_KEEP").is_none() {
             let _ = fs::remove_dir_all(&native.dir);
             let _ = fs::remove_dir_all(&rx.dir);
         }
         res
+    }
+
+    /// With `RUMPLX_STATS_DIR` set, where this case's rumplx runs append their `--stats` records:
+    /// `<dir>/<label>.jsonl`.
+    pub fn stats_file(&self) -> Option<PathBuf> {
+        let dir = PathBuf::from(std::env::var_os("RUMPLX_STATS_DIR")?);
+        let _ = fs::create_dir_all(&dir);
+        let safe: String = self.label.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+        Some(dir.join(format!("{safe}.jsonl")))
+    }
+
+    /// With `RUMPLX_STATS_DIR` set, appends the case's command and result next to its stats:
+    /// `{"case": …, "command": …, "real": …, "native": …, "rumplx": …, "same": …}`. `real` marks
+    /// real programs (not the tests/guest/*.c builds) for the compatibility matrix.
+    fn record_result(&self, native: &Output, rx: &Output, same: bool) {
+        use std::io::Write as _;
+        let Some(path) = self.stats_file() else { return };
+        let q = |s: &str| {
+            let mut o = String::from("\"");
+            for c in s.chars() {
+                match c {
+                    '"' => o.push_str("\\\""),
+                    '\\' => o.push_str("\\\\"),
+                    c if (c as u32) < 0x20 => o.push_str(&format!("\\u{:04x}", c as u32)),
+                    c => o.push(c),
+                }
+            }
+            o.push('"');
+            o
+        };
+        let status = |s: Status| match s {
+            Status::Exited(c) => format!("exit {c}"),
+            Status::Signaled(n) => format!("signal {n}"),
+            Status::TimedOut => "timed out".to_string(),
+        };
+        let name = self.program.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let command = std::iter::once(name).chain(self.args.iter().cloned()).collect::<Vec<_>>().join(" ");
+        let real = !self.program.starts_with(target_dir().join("rumplx-guests"));
+        let line = format!(
+            "{{\"case\": {}, \"command\": {}, \"real\": {real}, \"native\": {}, \"rumplx\": {}, \"same\": {same}}}\n",
+            q(&self.label),
+            q(&command),
+            q(&status(native.status)),
+            q(&status(rx.status))
+        );
+        if let Ok(mut f) = fs::OpenOptions::new().create(true).append(true).open(path) {
+            let _ = f.write_all(line.as_bytes());
+        }
     }
 
     /// Like [`Case::check`] but panics with the report.
