@@ -264,6 +264,8 @@ enum Step {
     From(Register),
     /// Untouched: the same register before the instruction.
     Same,
+    /// The low byte is this constant, the rest what the register held before (`mov $N,%al`).
+    Low8(u8),
     /// Cannot be known.
     Unknown,
 }
@@ -304,6 +306,7 @@ impl Resolver<'_> {
                     }
                     Step::From(r) => reg = r,
                     Step::Same => {}
+                    Step::Low8(b) => return self.low8(p, reg, b, out),
                     Step::Unknown => {
                         self.unresolved = true;
                         return;
@@ -319,10 +322,45 @@ impl Resolver<'_> {
                     }
                     Step::From(r) => self.before(p, r, out),
                     Step::Same => self.before(p, reg, out),
+                    Step::Low8(b) => self.low8(p, reg, b, out),
                     Step::Unknown => self.unresolved = true,
                 }
             }
             return;
+        }
+    }
+
+    /// `reg` after `mov $b,<its low byte>` at `p`: the values before with the low byte replaced.
+    fn low8(&mut self, p: usize, reg: Register, b: u8, out: &mut BTreeSet<u64>) {
+        let mut prev = BTreeSet::new();
+        self.before(p, reg, &mut prev);
+        out.extend(prev.into_iter().map(|v| (v & !0xff) | b as u64));
+    }
+
+    /// What a conditional branch at `p` tells of `reg` on the edge taken (`taken`) or not: after
+    /// `test %r,%r` (or `cmp $N,%r`) right before it, `je` taken and `jne` not taken mean r == 0 (N).
+    fn known_by_branch(&self, p: usize, reg: Register, taken: bool) -> Option<u64> {
+        let code = self.code;
+        let ins = &code.ins[p];
+        let equal = match ins.mnemonic() {
+            Mnemonic::Je => taken,
+            Mnemonic::Jne => !taken,
+            _ => return None,
+        };
+        if !equal || p == 0 || !code.falls_into(p - 1) || code.sources.contains_key(&ins.ip()) {
+            return None;
+        }
+        let t = &code.ins[p - 1];
+        if t.op_count() != 2 || t.op0_kind() != OpKind::Register || gpr(t.op0_register()) != Some((reg, true)) {
+            return None;
+        }
+        match (t.mnemonic(), t.op1_kind()) {
+            (Mnemonic::Test, OpKind::Register) if t.op1_register() == t.op0_register() => Some(0),
+            (Mnemonic::Cmp, OpKind::Immediate8to32 | OpKind::Immediate32 | OpKind::Immediate8to64 | OpKind::Immediate32to64) => {
+                let v = t.immediate(1);
+                Some(if (Register::EAX..=Register::R15D).contains(&t.op0_register()) { v & 0xffff_ffff } else { v })
+            }
+            _ => None,
         }
     }
 
@@ -331,6 +369,9 @@ impl Resolver<'_> {
     fn step(&self, p: usize, reg: Register, taken: bool) -> Step {
         let ins = &self.code.ins[p];
         let m = ins.mnemonic();
+        if let Some(v) = self.known_by_branch(p, reg, taken) {
+            return Step::Const(v);
+        }
         if m == Mnemonic::Call {
             // Into the callee the registers pass unchanged; after a call returns, the ABI's
             // caller-saved registers are whatever the callee left.
@@ -364,6 +405,11 @@ impl Resolver<'_> {
                 }
                 _ => Step::Unknown,
             },
+            Mnemonic::Mov
+                if (Register::AL..=Register::BL).contains(&dst) && ins.op1_kind() == OpKind::Immediate8 =>
+            {
+                Step::Low8(ins.immediate(1) as u8)
+            }
             Mnemonic::Xor | Mnemonic::Sub
                 if whole && ins.op1_kind() == OpKind::Register && ins.op1_register() == dst =>
             {
@@ -519,6 +565,10 @@ mod tests {
             resolve(&decode(b"\xb8\x01\x00\x00\x00\x74\x05\xb8\x02\x00\x00\x00\x0f\x05")),
             ([1, 2].into(), false)
         );
+        // xor %eax,%eax; mov $0x38,%al; syscall   (musl's __clone)
+        assert_eq!(resolve(&decode(b"\x31\xc0\xb0\x38\x0f\x05")), ([56].into(), false));
+        // test %rax,%rax; je +2; ud2; syscall   (the branch says %rax is 0)
+        assert_eq!(resolve(&decode(b"\x48\x85\xc0\x74\x02\x0f\x0b\x0f\x05")), ([0].into(), false));
         // mov (%rdi),%eax; syscall: loaded from memory, not guessed
         assert_eq!(resolve(&decode(b"\x8b\x07\x0f\x05")), (BTreeSet::new(), true));
         // mov $1,%eax; call elsewhere; syscall: the callee may change %rax
