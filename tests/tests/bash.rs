@@ -78,14 +78,12 @@ fn read_stdin_data() {
 
 /// bash -c with a pipeline forks: processes are a later issue.
 #[test]
-#[ignore = "pipelines need fork/exec: issue 8"]
 fn pipeline() {
     script("pipeline", "echo hello | { read -r x; echo got $x; }").assert_same();
 }
 
 /// Command substitution forks a subshell: a later issue.
 #[test]
-#[ignore = "command substitution needs fork: issue 8"]
 fn command_substitution() {
     script("command_substitution", r#"x=$(echo inner); echo "outer $x""#).assert_same();
 }

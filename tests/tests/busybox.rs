@@ -330,7 +330,6 @@ fn wc_stdin() {
 }
 
 #[test]
-#[ignore = "xargs runs its command with fork/exec: issue 8"]
 fn xargs_echo() {
     // xargs runs its command with fork/exec: a later issue.
     fixture("xargs_echo", &["xargs", "-n", "2", "echo"]).stdin("a b c d e\n").assert_same();
@@ -354,7 +353,6 @@ fn tar_then_list_roundtrip() {
 
 /// busybox zcat feeds the decompressor through a pipe from a forked child.
 #[test]
-#[ignore = "busybox zcat forks a helper process: issue 8"]
 fn zcat() {
     check("zcat", &["zcat", "text.txt.gz"]);
 }

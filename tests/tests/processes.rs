@@ -1,0 +1,219 @@
+//! Processes (issue 8): tests/guest/proc_*.c built three ways (musl static, musl static-pie, glibc
+//! static), and busybox sh / bash-static scripts that fork, exec, pipe and wait, run natively and
+//! under rumplx; stdout, stderr, exit status and the files left must match.
+//!
+//! Scripts use only /bin/busybox applets (rumplx refuses Debian's dynamic coreutils): every run
+//! directory holds `bb/`, a directory of symlinks to /bin/busybox, and each script starts with
+//! `PATH=$PWD/bb`.
+
+use rumplx_tests::*;
+use std::path::{Path, PathBuf};
+
+macro_rules! simple_guests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                check_guest(stringify!($name), |c| c.timeout_secs(120));
+            }
+        )*
+    };
+}
+
+simple_guests!(proc_fork_wait, proc_children, proc_pipe, proc_script, proc_spawn, proc_shm, proc_sigchld);
+
+/// execve of "proc_exec_helper" (the same build as the caller), passed by path in argv[1].
+#[test]
+fn proc_exec() {
+    let mut cases = vec![];
+    for v in Variant::ALL {
+        let helper = guest("proc_exec_helper", v);
+        cases.push(
+            Case::new(format!("proc_exec-{v}"), guest("proc_exec", v))
+                .args([helper.to_string_lossy().into_owned()])
+                .timeout_secs(120),
+        );
+    }
+    check_all(cases);
+}
+
+/// The helper on its own (what it reports when nothing was set up for it).
+#[test]
+fn proc_exec_helper_alone() {
+    check_guest("proc_exec_helper", |c| c.args(["3", "x"]).env("HELPER_VAR", "direct"));
+}
+
+/// system() and popen() go through /bin/sh, which on Debian is dash, a dynamically linked program:
+/// natively they work; under rumplx they can only work if /bin/sh can be run.
+#[test]
+fn proc_popen() {
+    check_guest("proc_popen", |c| c.timeout_secs(120));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Shell scripts
+// ---------------------------------------------------------------------------------------------------
+
+const APPLETS: &[&str] = &[
+    "awk", "basename", "cat", "cut", "dirname", "echo", "env", "expr", "false", "find", "grep", "head", "kill", "ls",
+    "mkdir", "printf", "rm", "sed", "seq", "sh", "sleep", "sort", "tail", "tee", "test", "touch", "tr", "true", "uniq",
+    "wc", "xargs", "yes", "od", "rev",
+];
+
+fn busybox_dir(d: &Path) {
+    std::fs::create_dir_all(d.join("bb")).unwrap();
+    for a in APPLETS {
+        std::os::unix::fs::symlink("/bin/busybox", d.join("bb").join(a)).unwrap();
+    }
+}
+
+fn shell(kind: &str) -> (PathBuf, Vec<String>) {
+    match kind {
+        "busybox" => (PathBuf::from("/bin/busybox"), vec!["sh".into(), "-c".into()]),
+        "bash" => (PathBuf::from("/bin/bash-static"), vec!["-c".into()]),
+        _ => unreachable!(),
+    }
+}
+
+fn script_case(kind: &str, label: &str, body: &str) -> Case {
+    let (prog, mut args) = shell(kind);
+    assert!(prog.exists(), "{} missing: run tests/setup.sh", prog.display());
+    args.push(format!("PATH=\"$PWD/bb\"; export PATH\n{body}"));
+    args.push("script".into());
+    Case::new(format!("{kind}-{label}"), prog)
+        .args(args)
+        .file("words.txt", "pear\napple\nfig\napple\nbanana\nfig\nfig\ncherry\n")
+        .file("tree/x/1.txt", "one\n")
+        .file("tree/x/2.log", "two\n")
+        .file("tree/y/3.txt", "three\n")
+        .file("tree/y/z/4.txt", "four\n")
+        .file("tree/top.txt", "top\n")
+        .file_mode("hello.sh", "#!/bin/busybox sh\necho \"hello.sh args: $*\"\nexit 4\n", 0o755)
+        .dir("sub")
+        .setup(busybox_dir)
+        .timeout_secs(180)
+}
+
+/// Both shells, one case each.
+fn both(label: &str, body: &str) {
+    check_all(["busybox", "bash"].into_iter().map(|k| script_case(k, label, body)));
+}
+
+#[test]
+fn sh_pipeline_5_stages() {
+    both(
+        "pipeline5",
+        "seq 1 2000 | grep 7 | sed 's/7/seven/' | sort -r | head -n 15\n\
+         cat words.txt | tr a-z A-Z | sort | uniq -c | sort -rn | head -n 3\n\
+         seq 1 100000 | grep 99 | tail -n 2 | wc -l | tr -d ' '\n\
+         false | true; echo \"status $?\"; true | false; echo \"status $?\"",
+    );
+}
+
+#[test]
+fn sh_command_substitution() {
+    both(
+        "cmdsubst",
+        "x=$(seq 1 10 | wc -l); y=$(echo $(echo nested $(echo deeper))); echo \"x=$x y=$y\"\n\
+         z=`echo backticks`; echo $z\n\
+         n=$(cat words.txt | sort -u | wc -l); echo \"unique $n\"\n\
+         s=$(exit 6); echo \"status $?\"\n\
+         for w in $(sort -u words.txt); do printf '<%s>' \"$w\"; done; echo",
+    );
+}
+
+#[test]
+fn sh_subshells() {
+    both(
+        "subshells",
+        "(cd sub && pwd | sed \"s|^$PWD||\"; exit 3); echo \"subshell status $?\"; pwd | sed \"s|^$PWD|.|\"\n\
+         a=outer; (a=inner; echo \"in: $a\"); echo \"out: $a\"\n\
+         (echo one; echo two) | (read x; read y; echo \"$y $x\")\n\
+         { echo grouped; echo lines; } | wc -l\n\
+         ( ( ( echo deep; exit 9 ) ); echo \"inner $?\" ); echo \"outer $?\"\n\
+         (umask 077; : > private.txt); : > public.txt",
+    );
+}
+
+#[test]
+fn sh_background_jobs() {
+    both(
+        "background",
+        "for i in 1 2 3 4 5; do (echo job $i > job$i.txt; exit $i) & done; wait; cat job1.txt job2.txt job3.txt job4.txt job5.txt\n\
+         (exit 7) & p=$!; wait $p; echo \"waited $?\"\n\
+         sleep 100 & p=$!; kill $p; wait $p; echo \"killed job status $?\"\n\
+         (sleep 0; echo late) & wait; echo after\n\
+         sh -c 'exit 5' & wait $!; echo \"nested sh $?\"",
+    );
+}
+
+#[test]
+fn sh_xargs() {
+    both(
+        "xargs",
+        "seq 1 20 | xargs -n 3 echo\n\
+         find tree -type f | sort | xargs cat\n\
+         printf '%s\\n' a b c | xargs -I{} echo item {}\n\
+         seq 1 5 | xargs sh -c 'echo \"sum of $# args\"; exit 0' xsh\n\
+         echo x | xargs false; echo \"xargs status $?\"",
+    );
+}
+
+#[test]
+fn sh_find_exec() {
+    both(
+        "find_exec",
+        "find tree -type f -name '*.txt' -exec cat {} \\; | sort\n\
+         find tree -type f -exec wc -c {} + | sort\n\
+         find tree -name '*.log' -exec sh -c 'echo \"log: $1\"' sh {} \\;\n\
+         find tree -type d | sort",
+    );
+}
+
+#[test]
+fn sh_here_documents() {
+    both(
+        "heredoc",
+        "v=expanded\ncat <<EOF | tr a-z A-Z\nhello $v\n  $(echo substituted)\nEOF\n\
+         cat <<'RAW' | wc -l\n$v not expanded\nline two\nRAW\n\
+         sed 's/^/> /' <<EOF > quoted.txt\nfirst\nsecond\nEOF\n\
+         cat quoted.txt\n\
+         while read -r a b; do echo \"$b-$a\"; done <<EOF\n1 one\n2 two\nEOF",
+    );
+}
+
+/// 250 plain spawns of busybox applets, then 250 command substitutions (fork + exec each).
+#[test]
+fn sh_many_processes() {
+    both(
+        "many",
+        "i=0; while [ $i -lt 250 ]; do true; i=$((i + 1)); done; echo \"loop $i\"\n\
+         n=0; for i in $(seq 1 250); do n=$((n + $(expr $i % 3))); done; echo \"sum $n\"\n\
+         i=0; while [ $i -lt 20 ]; do echo $i | cat | cat > /dev/null; i=$((i + 1)); done; echo piped $i",
+    );
+}
+
+#[test]
+fn sh_script_and_exit_status() {
+    both(
+        "scripts",
+        "./hello.sh a 'b c'; echo \"status $?\"\n\
+         sh hello.sh x; echo \"status $?\"\n\
+         sh -c 'kill -TERM $$'; echo \"killed sh status $?\"\n\
+         no-such-command 2>/dev/null; echo \"missing $?\"\n\
+         ls tree | tee listing.txt | wc -l\n\
+         exit 3",
+    );
+}
+
+#[test]
+fn bash_pipefail_and_process_substitution() {
+    script_case(
+        "bash",
+        "pipefail",
+        "set -o pipefail; true | false | true; echo \"pipefail $?\"; set +o pipefail\n\
+         diff_count=0; while read -r l; do diff_count=$((diff_count+1)); done < <(seq 1 7); echo \"procsubst $diff_count\"\n\
+         echo \"${PIPESTATUS[@]}\"; true | false | true; echo \"${PIPESTATUS[@]}\"",
+    )
+    .assert_same();
+}
