@@ -163,6 +163,12 @@ fn tested(e: &Entry, ev: &Evidence) -> String {
 /// The matrix as Markdown, with the "tested" column and the real-programs section when evidence is
 /// given.
 pub fn markdown_with(table: &Table, evidence: Option<&Evidence>) -> String {
+    markdown_only(table, evidence, None)
+}
+
+/// The matrix as Markdown, its rows limited to one support level ("full", "partial",
+/// "unsupported") when `only` says; the summary counts stay whole.
+pub fn markdown_only(table: &Table, evidence: Option<&Evidence>, only: Option<&str>) -> String {
     let mut out = String::new();
     let entries = table.entries();
     let count = |f: &dyn Fn(&Entry) -> bool| entries.iter().filter(|e| f(e)).count();
@@ -199,7 +205,7 @@ pub fn markdown_with(table: &Table, evidence: Option<&Evidence>) -> String {
     }
     out.push_str("\n## Every syscall\n\n| nr | name | family | level | becomes | what is missing |");
     out.push_str(if evidence.is_some() { " tested |\n|---:|---|---|---|---|---|---|\n" } else { "\n|---:|---|---|---|---|---|\n" });
-    for e in entries {
+    for e in entries.iter().filter(|e| only.is_none_or(|l| level(&e.support) == l)) {
         let _ = write!(
             out,
             "| {} | {} | {} | {} | {} | {} |",
@@ -252,8 +258,13 @@ pub fn json(table: &Table) -> String {
 
 /// The matrix as JSON; with evidence each object gains `"tested": {"ok", "failed", "tests"}`.
 pub fn json_with(table: &Table, evidence: Option<&Evidence>) -> String {
+    json_only(table, evidence, None)
+}
+
+/// The matrix as JSON, limited to one support level when `only` says.
+pub fn json_only(table: &Table, evidence: Option<&Evidence>, only: Option<&str>) -> String {
     let mut out = String::from("[\n");
-    let entries = table.entries();
+    let entries: Vec<&Entry> = table.entries().iter().filter(|e| only.is_none_or(|l| level(&e.support) == l)).collect();
     for (i, e) in entries.iter().enumerate() {
         let _ = write!(
             out,
@@ -516,6 +527,9 @@ mod tests {
         assert!(md.contains("3 test cases"), "{md}");
         assert!(md.contains("1 calls marked full were never exercised"), "{md}");
         assert!(json_with(&t, Some(&ev)).contains("\"name\": \"read\", \"family\": \"files\", \"level\": \"full\", \"becomes\": \"read (same arguments)\", \"reason\": \"\", \"tested\": {\"ok\": 5, \"failed\": 1, \"tests\": 2}}"));
+        let partial = markdown_only(&t, None, Some("unsupported"));
+        assert!(partial.contains("| 2 | open |") && !partial.contains("| 0 | read |"), "{partial}");
+        assert!(!json_only(&t, None, Some("full")).contains("\"open\""));
         // Without evidence the matrix has no tested column.
         assert!(!markdown(&t).contains("tested"));
     }

@@ -37,6 +37,9 @@ enum Command {
         /// add a "tested" column from them and the real-programs section.
         #[arg(long, value_name = "FILE", num_args = 1..)]
         evidence: Vec<String>,
+        /// Only the syscalls of this support level.
+        #[arg(long, value_enum)]
+        level: Option<CompatLevel>,
     },
     /// Read PROGRAM without running it and report which syscalls it can make and their support.
     Check {
@@ -46,6 +49,13 @@ enum Command {
         /// The static x86_64 program to read.
         program: String,
     },
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum CompatLevel {
+    Full,
+    Partial,
+    Unsupported,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -169,7 +179,12 @@ fn main() -> ExitCode {
             Ok(()) => return ExitCode::SUCCESS,
             Err(f) => Err(f),
         },
-        Command::Compat { format, evidence } => {
+        Command::Compat { format, evidence, level } => {
+            let only = level.map(|l| match l {
+                CompatLevel::Full => "full",
+                CompatLevel::Partial => "partial",
+                CompatLevel::Unsupported => "unsupported",
+            });
             let table = abi_linux::table::Table::new();
             let ev = match read_evidence(&evidence) {
                 Ok(ev) => ev,
@@ -179,8 +194,8 @@ fn main() -> ExitCode {
                 }
             };
             print!("{}", match format {
-                CompatFormat::Md => abi_linux::matrix::markdown_with(&table, ev.as_ref()),
-                CompatFormat::Json => abi_linux::matrix::json_with(&table, ev.as_ref()),
+                CompatFormat::Md => abi_linux::matrix::markdown_only(&table, ev.as_ref(), only),
+                CompatFormat::Json => abi_linux::matrix::json_only(&table, ev.as_ref(), only),
             });
             return ExitCode::SUCCESS;
         }
