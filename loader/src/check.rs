@@ -71,8 +71,7 @@ pub fn analyse(program: &str, bytes: &[u8]) -> Result<Report, elf::RefuseReason>
             }
         }
     }
-    let mut code = Text::default();
-    code.noreturn = noreturn;
+    let mut code = Text { noreturn, ..Text::default() };
     for p in e.program_headers.iter().filter(|p| p.p_type == ph::PT_LOAD && p.p_flags & ph::PF_X != 0) {
         let off = p.p_offset as usize;
         let len = p.p_filesz.min(bytes.len().saturating_sub(off) as u64) as usize;
