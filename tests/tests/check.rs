@@ -51,6 +51,24 @@ fn check_statically(program: &Path) -> Static {
     Static { found: numbers(calls), json }
 }
 
+/// Misses `check` cannot avoid and says so: the syscall's number reaches its `syscall` through
+/// memory, at a site `check` reports unresolved in the named function. Each entry is accepted only
+/// while `check` still reports that function's site as unresolved, so a regression elsewhere fails.
+const KNOWN_UNRESOLVED: &[(&str, &str, &[u64], &str)] = &[(
+    "musl",
+    "do_setxid",
+    &[105, 106, 113, 114, 117, 119],
+    "musl's __setxid stores the number in a struct that __synccall hands to do_setxid through a function pointer",
+)];
+
+/// Whether a miss of `nr` in `program` is one `check` reported as unresolvable (see KNOWN_UNRESOLVED).
+fn reported_unresolvable(program: &Path, st: &Static, nr: u64) -> bool {
+    let path = program.to_string_lossy();
+    KNOWN_UNRESOLVED.iter().any(|(build, function, calls, _why)| {
+        path.contains(build) && calls.contains(&nr) && st.json.contains(&format!("\"function\": \"{function}\""))
+    })
+}
+
 /// Runs each case under `--stats`, and returns the misses of `program` as lines of a report.
 fn misses(program: &Path, cases: Vec<Case>) -> Vec<String> {
     let st = check_statically(program);
@@ -82,7 +100,7 @@ fn misses(program: &Path, cases: Vec<Case>) -> Vec<String> {
     }
     let mut report = vec![];
     for (nr, (name, runs)) in &seen {
-        if !st.found.contains(nr) {
+        if !st.found.contains(nr) && !reported_unresolvable(program, &st, *nr) {
             report.push(format!("{}: {name} ({nr}) made at run time by {} but not found statically", program.display(), runs.join(", ")));
         }
     }
