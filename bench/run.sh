@@ -360,7 +360,7 @@ CPU=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "- machine: $(nproc) CPUs, ${CPU:-unknown CPU}, kernel $(uname -r), Debian $(cat /etc/debian_version 2>/dev/null || echo '?')"
   echo "- rumplx: $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- loader abi-linux abi-netbsd rumpkernel-bridge 2>/dev/null || echo ' plus uncommitted changes in the working tree'), release build, trapping mode (no fast path)"
-  echo "- peers: proot $(proot --version 2>/dev/null | grep -o '[0-9][0-9.]*[0-9]' | tail -n1), $(qemu-x86_64 --version | head -n1)"
+  echo "- peers: proot $(dpkg-query -W -f='${Version}' proot 2>/dev/null), $(qemu-x86_64 --version | head -n1)"
   echo "- load average (1/5/15 min) at start: $LOAD_START, at end: $(cut -d' ' -f1-3 /proc/loadavg) — anything above ~0.5 means other work shared the 2 CPUs and skews the figures"
   echo "- suite wall time: ${ELAPSED} s; file size ${FILE_MIB} MiB in \`${BENCH_DIR:-/tmp}\`; $RUNS runs (short benchmarks), $TRUNS runs (copy, sha256sum, hello x100, server), $((RUNS * 4)) launches (start-up)"
   echo
@@ -402,6 +402,12 @@ CPU=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
   fi
   echo "- Targets that compare with native (compute, copy, requests/s) move with machine noise; on a shared"
   echo "  2-CPU VM a few percent either way between runs is normal."
+  if awk -v l="${LOAD_START%% *}" 'BEGIN{exit !(l > 1)}'; then
+    echo "- This run started at load average ${LOAD_START%% *} on $(nproc) CPUs: other processes shared the CPUs and"
+    echo "  the disk, so ratios near a target (compute ±2%, start-up, and above all the copy, which goes through"
+    echo "  the page cache of the disk-backed \`${BENCH_DIR:-/tmp}\` and its writeback) can land on either side of it."
+    echo "  Rerun \`bench/run.sh\` on an idle machine before reading a met/missed verdict there as a property of rumplx."
+  fi
 } >"$W/BENCHMARKS.md"
 
 echo
