@@ -96,6 +96,13 @@ pub fn build(kernel: &dyn RumpKernel, args: &RunArgs) -> Result<(), Failure> {
     kernel
         .register_host("/", root, HostKind::Dir, false)
         .map_err(|e| Failure::Other(format!("cannot use {root} as the guest's root: {}", errno_text(e))))?;
+    // The host tree is the guest's: its shared-memory directory too, which the kernel's own /dev
+    // would otherwise hide (POSIX shm_open and sem_open live there).
+    if args.root.is_none() && std::path::Path::new("/dev/shm").is_dir() {
+        kernel
+            .register_host("/dev/shm", "/dev/shm", HostKind::Dir, false)
+            .map_err(|e| Failure::Other(format!("cannot register /dev/shm: {}", errno_text(e))))?;
+    }
     build_rest(kernel, args)
 }
 
