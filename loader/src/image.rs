@@ -53,15 +53,39 @@ pub fn build(bytes: &[u8], exe_path: &str, execfn: &[u8], argv: &[Vec<u8>], envp
         hwcap: unsafe { libc::getauxval(libc::AT_HWCAP) },
         hwcap2: unsafe { libc::getauxval(libc::AT_HWCAP2) },
         random,
+        // SAFETY: getauxval has no preconditions.
+        vdso: unsafe { libc::getauxval(libc::AT_SYSINFO_EHDR) },
     };
     // SAFETY: the stack range was just mapped read-write for the guest.
     let sp = unsafe { stack::build(stack_hi, &loaded, execfn, argv, envp, &id) };
+    for (start, m) in host_vdso_mappings() {
+        mm.insert(start, m);
+    }
     Ok(ProcessImage { entry: loaded.entry, sp, mm })
+}
+
+/// The host's [vdso] and [vvar] mappings, which the guest shares (AT_SYSINFO_EHDR): they belong in
+/// its address-space map (and /proc/self/maps) but are never unmapped for it.
+fn host_vdso_mappings() -> Vec<(u64, Mapping)> {
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
+    maps.lines()
+        .filter_map(|l| {
+            let name = l.split_whitespace().nth(5)?;
+            if name != "[vdso]" && !name.starts_with("[vvar") {
+                return None;
+            }
+            let (range, perms) = (l.split_whitespace().next()?, l.split_whitespace().nth(1)?);
+            let (lo, hi) = range.split_once('-')?;
+            let (lo, hi) = (u64::from_str_radix(lo, 16).ok()?, u64::from_str_radix(hi, 16).ok()?);
+            let prot = (perms.contains('r') as u32) | (perms.contains('w') as u32) << 1 | (perms.contains('x') as u32) << 2;
+            Some((lo, Mapping { end: hi, prot, shared: false, name: name.to_string(), offset: 0 }))
+        })
+        .collect()
 }
 
 /// Unmaps everything an image owned: its mappings and what is left of its heap reservation.
 pub fn unmap(mm: &AddressSpace) {
-    for (start, m) in mm.iter() {
+    for (start, m) in mm.iter().filter(|(_, m)| m.name != "[vdso]" && !m.name.starts_with("[vvar")) {
         // SAFETY: guest ranges only.
         unsafe { libc::munmap(start as *mut _, (m.end - start) as usize) };
     }

@@ -8,6 +8,7 @@ pub const STACK_SIZE: u64 = 8 << 20;
 
 // auxv keys (Linux <elf.h>).
 const AT_NULL: u64 = 0;
+const AT_IGNORE: u64 = 1;
 const AT_PHDR: u64 = 3;
 const AT_PHENT: u64 = 4;
 const AT_PHNUM: u64 = 5;
@@ -26,6 +27,7 @@ const AT_SECURE: u64 = 23;
 const AT_RANDOM: u64 = 25;
 const AT_HWCAP2: u64 = 26;
 const AT_EXECFN: u64 = 31;
+const AT_SYSINFO_EHDR: u64 = 33;
 
 /// What goes into the auxiliary vector besides the image's own addresses.
 pub struct Identity {
@@ -36,6 +38,8 @@ pub struct Identity {
     pub hwcap: u64,
     pub hwcap2: u64,
     pub random: [u8; 16],
+    /// Address of the host's vDSO image, or 0.
+    pub vdso: u64,
 }
 
 /// Writes argv, envp and auxv into the stack whose highest address is `top`, returns the initial
@@ -63,7 +67,7 @@ pub unsafe fn build(top: u64, image: &Loaded, execfn: &[u8], argv: &[Vec<u8>], e
     sp &= !15;
     let random_at = push_bytes(&id.random, &mut sp);
 
-    let auxv: [(u64, u64); 18] = [
+    let auxv: [(u64, u64); 19] = [
         (AT_PHDR, image.phdr),
         (AT_PHENT, image.phent),
         (AT_PHNUM, image.phnum),
@@ -82,6 +86,10 @@ pub unsafe fn build(top: u64, image: &Loaded, execfn: &[u8], argv: &[Vec<u8>], e
         (AT_CLKTCK, 100),
         (AT_PLATFORM, platform_at),
         (AT_EXECFN, execfn_at),
+        // The host's vDSO (AT_IGNORE when there is none): clock_gettime,
+        // gettimeofday and time read the host's clock without a syscall, the same clock the
+        // kernel's own clock calls read; anything else it does falls back to a trapped syscall.
+        (if id.vdso != 0 { AT_SYSINFO_EHDR } else { AT_IGNORE }, id.vdso),
     ];
     let words = 1 + arg_at.len() + 1 + env_at.len() + 1 + 2 * (auxv.len() + 1);
     sp -= 8 * words as u64;
