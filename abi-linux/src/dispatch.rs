@@ -30,8 +30,7 @@ pub struct Thread {
     /// Linux thread id as the guest sees it.
     pub tid: i32,
     /// Signals sent to this thread and not yet delivered, with their siginfo.
-    pub pending: u64,
-    pub pending_info: [Siginfo; NSIG],
+    pub pending: signal::PendingSet,
     /// The mask to restore after a sigsuspend-style wait (goes into the signal frame).
     pub saved_sigmask: Option<u64>,
     /// `set_tid_address` pointer.
@@ -54,8 +53,7 @@ impl Thread {
     pub fn new(tid: i32) -> Thread {
         Thread {
             tid,
-            pending: 0,
-            pending_info: [Siginfo::default(); NSIG],
+            pending: signal::PendingSet::default(),
             saved_sigmask: None,
             clear_child_tid: 0,
             sigmask: 0,
@@ -178,6 +176,12 @@ impl Personality {
         if let Some(stats) = &self.stats {
             stats.lock().record(nr, &result);
         }
+        if result == Err(crate::errno::EPIPE) && raises_sigpipe(nr, &args) {
+            // The kernel that wrote says EPIPE; the signal is the writer's, as on Linux (and NetBSD).
+            let pid = ctx.p.kernel.syscall(abi_netbsd::nr::SYS_getpid, [0; 6]).map(|r| r[0] as i32).unwrap_or(0);
+            let info = Siginfo::from_process(13, crate::sys::sigframe::SI_USER, pid, 0);
+            ctx.thread.pending.post(info);
+        }
         if ctx.regs_replaced {
             return;
         }
@@ -281,16 +285,13 @@ impl Personality {
                 info.errno = 0;
                 info.code = info.fields[TRANSPORT_CODE_SLOT] as i32;
                 info.fields[TRANSPORT_CODE_SLOT] = 0;
-                let mut st = self.signals.lock();
-                st.pending |= signal::bit(sig);
-                st.info[sig as usize - 1] = info;
+                self.signals.lock().pending.post(info);
             }
             TRANSPORT_SIGNAL => {
                 info.errno = 0;
                 info.code = info.fields[TRANSPORT_CODE_SLOT] as i32;
                 info.fields[TRANSPORT_CODE_SLOT] = 0;
-                thread.pending |= signal::bit(sig);
-                thread.pending_info[sig as usize - 1] = info;
+                thread.pending.post(info);
             }
             _ => {
                 if sig == 17 {
@@ -298,9 +299,7 @@ impl Personality {
                     let guest = crate::sys::fork::guest_of(self, info.pid());
                     info.set_pid(guest);
                 }
-                let mut st = self.signals.lock();
-                st.pending |= signal::bit(sig);
-                st.info[sig as usize - 1] = info;
+                self.signals.lock().pending.post(info);
             }
         }
     }
@@ -314,44 +313,33 @@ impl Personality {
 
     /// The lowest-numbered signal pending for this thread that it does not block.
     pub fn deliverable(&self, thread: &Thread) -> Option<u32> {
-        let ready = (thread.pending | self.signals.lock().pending) & !thread.sigmask;
+        let ready = (thread.pending.bits | self.signals.lock().pending.bits) & !thread.sigmask;
         (ready != 0).then(|| ready.trailing_zeros() + 1)
     }
 
     /// Takes one pending signal from `set` (thread-directed first), with its siginfo.
     pub fn take_pending(&self, thread: &mut Thread, set: u64) -> Option<(u32, Siginfo)> {
-        let own = thread.pending & set;
-        if own != 0 {
-            let sig = own.trailing_zeros() + 1;
-            thread.pending &= !signal::bit(sig);
-            return Some((sig, thread.pending_info[sig as usize - 1]));
+        if let Some(taken) = thread.pending.take(set) {
+            return Some(taken);
         }
-        let mut st = self.signals.lock();
-        let shared = st.pending & set;
-        if shared != 0 {
-            let sig = shared.trailing_zeros() + 1;
-            st.pending &= !signal::bit(sig);
-            return Some((sig, st.info[sig as usize - 1]));
-        }
-        None
+        self.signals.lock().pending.take(set)
     }
 
     /// Sends a signal to the process: the calling thread takes it unless it blocks it, then any
-    /// thread that does not block it is woken to take it; else it waits, pending, for an unmask.
+    /// thread that does not block it is woken to take it; else every other thread is woken, so one
+    /// waiting for it in sigwaitinfo looks again (the signal stays pending for an unmask).
     pub fn send_process(&self, thread: &mut Thread, info: Siginfo) {
         let sig = info.signo as u32;
-        {
-            let mut st = self.signals.lock();
-            st.pending |= signal::bit(sig);
-            st.info[sig as usize - 1] = info;
-        }
+        self.signals.lock().pending.post(info);
         if thread.sigmask & signal::bit(sig) == 0 {
             return;
         }
-        let other = self.threads.lock().iter().find(|t| t.tid != thread.tid && t.sigmask & signal::bit(sig) == 0).copied();
-        if let Some(t) = other {
-            // Wake it: the host signal interrupts whatever it does, and it finds the pending one.
-            let kick = Siginfo { signo: sig as i32, errno: TRANSPORT_WAKE, code: crate::sys::sigframe::SI_QUEUE, ..Default::default() };
+        let others: Vec<ThreadEntry> = self.threads.lock().iter().filter(|t| t.tid != thread.tid).copied().collect();
+        let unblocked: Vec<&ThreadEntry> = others.iter().filter(|t| t.sigmask & signal::bit(sig) == 0).collect();
+        // Wake them: the host signal interrupts whatever they do, and they find the pending one.
+        let kick = Siginfo { signo: sig as i32, errno: TRANSPORT_WAKE, code: crate::sys::sigframe::SI_QUEUE, ..Default::default() };
+        let targets: Vec<&ThreadEntry> = if unblocked.is_empty() { others.iter().collect() } else { unblocked.into_iter().take(1).collect() };
+        for t in targets {
             self.platform.signal_host_thread(t.host_tid, &kick).ok();
         }
     }
@@ -365,10 +353,8 @@ impl Personality {
 
     /// Sends a signal to one thread of the process.
     pub fn send_thread(&self, thread: &mut Thread, tid: i32, info: Siginfo) -> Result<(), Errno> {
-        let sig = info.signo as u32;
         if tid == thread.tid {
-            thread.pending |= signal::bit(sig);
-            thread.pending_info[sig as usize - 1] = info;
+            thread.pending.post(info);
             return Ok(());
         }
         let target = self.threads.lock().iter().find(|t| t.tid == tid).copied().ok_or(crate::errno::ESRCH)?;
@@ -438,6 +424,18 @@ pub const TRANSPORT_EXIT: i32 = 0x4558_4954;
 /// A word of the siginfo union that kill/tgkill/sigqueue infos leave unused and the host kernel
 /// still copies (it keeps the first 48 bytes).
 const TRANSPORT_CODE_SLOT: usize = 3;
+
+/// Whether an EPIPE from call `nr` comes with SIGPIPE: writes, and sends without MSG_NOSIGNAL.
+fn raises_sigpipe(nr: u64, args: &[u64; 6]) -> bool {
+    use syscalls::Sysno::*;
+    const MSG_NOSIGNAL: u64 = 0x4000;
+    match syscalls::Sysno::new(nr as usize) {
+        Some(write | writev | pwrite64 | pwritev | pwritev2 | sendfile | splice | copy_file_range) => true,
+        Some(sendto | sendmsg) => args[if nr == sendto as u64 { 3 } else { 2 }] & MSG_NOSIGNAL == 0,
+        Some(sendmmsg) => args[3] & MSG_NOSIGNAL == 0,
+        _ => false,
+    }
+}
 
 /// Calls Linux restarts after a signal (rather than failing with EINTR) when SA_RESTART asks: not
 /// the waits and sleeps, which report EINTR whatever the flag says.

@@ -87,8 +87,8 @@ pub fn new_process(ctx: &mut Ctx, flags: u64, stack: u64, parent_tid: u64, child
             }
             p.next_tid.store(child_pid + 1, core::sync::atomic::Ordering::Relaxed);
             ctx.thread.tid = child_pid;
-            ctx.thread.pending = 0;
-            p.signals.lock().pending = 0;
+            ctx.thread.pending.clear();
+            p.signals.lock().pending.clear();
             ctx.thread.clear_child_tid = if flags & CLONE_CHILD_CLEARTID != 0 { child_tid } else { 0 };
             if flags & CLONE_CHILD_SETTID != 0 {
                 ctx.write_struct(child_tid, &child_pid).ok();

@@ -60,6 +60,7 @@ pub const ENTRIES: &[Entry] = &[
     entry(Sysno::sched_getparam as u32, "sched_getparam", P, &[Arg::Int, Arg::Ptr], Ret::Int, Route::Layer(sched_getparam), Support::Full),
     entry(Sysno::sched_setscheduler as u32, "sched_setscheduler", P, &[Arg::Int, Arg::Int, Arg::Ptr], Ret::Int, Route::Layer(sched_setscheduler), Support::Partial("SCHED_OTHER, SCHED_BATCH and SCHED_IDLE with priority 0; real-time policies answer EPERM")),
     entry(Sysno::sched_setparam as u32, "sched_setparam", P, &[Arg::Int, Arg::Ptr], Ret::Int, Route::Layer(sched_setparam), Support::Partial("priority 0 only (the policies rumplx runs threads under)")),
+    entry(Sysno::sched_rr_get_interval as u32, "sched_rr_get_interval", P, &[Arg::Int, Arg::Ptr], Ret::Int, Route::Layer(sched_rr_get_interval), Support::Partial("threads run SCHED_OTHER, whose interval reads 0 (no fixed round-robin quantum)")),
     entry(Sysno::getcpu as u32, "getcpu", P, &[Arg::Ptr, Arg::Ptr, Arg::Ptr], Ret::Int, Route::Layer(getcpu), Support::Partial("reports the rump kernel's virtual CPU 0 and node 0")),
 ];
 
@@ -603,6 +604,12 @@ fn check_param(ctx: &Ctx, at: u64, policy: i32) -> LxResult {
         SCHED_FIFO | SCHED_RR if (1..=99).contains(&prio) => Err(EPERM),
         _ => Err(EINVAL),
     }
+}
+
+fn sched_rr_get_interval(ctx: &mut Ctx) -> LxResult {
+    own_thread(ctx, ctx.int(0))?;
+    ctx.write_struct(ctx.args[1], &abi_netbsd::structs::Timespec::default())?;
+    Ok(0)
 }
 
 fn sched_setscheduler(ctx: &mut Ctx) -> LxResult {

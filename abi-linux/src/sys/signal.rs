@@ -50,17 +50,78 @@ pub struct SigAction {
 }
 const _: () = assert!(core::mem::size_of::<SigAction>() == 32);
 
+/// Signals waiting to be delivered, with their siginfo. Standard signals (1..=31) coalesce into
+/// one instance; real-time signals (32..=64) queue, each with its own siginfo, in order.
+#[derive(Clone, Debug)]
+pub struct PendingSet {
+    pub bits: u64,
+    info: [Siginfo; 31],
+    queue: alloc::vec::Vec<Siginfo>,
+}
+
+impl Default for PendingSet {
+    fn default() -> Self {
+        PendingSet { bits: 0, info: [Siginfo::default(); 31], queue: alloc::vec::Vec::new() }
+    }
+}
+
+impl PendingSet {
+    /// Adds a signal (its number is `info.signo`).
+    pub fn post(&mut self, info: Siginfo) {
+        let sig = info.signo as u32;
+        if !valid(sig) {
+            return;
+        }
+        if sig >= 32 {
+            self.queue.push(info);
+        } else if self.bits & bit(sig) == 0 {
+            self.info[sig as usize - 1] = info;
+        }
+        self.bits |= bit(sig);
+    }
+
+    /// Takes the lowest-numbered pending signal in `set`, with its siginfo.
+    pub fn take(&mut self, set: u64) -> Option<(u32, Siginfo)> {
+        let ready = self.bits & set;
+        if ready == 0 {
+            return None;
+        }
+        let sig = ready.trailing_zeros() + 1;
+        let info = if sig >= 32 {
+            let at = self.queue.iter().position(|i| i.signo as u32 == sig)?;
+            let info = self.queue.remove(at);
+            if !self.queue.iter().any(|i| i.signo as u32 == sig) {
+                self.bits &= !bit(sig);
+            }
+            info
+        } else {
+            self.bits &= !bit(sig);
+            self.info[sig as usize - 1]
+        };
+        Some((sig, info))
+    }
+
+    /// Drops every pending instance of `sig`.
+    pub fn discard(&mut self, sig: u32) {
+        self.bits &= !bit(sig);
+        self.queue.retain(|i| i.signo as u32 != sig);
+    }
+
+    pub fn clear(&mut self) {
+        *self = PendingSet::default();
+    }
+}
+
 /// Process-wide signal state: dispositions and signals sent to the process as a whole.
 #[derive(Debug)]
 pub struct SignalState {
     pub actions: [SigAction; NSIG],
-    pub pending: u64,
-    pub info: [Siginfo; NSIG],
+    pub pending: PendingSet,
 }
 
 impl Default for SignalState {
     fn default() -> Self {
-        SignalState { actions: [SigAction::default(); NSIG], pending: 0, info: [Siginfo::default(); NSIG] }
+        SignalState { actions: [SigAction::default(); NSIG], pending: PendingSet::default() }
     }
 }
 
@@ -115,7 +176,7 @@ fn rt_sigaction(ctx: &mut Ctx) -> LxResult {
             st.actions[sig as usize - 1] = n;
             // Setting a signal to be ignored discards it where it is pending (POSIX).
             if n.handler == SIG_IGN || n.handler == SIG_DFL && ignored_by_default(sig) {
-                st.pending &= !bit(sig);
+                st.pending.discard(sig);
             }
             if sig == SIGCHLD {
                 ctx.p.platform.auto_reap_children(n.handler == SIG_IGN || n.flags & SA_NOCLDWAIT != 0);
@@ -167,7 +228,7 @@ fn rt_sigpending(ctx: &mut Ctx) -> LxResult {
     if ctx.args[1] > 8 {
         return Err(EINVAL);
     }
-    let pending = (ctx.p.signals.lock().pending | ctx.thread.pending) & ctx.thread.sigmask;
+    let pending = (ctx.p.signals.lock().pending.bits | ctx.thread.pending.bits) & ctx.thread.sigmask;
     let bytes = pending.to_le_bytes();
     let out = ctx.guest_bytes_mut(ctx.args[0], ctx.args[1] as usize)?;
     out.copy_from_slice(&bytes[..out.len()]);

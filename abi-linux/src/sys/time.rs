@@ -71,7 +71,11 @@ fn sleep(ctx: &mut Ctx, nr: u32, prefix: &[u64], req_at: u64, rem_at: u64) -> Lx
     args[..n].copy_from_slice(prefix);
     args[n] = &req as *const _ as u64;
     args[n + 1] = &mut rem as *mut _ as u64;
-    let r = ctx.nb(nr, args);
+    let r = match ctx.nb(nr, args) {
+        // NetBSD's clock_nanosleep reports its error as the return value (NOERR in syscalls.master).
+        Ok([e, _]) if nr == nb::SYS_clock_nanosleep && e != 0 => Err(crate::xlat::errno::from_netbsd(abi_netbsd::Errno(e as i32))),
+        r => r,
+    };
     if r == Err(crate::errno::EINTR) && rem_at != 0 {
         ctx.write_struct(rem_at, &rem)?;
     }
