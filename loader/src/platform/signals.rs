@@ -48,14 +48,17 @@ fn caught() -> impl Iterator<Item = i32> {
 /// deliberately absent: a host call blocked inside rumplx must return EINTR so the guest sees its
 /// signal). Raw rt_sigaction: libc's would put its own restorer, outside the allowed range.
 pub fn install() -> std::io::Result<()> {
+    caught().try_for_each(install_one)
+}
+
+/// Makes rumplx's entry the handler of host signal `sig`.
+pub fn install_one(sig: i32) -> std::io::Result<()> {
     let (entry, restorer) = sud::entry_points();
-    for sig in caught() {
-        let act = KernelSigaction { handler: entry, flags: SA_SIGINFO | SA_ONSTACK | SA_RESTORER, restorer, mask: !0 };
-        // SAFETY: a valid kernel sigaction; the handler is our assembly entry.
-        let r = unsafe { libc::syscall(libc::SYS_rt_sigaction, sig, &act as *const KernelSigaction, 0usize, 8usize) };
-        if r != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
+    let act = KernelSigaction { handler: entry, flags: SA_SIGINFO | SA_ONSTACK | SA_RESTORER, restorer, mask: !0 };
+    // SAFETY: a valid kernel sigaction; the handler is our assembly entry.
+    let r = unsafe { libc::syscall(libc::SYS_rt_sigaction, sig, &act as *const KernelSigaction, 0usize, 8usize) };
+    if r != 0 {
+        return Err(std::io::Error::last_os_error());
     }
     Ok(())
 }

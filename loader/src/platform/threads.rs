@@ -16,6 +16,11 @@ pub fn spawn(start: ThreadStart) -> Result<i32, Errno> {
     // The new thread must not take a signal before its signal stack exists: it inherits this mask.
     let old = signals::set_host_mask(signals::ALL_BLOCKED);
     let spawned = std::thread::Builder::new().stack_size(HOST_STACK).spawn(move || run(start, tx));
+    // The host's libc takes over signals 32 and 33 (its SIGCANCEL and SIGSETXID) when it creates
+    // its first thread; they are the guest's (musl cancels threads with 33): take them back.
+    for sig in [32, 33] {
+        signals::install_one(sig).ok();
+    }
     signals::set_host_mask(old);
     match spawned {
         Ok(_) => rx.recv().unwrap_or(Err(Errno(libc::EAGAIN))),
