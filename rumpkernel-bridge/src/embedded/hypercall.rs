@@ -354,14 +354,29 @@ pub fn mkfifoat(dirfd: i32, name: &str, mode: u32) -> HResult<()> {
 // ---------------------------------------------------------------------------------------------
 // I/O.
 
+/// A read or write that may sleep, as a NetBSD kernel sleeps: when the thread already has a signal
+/// to take and the descriptor is not ready, it fails with EINTR at once instead of sleeping (the
+/// signal arrived before the host call, so the host call would not see it). Ready descriptors, and
+/// regular files, which always are, go ahead.
+fn sleeping_io<T: Copy + PartialOrd + Default>(fd: i32, events: i16, f: impl FnMut() -> T) -> HResult<T> {
+    if crate::signal_pending() {
+        let mut p = libc::pollfd { fd, events, revents: 0 };
+        // SAFETY: one pollfd of ours, no waiting.
+        if unsafe { libc::poll(&mut p, 1, 0) } == 0 {
+            return Err(ne::EINTR);
+        }
+    }
+    retry(f)
+}
+
 pub fn read(fd: i32, buf: *mut u8, len: usize) -> HResult<usize> {
     // SAFETY: the caller vouches for buf[..len].
-    retry(|| unsafe { libc::read(fd, buf.cast(), len) }).map(|n| n as usize)
+    sleeping_io(fd, libc::POLLIN, || unsafe { libc::read(fd, buf.cast(), len) }).map(|n| n as usize)
 }
 
 pub fn write(fd: i32, buf: *const u8, len: usize) -> HResult<usize> {
     // SAFETY: the caller vouches for buf[..len].
-    retry(|| unsafe { libc::write(fd, buf.cast(), len) }).map(|n| n as usize)
+    sleeping_io(fd, libc::POLLOUT, || unsafe { libc::write(fd, buf.cast(), len) }).map(|n| n as usize)
 }
 
 pub fn pread(fd: i32, buf: *mut u8, len: usize, off: i64) -> HResult<usize> {
@@ -381,7 +396,7 @@ pub fn readv(fd: i32, iov: &[Iovec], off: Option<i64>) -> HResult<usize> {
     let p = iov.as_ptr() as *const libc::iovec;
     let n = iov.len() as i32;
     // SAFETY: the caller vouches for every iovec buffer.
-    retry(|| unsafe {
+    sleeping_io(fd, libc::POLLIN, || unsafe {
         match off {
             Some(o) => libc::preadv(fd, p, n, o),
             None => libc::readv(fd, p, n),
@@ -394,7 +409,7 @@ pub fn writev(fd: i32, iov: &[Iovec], off: Option<i64>) -> HResult<usize> {
     let p = iov.as_ptr() as *const libc::iovec;
     let n = iov.len() as i32;
     // SAFETY: the caller vouches for every iovec buffer.
-    retry(|| unsafe {
+    sleeping_io(fd, libc::POLLOUT, || unsafe {
         match off {
             Some(o) => libc::pwritev(fd, p, n, o),
             None => libc::writev(fd, p, n),
