@@ -102,6 +102,11 @@ impl Platform for HostPlatform {
     }
 
     fn futex(&self, uaddr: u64, op: u32, val: u32, timeout: u64, uaddr2: u64, val3: u32) -> Result<u64, Errno> {
+        // A wait that a signal already interrupted does not start (futex waits may wake early).
+        const WAITS: [u32; 2] = [0, 9];
+        if WAITS.contains(&(op & 0x7f)) && signals::host_signals_pending() {
+            return Err(Errno(libc::EINTR));
+        }
         // SAFETY: the personality checked the words (and the timespec) are guest memory.
         let r = unsafe { libc::syscall(libc::SYS_futex, uaddr, op, val, timeout, uaddr2, val3) };
         if r < 0 {

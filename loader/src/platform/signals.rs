@@ -115,6 +115,15 @@ pub extern "C" fn on_signal(signo: i32, info: *mut libc::siginfo_t, uc: *mut lib
         let interruptible = p.may_block(regs.rax);
         if interruptible {
             set_host_mask(SERVING_MASK);
+            if host_signals_pending() {
+                // A signal came in before the call started: it is taken first, and the call runs
+                // when the guest comes back to its `syscall` instruction, as if the signal had
+                // arrived just before it (no EINTR: nothing was interrupted).
+                regs.rip -= 2;
+                p.deliver_pending(&mut block.thread, regs);
+                set_host_mask(ALL_BLOCKED);
+                return;
+            }
         }
         p.syscall(&mut block.thread, regs);
         if interruptible {

@@ -1360,6 +1360,10 @@ pub fn clock_nanosleep(c: HostClock, abs: bool, t: &Timespec) -> Result<(), (Err
         tv_nsec: 0,
     };
     let fl = if abs { libc::TIMER_ABSTIME } else { 0 };
+    if crate::signal_pending() {
+        // The signal came before the sleep: it is interrupted before any time passed.
+        return Err((ne::EINTR, *t));
+    }
     // SAFETY: valid buffers. clock_nanosleep returns the error number.
     let r = unsafe { libc::clock_nanosleep(host_clock(c), fl, &req, &mut rem) };
     if r == 0 {
