@@ -73,9 +73,9 @@ fn brk(ctx: &mut Ctx) -> LxResult {
     Ok(want)
 }
 
-/// Frees the guest's own mappings in a range so a MAP_FIXED request can take it, and refuses
-/// ranges that reach memory that is not the guest's (rumplx's own).
-fn clear_for_fixed(ctx: &Ctx, addr: u64, len: u64) -> Result<(), crate::Errno> {
+/// Unmaps the guest's own mappings within `addr..addr+len` (what lies between them, and anything
+/// not the guest's, is left alone): for munmap, and to free a range a MAP_FIXED request takes.
+fn unmap_guest_range(ctx: &Ctx, addr: u64, len: u64) -> Result<(), crate::Errno> {
     let pieces: alloc::vec::Vec<(u64, u64)> = {
         let mm = ctx.p.mm.lock();
         mm.iter().filter(|(s, m)| *s < addr + len && m.end > addr).map(|(s, m)| (s.max(addr), m.end.min(addr + len))).collect()
@@ -114,7 +114,7 @@ fn mmap(ctx: &mut Ctx) -> LxResult {
         }
         Placement::FixedNoReplace
     } else if flags & mf::MAP_FIXED != 0 {
-        clear_for_fixed(ctx, addr, len)?;
+        unmap_guest_range(ctx, addr, len)?;
         Placement::FixedNoReplace
     } else {
         Placement::Hint
@@ -195,15 +195,7 @@ fn munmap(ctx: &mut Ctx) -> LxResult {
     if len == 0 {
         return Err(EINVAL);
     }
-    // Only the guest's own pages are unmapped; the rest of the range is left alone, as if unmapped.
-    let pieces: alloc::vec::Vec<(u64, u64)> = {
-        let mm = ctx.p.mm.lock();
-        mm.iter().filter(|(s, m)| *s < addr + len && m.end > addr).map(|(s, m)| (s.max(addr), m.end.min(addr + len))).collect()
-    };
-    for (s, e) in pieces {
-        ctx.p.platform.unmap(s, e - s)?;
-        ctx.p.mm.lock().remove(s, e - s);
-    }
+    unmap_guest_range(ctx, addr, len)?;
     Ok(0)
 }
 
@@ -255,7 +247,7 @@ fn mremap(ctx: &mut Ctx) -> LxResult {
         if flags & mrem::MREMAP_MAYMOVE == 0 || new_addr % PAGE != 0 {
             return Err(EINVAL);
         }
-        clear_for_fixed(ctx, new_addr, new_len)?;
+        unmap_guest_range(ctx, new_addr, new_len)?;
     }
     if flags & mrem::MREMAP_MAYMOVE == 0 && new_len > old_len && ctx.p.mm.lock().overlaps(old + old_len, new_len - old_len) {
         return Err(ENOMEM);
