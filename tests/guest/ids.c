@@ -25,7 +25,9 @@ int main(void)
 	if (n > 0) { printf("getgroups too small: %d %s\n", getgroups(n > 1 ? 1 : 0, g) < 0 && n > 1 ? -1 : 0, n > 1 ? errname(errno) : "n/a"); }
 	printf("getpgrp == getpgid(0): %s\n", getpgrp() == getpgid(0) ? "yes" : "no");
 	printf("getpgid(pid) == getpgid(0): %s\n", getpgid(pid) == getpgid(0) ? "yes" : "no");
-	printf("getsid(0) > 0: %s\n", getsid(0) > 0 ? "yes" : "no");
+	/* the session id itself depends on where we were started (0 when the session leader is in
+	   another pid namespace, as in containers), so only its success is compared */
+	printf("getsid(0) succeeds: %s\n", getsid(0) >= 0 ? "yes" : "no");
 	printf("getsid(pid) == getsid(0): %s\n", getsid(pid) == getsid(0) ? "yes" : "no");
 	/* setting our ids to what they already are is always allowed */
 	T(setuid(getuid()));
