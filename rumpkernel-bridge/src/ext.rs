@@ -17,6 +17,13 @@
 //!   files ask the host for exactly that. In-memory files have no blocks to reserve (their data
 //!   lives in host memory allocated on write), so for them it checks the arguments and succeeds
 //!   without doing anything, which is the whole of its observable effect.
+//!
+//! Socket options NetBSD lacks are option names at the protocol's own level, numbered from
+//! `SO_EXT_BASE`; a backend without them answers ENOPROTOOPT, NetBSD's answer for an unknown one.
+//! - `IP_EXT_RECVERR` (IPPROTO_IP) / `IPV6_EXT_RECVERR` (IPPROTO_IPV6): Linux's IP_RECVERR and
+//!   IPV6_RECVERR, an int: report ICMP errors on the socket (glibc's resolver refuses to use a
+//!   UDP socket without it). The embedded backend's sockets are host sockets and set the host's
+//!   option; the error queue it fills (Linux's MSG_ERRQUEUE) is not readable through NetBSD's recvmsg.
 
 /// Base of the extension fcntl commands.
 pub const F_EXT_BASE: u32 = 0x5258_0000;
@@ -24,3 +31,8 @@ pub const F_OFD_GETLK: u32 = F_EXT_BASE + 1;
 pub const F_OFD_SETLK: u32 = F_EXT_BASE + 2;
 pub const F_OFD_SETLKW: u32 = F_EXT_BASE + 3;
 pub const F_ALLOCATE_KEEPSIZE: u32 = F_EXT_BASE + 4;
+
+/// Base of the extension socket option names.
+pub const SO_EXT_BASE: u32 = 0x5258_0100;
+pub const IP_EXT_RECVERR: u32 = SO_EXT_BASE + 1;
+pub const IPV6_EXT_RECVERR: u32 = SO_EXT_BASE + 2;

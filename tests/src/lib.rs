@@ -30,6 +30,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
+
+pub mod dns;
 use std::time::{Duration, Instant, SystemTime};
 
 // ---------------------------------------------------------------------------------------------------
@@ -407,6 +409,10 @@ pub struct Case {
     pub inputs: Vec<Input>,
     pub env: Vec<(String, String)>,
     pub rumplx_opts: Vec<String>,
+    /// A command the native run goes through (`WRAPPER... PROGRAM ARGS`), for what the native side
+    /// needs that rumplx gets from its options (e.g. `unshare` bind-mounting a file where a
+    /// `--volume` puts it).
+    pub native_wrapper: Vec<String>,
     pub timeout: Duration,
     pub stdout_cmp: StdoutCmp,
     pub compare_stderr: bool,
@@ -456,6 +462,7 @@ impl Case {
             inputs: vec![],
             env: vec![],
             rumplx_opts: vec![],
+            native_wrapper: vec![],
             timeout: Duration::from_secs(60),
             stdout_cmp: StdoutCmp::Exact,
             // The program's stderr must be what it is natively: rumplx adds nothing to a normal run.
@@ -507,6 +514,10 @@ impl Case {
     }
     pub fn rumplx_opt(mut self, o: &str) -> Self {
         self.rumplx_opts.push(o.into());
+        self
+    }
+    pub fn native_wrapper<I: IntoIterator<Item = S>, S: Into<String>>(mut self, w: I) -> Self {
+        self.native_wrapper = w.into_iter().map(Into::into).collect();
         self
     }
     pub fn timeout_secs(mut self, s: u64) -> Self {
@@ -580,7 +591,14 @@ impl Case {
     /// Run the program directly with `dir` (existing, empty) as its working directory.
     pub fn run_native_in(&self, dir: &Path) -> Output {
         let prog = self.prepare(dir);
-        let mut cmd = Command::new(&prog);
+        let mut cmd = match self.native_wrapper.split_first() {
+            Some((first, rest)) => {
+                let mut c = Command::new(first);
+                c.args(rest).arg(&prog);
+                c
+            }
+            None => Command::new(&prog),
+        };
         cmd.args(&self.args);
         self.finish(cmd, dir.to_path_buf())
     }

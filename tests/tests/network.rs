@@ -174,3 +174,41 @@ fn busybox_nc_both_ways() {
 fn net_resolve() {
     check_guest("net_resolve", |c| c.timeout_secs(60));
 }
+
+/// DNS the way static programs resolve names: the test serves a zone on 127.83.83.83:53 (root
+/// needed for port 53), an /etc/resolv.conf naming it is put in place with `--volume` under rumplx
+/// and with a private bind mount (`unshare -m`) natively, and getaddrinfo/gethostbyname in musl
+/// and glibc ask it over UDP: addresses, NODATA and NXDOMAIN answers.
+#[test]
+fn net_dns() {
+    use rumplx_tests::dns::{DnsServer, Zone};
+    use std::net::{Ipv4Addr, Ipv6Addr};
+    static ZONES: &[Zone] = &[
+        Zone {
+            name: "www.rumplx.test",
+            a: &[Ipv4Addr::new(192, 0, 2, 10), Ipv4Addr::new(192, 0, 2, 11)],
+            aaaa: &[Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x10)],
+        },
+        Zone { name: "v4only.rumplx.test", a: &[Ipv4Addr::new(192, 0, 2, 20)], aaaa: &[] },
+    ];
+    let server = DnsServer::start("127.83.83.83:53".parse().unwrap(), ZONES)
+        .unwrap_or_else(|e| panic!("cannot serve DNS on 127.83.83.83:53 ({e}): this test needs root"));
+    let resolv = fresh_dir("dns-resolv").join("resolv.conf");
+    std::fs::write(&resolv, "nameserver 127.83.83.83\noptions timeout:2 attempts:2\n").unwrap();
+    let resolv = resolv.display().to_string();
+    check_guest("net_dns", |c| {
+        c.timeout_secs(60)
+            .rumplx_opt("-v")
+            .rumplx_opt(&format!("{resolv}:/etc/resolv.conf:ro"))
+            .native_wrapper([
+                "unshare",
+                "-m",
+                "--",
+                "sh",
+                "-c",
+                "mount --bind \"$0\" /etc/resolv.conf && exec \"$@\"",
+                &resolv,
+            ])
+    });
+    assert!(server.questions() > 0, "the resolver was never asked");
+}

@@ -11,6 +11,12 @@ use crate::consts::{ipproto as ip, sockopt_ip as ip4, sockopt_ipv6 as ip6, socko
 use crate::errno::{EDOM, EINVAL, ENOPROTOOPT};
 use crate::Errno;
 
+use rumpkernel_bridge::ext;
+
+/// Linux's extended ICMP error reporting (not in the extracted constant tables).
+const IP_RECVERR: u32 = 11;
+const IPV6_RECVERR: u32 = 25;
+
 /// How an option's value is laid out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Val {
@@ -58,6 +64,9 @@ pub const OPTIONS: &[Opt] = &[
     (ip::IPPROTO_IP, ip4::IP_MULTICAST_LOOP, nip::IPPROTO_IP, nip4::IP_MULTICAST_LOOP, Val::Bytes),
     (ip::IPPROTO_IP, ip4::IP_ADD_MEMBERSHIP, nip::IPPROTO_IP, nip4::IP_ADD_MEMBERSHIP, Val::Bytes),
     (ip::IPPROTO_IP, ip4::IP_DROP_MEMBERSHIP, nip::IPPROTO_IP, nip4::IP_DROP_MEMBERSHIP, Val::Bytes),
+    // No NetBSD twin: a backend extension (rumpkernel_bridge::ext).
+    (ip::IPPROTO_IP, IP_RECVERR, nip::IPPROTO_IP, ext::IP_EXT_RECVERR, Val::Int),
+    (ip::IPPROTO_IPV6, IPV6_RECVERR, nip::IPPROTO_IPV6, ext::IPV6_EXT_RECVERR, Val::Int),
     (ip::IPPROTO_IPV6, ip6::IPV6_V6ONLY, nip::IPPROTO_IPV6, nip6::IPV6_V6ONLY, Val::Int),
     (ip::IPPROTO_IPV6, ip6::IPV6_UNICAST_HOPS, nip::IPPROTO_IPV6, nip6::IPV6_UNICAST_HOPS, Val::Int),
     (ip::IPPROTO_IPV6, ip6::IPV6_MULTICAST_IF, nip::IPPROTO_IPV6, nip6::IPV6_MULTICAST_IF, Val::Int),
@@ -68,7 +77,7 @@ pub const OPTIONS: &[Opt] = &[
 ];
 
 /// What the support note says about options.
-pub const NOTE: &str = "SOL_SOCKET (SO_REUSEADDR/REUSEPORT, KEEPALIVE, RCVBUF/SNDBUF, LINGER, RCVTIMEO/SNDTIMEO, ERROR, TYPE, ACCEPTCONN, …), TCP_NODELAY/MAXSEG/KEEP*, IP_TOS/TTL/MULTICAST_*/ADD_MEMBERSHIP, IPV6_V6ONLY/HOPS/MULTICAST_*/JOIN_GROUP; others (SO_PEERCRED, SO_PRIORITY, SO_BINDTODEVICE, TCP_INFO, …) give ENOPROTOOPT";
+pub const NOTE: &str = "SOL_SOCKET (SO_REUSEADDR/REUSEPORT, KEEPALIVE, RCVBUF/SNDBUF, LINGER, RCVTIMEO/SNDTIMEO, ERROR, TYPE, ACCEPTCONN, …), TCP_NODELAY/MAXSEG/KEEP*, IP_TOS/TTL/MULTICAST_*/ADD_MEMBERSHIP, IPV6_V6ONLY/HOPS/MULTICAST_*/JOIN_GROUP; IP_RECVERR/IPV6_RECVERR through a backend extension (the error queue, MSG_ERRQUEUE, is not readable); others (SO_PEERCRED, SO_PRIORITY, SO_BINDTODEVICE, TCP_INFO, …) give ENOPROTOOPT";
 
 /// The NetBSD option for a Linux (level, name): ENOPROTOOPT when none exists.
 pub fn lookup(level: u32, name: u32) -> Result<&'static Opt, Errno> {

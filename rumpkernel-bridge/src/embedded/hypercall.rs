@@ -1813,6 +1813,7 @@ fn host_sockopt(level: u32, name: u32) -> HResult<(i32, i32, OptVal)> {
                 o4::IP_MULTICAST_LOOP => (libc::IP_MULTICAST_LOOP, Same),
                 o4::IP_ADD_MEMBERSHIP => (libc::IP_ADD_MEMBERSHIP, Same),
                 o4::IP_DROP_MEMBERSHIP => (libc::IP_DROP_MEMBERSHIP, Same),
+                crate::ext::IP_EXT_RECVERR => (libc::IP_RECVERR, Same),
                 _ => return Err(ne::ENOPROTOOPT),
             },
         ),
@@ -1826,6 +1827,7 @@ fn host_sockopt(level: u32, name: u32) -> HResult<(i32, i32, OptVal)> {
                 o6::IPV6_MULTICAST_LOOP => (libc::IPV6_MULTICAST_LOOP, Same),
                 o6::IPV6_JOIN_GROUP => (libc::IPV6_ADD_MEMBERSHIP, Same),
                 o6::IPV6_LEAVE_GROUP => (libc::IPV6_DROP_MEMBERSHIP, Same),
+                crate::ext::IPV6_EXT_RECVERR => (libc::IPV6_RECVERR, Same),
                 _ => return Err(ne::ENOPROTOOPT),
             },
         ),
@@ -1894,6 +1896,108 @@ pub fn getsockopt(fd: i32, level: u32, name: u32, out: &mut [u8]) -> HResult<usi
     let k = v.len().min(out.len());
     out[..k].copy_from_slice(&v[..k]);
     Ok(k)
+}
+
+/// A host socket's type and domain in NetBSD's numbers (0 for what NetBSD lacks).
+pub fn sock_kind(fd: i32) -> HResult<(u32, u32)> {
+    use abi_netbsd::consts::address_family as af;
+    let get = |opt: i32| -> HResult<i32> {
+        let mut v = 0i32;
+        let mut len = std::mem::size_of::<i32>() as libc::socklen_t;
+        // SAFETY: v is valid for len bytes.
+        cvt(unsafe {
+            libc::getsockopt(fd, libc::SOL_SOCKET, opt, (&mut v as *mut i32).cast(), &mut len)
+        })?;
+        Ok(v)
+    };
+    let ty = nb_socktype(get(libc::SO_TYPE)?);
+    let domain = match get(libc::SO_DOMAIN)? {
+        libc::AF_UNIX => af::AF_UNIX,
+        libc::AF_INET => af::AF_INET,
+        libc::AF_INET6 => af::AF_INET6,
+        _ => 0,
+    };
+    Ok((ty, domain))
+}
+
+/// The host's inode number of socket `fd`, which names the socket while it lives.
+pub fn sock_ino(fd: i32) -> HResult<u64> {
+    // SAFETY: all-zero is a valid stat; fstat fills it.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: st is valid.
+    cvt(unsafe { libc::fstat(fd, &mut st) })?;
+    Ok(st.st_ino as u64)
+}
+
+/// The inode number of the socket connected to the host unix socket numbered `ino` (0 when it
+/// has none), asked of the host's sock_diag: a SOCK_DIAG_BY_FAMILY request for that inode with
+/// UDIAG_SHOW_PEER, answered with a `unix_diag_msg` and a UNIX_DIAG_PEER attribute.
+pub fn unix_peer_ino(ino: u64) -> HResult<u64> {
+    const SOCK_DIAG_BY_FAMILY: u16 = 20;
+    const UDIAG_SHOW_PEER: u32 = 4;
+    const UNIX_DIAG_PEER: u16 = 2;
+    // SAFETY: plain call.
+    let s = HostFd(cvt(unsafe {
+        libc::socket(libc::AF_NETLINK, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, libc::NETLINK_SOCK_DIAG)
+    })?);
+    // nlmsghdr {len, type, flags, seq, pid} and unix_diag_req {family, protocol, pad, states,
+    // ino, show, cookie[2] (both INET_DIAG_NOCOOKIE: no cookie to check)}.
+    let mut req = [0u8; 40];
+    req[0..4].copy_from_slice(&40u32.to_ne_bytes());
+    req[4..6].copy_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
+    req[6..8].copy_from_slice(&(libc::NLM_F_REQUEST as u16).to_ne_bytes());
+    req[8..12].copy_from_slice(&1u32.to_ne_bytes());
+    req[16] = libc::AF_UNIX as u8;
+    req[20..24].copy_from_slice(&u32::MAX.to_ne_bytes());
+    req[24..28].copy_from_slice(&(ino as u32).to_ne_bytes());
+    req[28..32].copy_from_slice(&UDIAG_SHOW_PEER.to_ne_bytes());
+    req[32..40].fill(0xff);
+    // SAFETY: req is valid for its length.
+    cvt(unsafe { libc::send(s.raw(), req.as_ptr().cast(), req.len(), 0) })?;
+    let mut buf = [0u8; 512];
+    // SAFETY: buf is valid for its length.
+    let n = retry(|| unsafe { libc::recv(s.raw(), buf.as_mut_ptr().cast(), buf.len(), 0) })? as usize;
+    let b = &buf[..n];
+    let u16_at = |o: usize| u16::from_ne_bytes([b[o], b[o + 1]]);
+    let u32_at = |o: usize| u32::from_ne_bytes(b[o..o + 4].try_into().unwrap());
+    if n < 16 {
+        return Err(ne::EIO);
+    }
+    let len = (u32_at(0) as usize).min(n);
+    if u16_at(4) == libc::NLMSG_ERROR as u16 {
+        let e = if n >= 20 { u32_at(16) as i32 } else { -libc::EIO };
+        return Err(errno_from_host(-e));
+    }
+    // Attributes follow the 16-byte unix_diag_msg, each {u16 len, u16 type, data}, 4-aligned.
+    let mut at = 32;
+    while at + 4 <= len {
+        let (alen, aty) = (u16_at(at) as usize, u16_at(at + 2));
+        if alen < 4 || at + alen > len {
+            break;
+        }
+        if aty == UNIX_DIAG_PEER && alen >= 8 {
+            return Ok(u32_at(at + 4) as u64);
+        }
+        at += (alen + 3) & !3;
+    }
+    Ok(0)
+}
+
+/// The host's SO_PEERCRED of socket `fd`: (host pid, uid, gid), pid 0 when there is none.
+pub fn host_peercred(fd: i32) -> HResult<(i32, u32, u32)> {
+    // SAFETY: all-zero is a valid ucred.
+    let mut c: libc::ucred = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: c is valid for len bytes.
+    cvt(unsafe {
+        libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_PEERCRED, (&mut c as *mut libc::ucred).cast(), &mut len)
+    })?;
+    Ok((c.pid, c.uid, c.gid))
+}
+
+/// This host process's pid (the kernel's process: every host socket of a run lives in it).
+pub fn host_pid() -> i32 {
+    std::process::id() as i32
 }
 
 // ---------------------------------------------------------------------------------------------
