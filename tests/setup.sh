@@ -9,8 +9,9 @@ if [ "${1:-}" = "--quick" ]; then
   pkgs=(gcc libc6-dev busybox-static)
 else
   # gcc + libc6-dev: glibc `gcc -static`; musl-tools (pulls musl-dev): musl-gcc and rcrt1.o for
-  # static-pie; busybox-static and bash-static: real programs; file: checks the build variants.
-  pkgs=(gcc libc6-dev musl-tools musl-dev busybox-static bash-static file)
+  # static-pie; busybox-static and bash-static: real programs; file: checks the build variants;
+  # apache2-utils: ab, the load generator of the HTTP server test.
+  pkgs=(gcc libc6-dev musl-tools musl-dev busybox-static bash-static file apache2-utils)
 fi
 
 missing=()

@@ -212,3 +212,93 @@ fn net_dns() {
     });
     assert!(server.questions() > 0, "the resolver was never asked");
 }
+
+/// A load run against a server under rumplx: Debian's `ab` makes 10,000 HTTP/1.0 requests, 8 at
+/// a time, to busybox httpd (which forks a child per connection, so this is also 10,000 guest
+/// processes on one kernel); every one must succeed with the right body, and no process of the
+/// run may be left on the host after the server is stopped.
+#[test]
+fn busybox_httpd_load_10000_requests() {
+    use std::net::{TcpListener, TcpStream};
+    use std::process::Command;
+    use std::time::{Duration, Instant};
+    assert!(std::path::Path::new("/bin/busybox").exists(), "/bin/busybox missing: run tests/setup.sh");
+    assert!(
+        Command::new("ab").arg("-V").output().map(|o| o.status.success()).unwrap_or(false),
+        "ab missing: run tests/setup.sh (installs apache2-utils)"
+    );
+    let dir = fresh_dir("httpd-load");
+    let body = "load test body\n".repeat(20);
+    std::fs::write(dir.join("index.html"), &body).unwrap();
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut server = Command::new(rumplx_bin())
+        .args(["run", "/bin/busybox", "httpd", "-f", "-p", &format!("127.0.0.1:{port}"), "-h"])
+        .arg(&dir)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(start.elapsed() < Duration::from_secs(20), "httpd under rumplx never listened");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let ab = Command::new("ab")
+        .args(["-q", "-n", "10000", "-c", "8", "-s", "60"])
+        .arg(format!("http://127.0.0.1:{port}/index.html"))
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&ab.stdout).into_owned();
+    // Stopped the way a user stops it; whatever it had forked must end with it.
+    let server_pid = server.id();
+    let forked = descendants(server_pid);
+    unsafe { libc::kill(server_pid as i32, libc::SIGTERM) };
+    let _ = server.wait();
+    let field = |name: &str| {
+        report.lines().find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_string())).unwrap_or_default()
+    };
+    let problems: Vec<String> = [
+        (!ab.status.success()).then(|| format!("ab failed: {}", String::from_utf8_lossy(&ab.stderr))),
+        (field("Complete requests:") != "10000").then(|| format!("complete: {:?}", field("Complete requests:"))),
+        (field("Failed requests:") != "0").then(|| format!("failed: {:?}", field("Failed requests:"))),
+        report.contains("Non-2xx").then(|| format!("non-2xx: {:?}", field("Non-2xx responses:"))),
+        (field("Document Length:") != format!("{} bytes", body.len()))
+            .then(|| format!("document length: {:?}", field("Document Length:"))),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    assert!(problems.is_empty(), "{}\n\nab's report:\n{report}", problems.join("\n"));
+    let start = Instant::now();
+    loop {
+        let left: Vec<u32> = forked.iter().copied().filter(|p| std::path::Path::new(&format!("/proc/{p}")).exists()).collect();
+        if left.is_empty() {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "processes left after the server ended: {left:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Every host process below `pid` (children, their children, …) at this moment.
+fn descendants(pid: u32) -> Vec<u32> {
+    let parent_of = |p: u32| -> Option<u32> {
+        let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
+        stat.rsplit_once(") ")?.1.split(' ').nth(1)?.parse().ok()
+    };
+    let all: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|p| Some((p, parent_of(p)?)))
+        .collect();
+    let mut found = vec![];
+    let mut frontier = vec![pid];
+    while let Some(q) = frontier.pop() {
+        for &(p, pp) in &all {
+            if pp == q {
+                found.push(p);
+                frontier.push(p);
+            }
+        }
+    }
+    found
+}
