@@ -215,3 +215,19 @@ const _: () = {
     assert!(offset_of!(Statvfs, f_mntonname) == 204);
     assert!(offset_of!(Statvfs, f_mntfromname) == 1228);
 };
+
+/// sys/un.h's option level and option for a local socket's peer ids (not in the extracted
+/// tables): `getsockopt(s, SOL_LOCAL, LOCAL_PEEREID, &unpcbid, &len)`.
+pub const SOL_LOCAL: u32 = 0;
+pub const LOCAL_PEEREID: u32 = 3;
+
+/// `struct unpcbid`: the ids of the process that connected (or listened, for the connecting
+/// side), recorded by connect(2), listen(2) and socketpair(2).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Unpcbid {
+    pub unp_pid: i32,
+    pub unp_euid: u32,
+    pub unp_egid: u32,
+}
+const _: () = assert!(size_of::<Unpcbid>() == 12);

@@ -18,6 +18,17 @@
 //!   lives in host memory allocated on write), so for them it checks the arguments and succeeds
 //!   without doing anything, which is the whole of its observable effect.
 //!
+//! Linux's abstract local socket names are an extension of NetBSD's `sockaddr_un`, for bind,
+//! connect, sendto/sendmsg and every call that reports an address: a `sun_path` starting with a
+//! NUL byte is an abstract name, its bytes that NUL included, `sa_len` - 2 of them (at most
+//! 108, so `sa_len` may exceed NetBSD's 106). bind with `sa_len` 2 (the family alone) binds the
+//! socket to a name of its own choosing, Linux's autobind shape (NUL, five lowercase hex
+//! digits); on a bound socket it does nothing. Names are the kernel's, never files; each
+//! socket type has its own; a name is in use (EADDRINUSE) until its socket is closed; connecting
+//! or sending to a name nobody holds is ECONNREFUSED. An unnamed socket is still reported with
+//! an all-NUL path. NetBSD's kernel reads such a path as the empty one and answers ENOENT
+//! (bind, connect) or EINVAL, which the personality passes on: nothing is faked.
+//!
 //! Socket options NetBSD lacks are option names at the protocol's own level, numbered from
 //! `SO_EXT_BASE`; a backend without them answers ENOPROTOOPT, NetBSD's answer for an unknown one.
 //! - `IP_EXT_RECVERR` (IPPROTO_IP) / `IPV6_EXT_RECVERR` (IPPROTO_IPV6): Linux's IP_RECVERR and

@@ -23,6 +23,13 @@ fn net_unix() {
     check_guest("net_unix", |c| c.timeout_secs(60));
 }
 
+/// Linux's abstract unix names (stream and datagram, the names every call reports, EADDRINUSE,
+/// freed on close), autobind, and SO_PEERCRED on pairs and connected sockets, with a forked peer.
+#[test]
+fn net_unix_abstract() {
+    check_guest("net_unix_abstract", |c| c.timeout_secs(60));
+}
+
 /// poll/ppoll/select/pselect on pipes, files and sockets; nonblocking connect; timeouts and masks.
 #[test]
 fn net_poll() {

@@ -11,7 +11,7 @@ use alloc::vec::Vec;
 use abi_netbsd::{consts::socket_type as nst, nr as nb, structs as nbs};
 use syscalls::Sysno;
 
-use crate::consts::{msg_flags as lmsg, socket_type as lst};
+use crate::consts::{msg_flags as lmsg, socket_type as lst, sockopt_socket as lso};
 use crate::dispatch::Ctx;
 use crate::errno::{EFAULT, EINVAL, EMSGSIZE, ENOBUFS, ENOPROTOOPT, EOPNOTSUPP, ESOCKTNOSUPPORT};
 use crate::platform::Access;
@@ -27,7 +27,7 @@ macro_rules! tr {
     ($h:expr, $($n:ident),*) => { Route::Translated($h, &[$(nb::$n),*]) };
 }
 
-const UNIX_NOTE: &str = "AF_INET, AF_INET6 and AF_UNIX (path names; abstract and autobound names give EINVAL, paths longer than NetBSD's 103 bytes ENAMETOOLONG); other families give EAFNOSUPPORT";
+const UNIX_NOTE: &str = "AF_INET, AF_INET6 and AF_UNIX (path names, longer than NetBSD's 103 bytes ENAMETOOLONG; Linux's abstract names and bind's autobind through a bridge extension: the kernel keeps them, not as files, shared by the run's processes, gone with the socket); other families give EAFNOSUPPORT";
 const MSG_NOTE: &str = "MSG_MORE/CONFIRM/BATCH are dropped hints; MSG_ERRQUEUE, MSG_FASTOPEN and MSG_ZEROCOPY give EOPNOTSUPP; of the control messages SCM_RIGHTS travels, SCM_CREDENTIALS gives EINVAL";
 
 pub const ENTRIES: &[Entry] = &[
@@ -41,8 +41,8 @@ pub const ENTRIES: &[Entry] = &[
     // Linux's accept never inherits O_NONBLOCK (BSD's does): both become paccept.
     entry(Sysno::accept as u32, "accept", N, &[Fd, Ptr, Ptr], Ret::Fd, tr!(accept, SYS_paccept), Support::Full),
     entry(Sysno::accept4 as u32, "accept4", N, &[Fd, Ptr, Ptr, Hex], Ret::Fd, tr!(accept4, SYS_paccept), Support::Full),
-    entry(Sysno::getsockname as u32, "getsockname", N, &[Fd, Ptr, Ptr], Ret::Int, tr!(getsockname, SYS_getsockname), Support::Partial("a unix socket bound to a path reports an unnamed address (the backend does not keep the guest's name)")),
-    entry(Sysno::getpeername as u32, "getpeername", N, &[Fd, Ptr, Ptr], Ret::Int, tr!(getpeername, SYS_getpeername), Support::Partial("a unix socket's peer reports an unnamed address (the backend does not keep the guest's name)")),
+    entry(Sysno::getsockname as u32, "getsockname", N, &[Fd, Ptr, Ptr], Ret::Int, tr!(getsockname, SYS_getsockname), Support::Partial("a unix socket bound to a path reports an unnamed address (the backend does not keep the guest's name); abstract names are reported as Linux does")),
+    entry(Sysno::getpeername as u32, "getpeername", N, &[Fd, Ptr, Ptr], Ret::Int, tr!(getpeername, SYS_getpeername), Support::Partial("a unix socket's peer bound to a path reports an unnamed address (the backend does not keep the guest's name); abstract names are reported as Linux does")),
     entry(Sysno::sendto as u32, "sendto", N, &[Fd, BufIn(2), Len, Hex, Ptr, Len], Ret::Int, tr!(sendto, SYS_sendto), Support::Partial(MSG_NOTE)),
     entry(Sysno::recvfrom as u32, "recvfrom", N, &[Fd, BufOut(2), Len, Hex, Ptr, Ptr], Ret::Int, tr!(recvfrom, SYS_recvfrom), Support::Partial(MSG_NOTE)),
     entry(Sysno::sendmsg as u32, "sendmsg", N, &[Fd, Ptr, Hex], Ret::Int, tr!(sendmsg, SYS_sendmsg), Support::Partial(MSG_NOTE)),
@@ -414,6 +414,9 @@ fn getsockopt(ctx: &mut Ctx) -> LxResult {
     if room < 0 {
         return Err(EINVAL);
     }
+    if (ctx.args[1] as u32, ctx.args[2] as u32) == (lso::SOL_SOCKET, lso::SO_PEERCRED) {
+        return peercred(ctx, val, lenp, room as u32);
+    }
     // Linux's IP and unix sockets answer a level they do not know with EOPNOTSUPP here.
     let o = sockopt::lookup(ctx.args[1] as u32, ctx.args[2] as u32).map_err(|e| if sockopt::known_level(ctx.args[1] as u32) { e } else { EOPNOTSUPP })?;
     let mut buf = [0u8; 64];
@@ -421,6 +424,29 @@ fn getsockopt(ctx: &mut Ctx) -> LxResult {
     ctx.nb(nb::SYS_getsockopt, [fd(ctx), o.2 as u64, o.3 as u64, mut_ptr(&mut buf), mut_ptr(&mut len), 0])?;
     let v = sockopt::value_to_linux(o.4, &buf[..(len as usize).min(buf.len())]);
     // Linux copies what fits and reports that length.
+    let n = (room as usize).min(v.len());
+    ctx.guest_bytes_mut(val, n)?.copy_from_slice(&v[..n]);
+    ctx.write_struct(lenp, &(n as u32))?;
+    Ok(0)
+}
+
+/// SO_PEERCRED: NetBSD's LOCAL_PEEREID of a local socket. Sockets without peer ids (not
+/// connected, datagram sockets, other families) report pid 0, uid and gid -1, as on Linux.
+fn peercred(ctx: &mut Ctx, val: u64, lenp: u64, room: u32) -> LxResult {
+    let mut a = Sockaddr::default();
+    let mut alen = sockaddr::STORAGE as u32;
+    ctx.nb(nb::SYS_getsockname, [fd(ctx), mut_ptr(&mut a.buf), mut_ptr(&mut alen), 0, 0, 0])?;
+    let mut v = sockopt::NO_PEERCRED;
+    if a.buf[1] as u32 == abi_netbsd::consts::address_family::AF_UNIX {
+        let mut id = [0u8; 12];
+        let mut len = id.len() as u32;
+        let (level, name) = sockopt::PEERCRED_NETBSD;
+        match ctx.nb_raw(nb::SYS_getsockopt, [fd(ctx), level as u64, name as u64, mut_ptr(&mut id), mut_ptr(&mut len), 0]) {
+            Ok(_) => v = sockopt::peercred_to_linux(&id[..(len as usize).min(id.len())]),
+            Err(e) if e == abi_netbsd::errno::ENOTCONN => {}
+            Err(e) => return Err(crate::xlat::errno::from_netbsd(e)),
+        }
+    }
     let n = (room as usize).min(v.len());
     ctx.guest_bytes_mut(val, n)?.copy_from_slice(&v[..n]);
     ctx.write_struct(lenp, &(n as u32))?;

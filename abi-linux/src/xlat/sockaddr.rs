@@ -2,8 +2,11 @@
 //! 8-bit `sa_family`, AF_INET6 = 24). Past the first two bytes sockaddr_in and sockaddr_in6 agree
 //! byte for byte; sockaddr_un's path is 108 bytes on Linux and 104 on NetBSD.
 //!
-//! Linux's abstract unix names (a path starting with NUL) have no NetBSD twin: they are refused
-//! with EINVAL rather than turned into files.
+//! Linux's abstract unix names (a path starting with NUL) have no NetBSD twin. They travel in
+//! the bridge's extension of NetBSD's sockaddr_un (`rumpkernel_bridge::ext`): the name's bytes,
+//! leading NUL included, after the family, `sa_len` = 2 + its length; a bind with the family
+//! alone asks for an autobind name. An all-NUL path coming back is an unnamed socket (NetBSD's
+//! `sun_noname`), so an abstract name made only of NUL bytes reads back as unnamed.
 
 use abi_netbsd::consts::address_family as nb;
 use crate::consts::address_family as lx;
@@ -14,6 +17,8 @@ use crate::Errno;
 pub const STORAGE: usize = 128;
 /// NetBSD's `sun_path` holds 104 bytes, NUL included.
 const NB_SUN_PATH: usize = 104;
+/// Linux's `struct sockaddr_un`: the family and 108 bytes of path.
+const SOCKADDR_UN: usize = 110;
 const SOCKADDR_IN: usize = 16;
 const SOCKADDR_IN6: usize = 28;
 /// Linux accepts the RFC 2133 sockaddr_in6 without sin6_scope_id.
@@ -67,14 +72,16 @@ pub fn to_netbsd(linux: &[u8]) -> Result<Sockaddr, Errno> {
         nb::AF_INET => SOCKADDR_IN,
         nb::AF_INET6 if linux.len() < SOCKADDR_IN6_RFC2133 => return Err(EINVAL),
         nb::AF_INET6 => SOCKADDR_IN6,
+        _ if linux.len() > SOCKADDR_UN => return Err(EINVAL),
+        _ if linux.len() == 2 || linux[2] == 0 => {
+            // The family alone (bind's autobind) or an abstract name: carried as they are.
+            out.buf[2..linux.len()].copy_from_slice(&linux[2..]);
+            linux.len()
+        }
         _ => {
             // AF_UNIX: the path runs to the first NUL or to the end of what was given.
             let path = &linux[2..];
             let end = path.iter().position(|&b| b == 0).unwrap_or(path.len());
-            if end == 0 {
-                // Unnamed (autobind) or abstract: NetBSD has neither.
-                return Err(EINVAL);
-            }
             if end >= NB_SUN_PATH {
                 return Err(ENAMETOOLONG);
             }
@@ -113,6 +120,12 @@ pub fn to_linux(netbsd: &[u8]) -> Sockaddr {
         lx::AF_UNSPEC => 0,
         lx::AF_INET => SOCKADDR_IN,
         lx::AF_INET6 => SOCKADDR_IN6,
+        _ if netbsd.len() > 2 && netbsd[2] == 0 && netbsd[3..].iter().any(|&b| b != 0) => {
+            // An abstract name, as long as the kernel said, its leading NUL kept.
+            let n = netbsd.len().min(SOCKADDR_UN);
+            out.buf[2..n].copy_from_slice(&netbsd[2..n]);
+            n
+        }
         _ => {
             // Linux reports a path's length with its NUL, an unnamed socket as the family alone.
             let path = &netbsd[2..];
@@ -194,10 +207,18 @@ mod tests {
         assert_eq!(n.bytes(), b"\x08\x01/sock\0");
         assert_eq!(to_netbsd(&l).unwrap().bytes(), b"\x08\x01/sock\0");
         assert_eq!(to_linux(n.bytes()).bytes(), b"\x01\0/sock\0");
-        // Unnamed and abstract names.
-        assert_eq!(to_netbsd(&l[..2]), Err(EINVAL));
+        // The family alone (autobind) and abstract names travel as they are.
+        assert_eq!(to_netbsd(&l[..2]).unwrap().bytes(), b"\x02\x01");
         l[2] = 0;
-        assert_eq!(to_netbsd(&l[..7]), Err(EINVAL));
+        let a = to_netbsd(&l[..7]).unwrap();
+        assert_eq!(a.bytes(), b"\x07\x01\0sock");
+        assert_eq!(to_linux(a.bytes()).bytes(), b"\x01\0\0sock");
+        assert_eq!(to_netbsd(&[&l[..], &[0]].concat()), Err(EINVAL));
+        // NetBSD's sun_noname (106 bytes of nothing) is unnamed.
+        let mut noname = [0u8; 106];
+        noname[0] = 106;
+        noname[1] = 1;
+        assert_eq!(to_linux(&noname).bytes(), b"\x01\0");
         // Linux's 108-byte paths do not fit NetBSD's 104.
         let mut long = [b'a'; 110];
         long[0..2].copy_from_slice(&1u16.to_ne_bytes());
@@ -237,6 +258,14 @@ mod tests {
         #[test]
         fn unix_round_trip(path in proptest::collection::vec(1u8..=255, 1..103)) {
             let l = [&1u16.to_ne_bytes()[..], &path[..], &[0]].concat();
+            let back = to_linux(to_netbsd(&l).unwrap().bytes());
+            prop_assert_eq!(back.bytes(), &l[..]);
+        }
+
+        #[test]
+        fn abstract_round_trip(rest in proptest::collection::vec(any::<u8>(), 0..106), last in 1u8..=255) {
+            // A leading NUL, then bytes with one that is not NUL (all-NUL reads back unnamed).
+            let l = [&1u16.to_ne_bytes()[..], &[0], &rest[..], &[last]].concat();
             let back = to_linux(to_netbsd(&l).unwrap().bytes());
             prop_assert_eq!(back.bytes(), &l[..]);
         }

@@ -77,7 +77,19 @@ pub const OPTIONS: &[Opt] = &[
 ];
 
 /// What the support note says about options.
-pub const NOTE: &str = "SOL_SOCKET (SO_REUSEADDR/REUSEPORT, KEEPALIVE, RCVBUF/SNDBUF, LINGER, RCVTIMEO/SNDTIMEO, ERROR, TYPE, ACCEPTCONN, …), TCP_NODELAY/MAXSEG/KEEP*, IP_TOS/TTL/MULTICAST_*/ADD_MEMBERSHIP, IPV6_V6ONLY/HOPS/MULTICAST_*/JOIN_GROUP; IP_RECVERR/IPV6_RECVERR through a backend extension (the error queue, MSG_ERRQUEUE, is not readable); others (SO_PEERCRED, SO_PRIORITY, SO_BINDTODEVICE, TCP_INFO, …) give ENOPROTOOPT";
+pub const NOTE: &str = "SOL_SOCKET (SO_REUSEADDR/REUSEPORT, KEEPALIVE, RCVBUF/SNDBUF, LINGER, RCVTIMEO/SNDTIMEO, ERROR, TYPE, ACCEPTCONN, …), TCP_NODELAY/MAXSEG/KEEP*, IP_TOS/TTL/MULTICAST_*/ADD_MEMBERSHIP, IPV6_V6ONLY/HOPS/MULTICAST_*/JOIN_GROUP; IP_RECVERR/IPV6_RECVERR through a backend extension (the error queue, MSG_ERRQUEUE, is not readable); SO_PEERCRED from NetBSD's LOCAL_PEEREID on connected local stream/seqpacket sockets and socketpairs (other sockets report no peer: pid 0, uid and gid -1; the pid is the guest's, of the process that connected, listened or made the pair); others (SO_PASSCRED, SO_PRIORITY, SO_BINDTODEVICE, TCP_INFO, …) give ENOPROTOOPT";
+
+/// SO_PEERCRED's NetBSD twin on a local socket: getsockopt(SOL_LOCAL, LOCAL_PEEREID).
+pub const PEERCRED_NETBSD: (u32, u32) = (abi_netbsd::structs::SOL_LOCAL, abi_netbsd::structs::LOCAL_PEEREID);
+
+/// Linux's SO_PEERCRED of a socket with no peer credentials: pid 0, uid and gid -1.
+pub const NO_PEERCRED: [u8; 12] = [0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
+
+/// Linux's `struct ucred {pid, uid, gid}` from NetBSD's `struct unpcbid {unp_pid, unp_euid,
+/// unp_egid}` (the same three 32-bit fields in the same order); a short value reads as none.
+pub fn peercred_to_linux(netbsd: &[u8]) -> [u8; 12] {
+    netbsd.get(..12).map_or(NO_PEERCRED, |b| b.try_into().unwrap())
+}
 
 /// The NetBSD option for a Linux (level, name): ENOPROTOOPT when none exists.
 pub fn lookup(level: u32, name: u32) -> Result<&'static Opt, Errno> {
@@ -155,7 +167,12 @@ mod tests {
         assert_eq!(lookup(6, 4).map(|o| o.3), Ok(3)); // TCP_KEEPIDLE
         assert_eq!(lookup(41, 26).map(|o| o.3), Ok(27)); // IPV6_V6ONLY
         assert_eq!(lookup(0, 2).map(|o| o.3), Ok(4)); // IP_TTL
+        // SO_PEERCRED is not a plain option: net.rs asks LOCAL_PEEREID of local sockets only.
         assert_eq!(lookup(1, so::SO_PEERCRED), Err(ENOPROTOOPT));
+        assert_eq!(PEERCRED_NETBSD, (0, 3));
+        let id = [7i32.to_ne_bytes(), 1000u32.to_ne_bytes(), 100u32.to_ne_bytes()].concat();
+        assert_eq!(&peercred_to_linux(&id)[..], &id[..]);
+        assert_eq!(peercred_to_linux(&id[..8]), NO_PEERCRED);
         assert_eq!(lookup(6, tcp::TCP_INFO), Err(ENOPROTOOPT));
         assert_eq!(lookup(999, 1), Err(ENOPROTOOPT));
     }

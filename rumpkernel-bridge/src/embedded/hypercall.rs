@@ -1906,7 +1906,13 @@ pub fn sock_kind(fd: i32) -> HResult<(u32, u32)> {
         let mut len = std::mem::size_of::<i32>() as libc::socklen_t;
         // SAFETY: v is valid for len bytes.
         cvt(unsafe {
-            libc::getsockopt(fd, libc::SOL_SOCKET, opt, (&mut v as *mut i32).cast(), &mut len)
+            libc::getsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                opt,
+                (&mut v as *mut i32).cast(),
+                &mut len,
+            )
         })?;
         Ok(v)
     };
@@ -1938,7 +1944,11 @@ pub fn unix_peer_ino(ino: u64) -> HResult<u64> {
     const UNIX_DIAG_PEER: u16 = 2;
     // SAFETY: plain call.
     let s = HostFd(cvt(unsafe {
-        libc::socket(libc::AF_NETLINK, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, libc::NETLINK_SOCK_DIAG)
+        libc::socket(
+            libc::AF_NETLINK,
+            libc::SOCK_DGRAM | libc::SOCK_CLOEXEC,
+            libc::NETLINK_SOCK_DIAG,
+        )
     })?);
     // nlmsghdr {len, type, flags, seq, pid} and unix_diag_req {family, protocol, pad, states,
     // ino, show, cookie[2] (both INET_DIAG_NOCOOKIE: no cookie to check)}.
@@ -1956,7 +1966,8 @@ pub fn unix_peer_ino(ino: u64) -> HResult<u64> {
     cvt(unsafe { libc::send(s.raw(), req.as_ptr().cast(), req.len(), 0) })?;
     let mut buf = [0u8; 512];
     // SAFETY: buf is valid for its length.
-    let n = retry(|| unsafe { libc::recv(s.raw(), buf.as_mut_ptr().cast(), buf.len(), 0) })? as usize;
+    let n =
+        retry(|| unsafe { libc::recv(s.raw(), buf.as_mut_ptr().cast(), buf.len(), 0) })? as usize;
     let b = &buf[..n];
     let u16_at = |o: usize| u16::from_ne_bytes([b[o], b[o + 1]]);
     let u32_at = |o: usize| u32::from_ne_bytes(b[o..o + 4].try_into().unwrap());
@@ -1965,7 +1976,11 @@ pub fn unix_peer_ino(ino: u64) -> HResult<u64> {
     }
     let len = (u32_at(0) as usize).min(n);
     if u16_at(4) == libc::NLMSG_ERROR as u16 {
-        let e = if n >= 20 { u32_at(16) as i32 } else { -libc::EIO };
+        let e = if n >= 20 {
+            u32_at(16) as i32
+        } else {
+            -libc::EIO
+        };
         return Err(errno_from_host(-e));
     }
     // Attributes follow the 16-byte unix_diag_msg, each {u16 len, u16 type, data}, 4-aligned.
@@ -1990,7 +2005,13 @@ pub fn host_peercred(fd: i32) -> HResult<(i32, u32, u32)> {
     let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
     // SAFETY: c is valid for len bytes.
     cvt(unsafe {
-        libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_PEERCRED, (&mut c as *mut libc::ucred).cast(), &mut len)
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&mut c as *mut libc::ucred).cast(),
+            &mut len,
+        )
     })?;
     Ok((c.pid, c.uid, c.gid))
 }

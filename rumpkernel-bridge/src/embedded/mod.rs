@@ -9,7 +9,9 @@
 //! (registered host files/directories), `devfs` (/dev), `file` (open file descriptions and fd
 //! tables), `proc` (processes, lwps, credentials), `time` (clocks), `syscalls` (one function per
 //! NetBSD syscall, dispatched by number), `socket` (sockin: host sockets behind NetBSD's socket
-//! calls), `lock` (advisory locks on in-memory files), `name` (file names as bytes).
+//! calls), `unix` (Linux's abstract local names and LOCAL_PEEREID's ids, which host sockets do
+//! not keep for the kernel), `lock` (advisory locks on in-memory files), `name` (file names as
+//! bytes).
 //!
 //! Known gaps, so nobody mistakes them for NetBSD behaviour:
 //! - Host directories resolve their own symlinks inside the registered tree (openat2
@@ -35,6 +37,7 @@ mod proc;
 mod socket;
 mod syscalls;
 mod time;
+mod unix;
 mod vfs;
 
 use crate::{Errno, HostKind, LwpId, Pid, RumpKernel, SysResult};
@@ -64,6 +67,8 @@ pub struct EmbeddedKernel {
     procs: Mutex<ProcTable>,
     /// kern.hostname and kern.domainname.
     names: Mutex<(Vec<u8>, Vec<u8>)>,
+    /// Abstract local socket names and recorded peer ids.
+    unix: unix::Unix,
 }
 
 /// A snapshot of the calling process's state for one syscall (so no table lock is held while
@@ -105,6 +110,7 @@ impl EmbeddedKernel {
             vfs: Vfs::default(),
             procs: Mutex::new(pt),
             names: Mutex::new(hypercall::host_names()),
+            unix: unix::Unix::default(),
         };
         let root = memfs::MemFs::new("rumpfs", 0o755, 0, 0);
         k.vfs.mount("/", root, true);

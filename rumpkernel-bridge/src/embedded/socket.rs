@@ -3,9 +3,10 @@
 //! NetBSD sockaddrs (with `sa_len`, AF_INET6 = 24) are decoded here and re-encoded by the
 //! hypercalls for the host. AF_UNIX paths are guest paths: in a registered host directory the
 //! host socket gets that name (reached through a confined handle on its directory); in an
-//! in-memory file system the name is a node holding a nameless host socket. Of the control
-//! messages only SCM_RIGHTS travels, and only for descriptors on
-//! host objects (sockets, pipes, host files).
+//! in-memory file system the name is a node holding a nameless host socket. Linux's abstract
+//! names (a bridge extension) are kept by the kernel ([`super::unix`]), as are the peer ids
+//! LOCAL_PEEREID reports. Of the control messages only SCM_RIGHTS travels, and only for
+//! descriptors on host objects (sockets, pipes, host files).
 
 use super::file::{FdEntry, HostType, Object, OpenFile};
 use super::hypercall::{self, HostFd, SockAddr};
@@ -14,7 +15,7 @@ use super::{Current, EmbeddedKernel};
 use abi_netbsd::consts::{address_family as af, open_flags as of, socket_type as st};
 use abi_netbsd::errno as ne;
 use abi_netbsd::nr::*;
-use abi_netbsd::structs::Iovec;
+use abi_netbsd::structs::{self as nbs, Iovec, Unpcbid};
 use abi_netbsd::SysResult;
 use std::sync::Arc;
 
@@ -28,10 +29,12 @@ pub(super) fn dispatch(k: &EmbeddedKernel, c: &Current, nr: u32, a: [u64; 6]) ->
     #[allow(non_upper_case_globals)]
     Some(match nr {
         SYS___socket30 => sys_socket(c, a[0] as u32, a[1] as u32, a[2] as i32),
-        SYS_socketpair => sys_socketpair(c, a[0] as u32, a[1] as u32, a[2] as i32, a[3]),
+        SYS_socketpair => sys_socketpair(k, c, a[0] as u32, a[1] as u32, a[2] as i32, a[3]),
         SYS_bind => (|| {
-            let (_file, f) = sock(k, c, a[0])?;
+            let (file, f) = sock(k, c, a[0])?;
             match decode_sockaddr(a[1], a[2])? {
+                Decoded::Abstract(name) => k.unix.bind(&file, f, Some(&name))?,
+                Decoded::Autobind => k.unix.bind(&file, f, None)?,
                 Decoded::Unix(path) => {
                     // The name is made by the file system that holds it.
                     let r = k.vfs.resolve(&path, &c.cwd, false, &c.ctx())?;
@@ -43,13 +46,23 @@ pub(super) fn dispatch(k: &EmbeddedKernel, c: &Current, nr: u32, a: [u64; 6]) ->
             ok(0)
         })(),
         SYS_connect => (|| {
-            let (_file, f) = sock(k, c, a[0])?;
-            let (addr, _via) = read_sockaddr(k, c, a[1], a[2])?;
+            let (file, f) = sock(k, c, a[0])?;
+            let (addr, _via) = read_sockaddr(k, c, f, a[1], a[2])?;
+            let local = matches!(addr, SockAddr::Unix(_));
+            if local {
+                k.unix.connecting(f, &file, ids(c))?;
+            }
             hypercall::connect(f, &addr)?;
+            if local {
+                k.unix.connected(f);
+            }
             ok(0)
         })(),
         SYS_listen => sock(k, c, a[0])
-            .and_then(|(_file, f)| hypercall::listen(f, a[1] as i32))
+            .and_then(|(file, f)| {
+                k.unix.listening(f, &file, ids(c));
+                hypercall::listen(f, a[1] as i32)
+            })
             .and(ok(0)),
         SYS_accept => {
             // BSD: the new socket inherits the listener's non-blocking mode.
@@ -83,7 +96,7 @@ pub(super) fn dispatch(k: &EmbeddedKernel, c: &Current, nr: u32, a: [u64; 6]) ->
         SYS_getsockname | SYS_getpeername => (|| {
             let (_file, f) = sock(k, c, a[0])?;
             let addr = hypercall::sockname(f, nr == SYS_getpeername)?;
-            write_sockaddr(a[1], a[2], &addr)?;
+            write_sockaddr(k, a[1], a[2], &addr)?;
             ok(0)
         })(),
         SYS_sendto => (|| {
@@ -97,7 +110,7 @@ pub(super) fn dispatch(k: &EmbeddedKernel, c: &Current, nr: u32, a: [u64; 6]) ->
             let to = if a[4] == 0 {
                 None
             } else {
-                Some(read_sockaddr(k, c, a[4], a[5])?)
+                Some(read_sockaddr(k, c, f, a[4], a[5])?)
             };
             ok(hypercall::sendmsg(f, &iov, to.as_ref().map(|t| &t.0), &[], a[3] as u32)? as u64)
         })(),
@@ -110,7 +123,7 @@ pub(super) fn dispatch(k: &EmbeddedKernel, c: &Current, nr: u32, a: [u64; 6]) ->
             }];
             let got = hypercall::recvmsg(f, &iov, a[3] as u32, 0)?;
             if a[4] != 0 && a[5] != 0 {
-                write_sockaddr(a[4], a[5], &got.from.unwrap_or(SockAddr::Unspec))?;
+                write_sockaddr(k, a[4], a[5], &got.from.unwrap_or(SockAddr::Unspec))?;
             }
             let n = got.len;
             ok(n as u64)
@@ -129,6 +142,22 @@ pub(super) fn dispatch(k: &EmbeddedKernel, c: &Current, nr: u32, a: [u64; 6]) ->
         SYS_getsockopt => (|| {
             let (_file, f) = sock(k, c, a[0])?;
             let len: u32 = get(a[4])?;
+            // SOL_LOCAL is 0, IPPROTO_IP's level too: the socket's domain tells them apart.
+            if (a[1] as u32, a[2] as u32) == (nbs::SOL_LOCAL, nbs::LOCAL_PEEREID)
+                && matches!(hypercall::sock_kind(f), Ok((_, af::AF_UNIX)))
+            {
+                let id = k.unix.peer_ids(f)?;
+                let v = [
+                    id.unp_pid.to_ne_bytes(),
+                    id.unp_euid.to_ne_bytes(),
+                    id.unp_egid.to_ne_bytes(),
+                ]
+                .concat();
+                let n = v.len().min(len as usize);
+                buf_mut(a[3], n as u64)?.copy_from_slice(&v[..n]);
+                put(a[4], n as u32)?;
+                return ok(0);
+            }
             let out = buf_mut(a[3], len as u64)?;
             let n = hypercall::getsockopt(f, a[1] as u32, a[2] as u32, out)?;
             put(a[4], n as u32)?;
@@ -196,12 +225,29 @@ fn sys_socket(c: &Current, domain: u32, ty: u32, proto: i32) -> SysResult {
     ok(install(c, fd, status, cloexec)? as u64)
 }
 
-fn sys_socketpair(c: &Current, domain: u32, ty: u32, proto: i32, sv: u64) -> SysResult {
+/// The ids LOCAL_PEEREID reports of the calling process.
+fn ids(c: &Current) -> Unpcbid {
+    Unpcbid {
+        unp_pid: c.pid,
+        unp_euid: c.cred.euid,
+        unp_egid: c.cred.egid,
+    }
+}
+
+fn sys_socketpair(
+    k: &EmbeddedKernel,
+    c: &Current,
+    domain: u32,
+    ty: u32,
+    proto: i32,
+    sv: u64,
+) -> SysResult {
     let (t, status, cloexec) = split_type(ty)?;
     if sv == 0 {
         return Err(ne::EFAULT);
     }
     let (x, y) = hypercall::socketpair(domain, t, proto)?;
+    let (xr, yr) = (x.raw(), y.raw());
     let a = install(c, x, status, cloexec)?;
     let b = match install(c, y, status, cloexec) {
         Ok(b) => b,
@@ -210,6 +256,12 @@ fn sys_socketpair(c: &Current, domain: u32, ty: u32, proto: i32, sv: u64) -> Sys
             return Err(e);
         }
     };
+    // Both ends see their creator.
+    for (n, raw) in [(a, xr), (b, yr)] {
+        if let Ok(f) = k.file(c, n as u64) {
+            k.unix.paired(raw, &f, ids(c))?;
+        }
+    }
     put(sv, [a, b])?;
     ok(0)
 }
@@ -236,7 +288,7 @@ fn sys_accept(
     let (nfd, peer) = hypercall::accept(lfd.raw())?;
     let n = install(c, nfd, status, cloexec)?;
     if name != 0 && lenp != 0 {
-        write_sockaddr(name, lenp, &peer)?;
+        write_sockaddr(k, name, lenp, &peer)?;
     }
     ok(n as u64)
 }
@@ -252,7 +304,7 @@ fn sys_sendmsg(k: &EmbeddedKernel, c: &Current, s: u64, msg: u64, flags: u32) ->
     let to = if name == 0 {
         None
     } else {
-        Some(read_sockaddr(k, c, name, namelen as u64)?)
+        Some(read_sockaddr(k, c, f, name, namelen as u64)?)
     };
     // The files behind passed descriptors stay ours until the host has taken its references.
     let (_passed, rights) = read_rights(k, c, control, controllen)?;
@@ -320,7 +372,7 @@ fn sys_recvmsg(k: &EmbeddedKernel, c: &Current, s: u64, msg: u64, flags: u32) ->
     };
     let got = hypercall::recvmsg(f, &iov, flags, room)?;
     if name != 0 {
-        write_sockaddr(name, msg + 8, &got.from.unwrap_or(SockAddr::Unspec))?;
+        write_sockaddr(k, name, msg + 8, &got.from.unwrap_or(SockAddr::Unspec))?;
     } else {
         put(msg + 8, 0u32)?;
     }
@@ -374,22 +426,35 @@ fn sys_recvmsg(k: &EmbeddedKernel, c: &Current, s: u64, msg: u64, flags: u32) ->
     ok(got.len as u64)
 }
 
-/// A NetBSD sockaddr, decoded: a network address, or a guest path for AF_UNIX.
+/// A NetBSD sockaddr, decoded: a network address, a guest path for AF_UNIX, or (bridge
+/// extension) an abstract name or the request for one.
 enum Decoded {
     Net(SockAddr),
     Unix(String),
+    /// sun_path starts with NUL: an abstract name, that NUL included.
+    Abstract(Vec<u8>),
+    /// The family alone: bind picks an abstract name.
+    Autobind,
 }
 
-/// Decodes a NetBSD sockaddr for connect/sendto: AF_UNIX guest paths become the host path that
-/// reaches the socket, with the handle it goes through (keep it until the call is done).
+/// Decodes a NetBSD sockaddr for connect/sendto from host socket `s`: AF_UNIX guest paths and
+/// abstract names become the host path that reaches the socket, with the handle it goes
+/// through (keep it until the call is done).
 fn read_sockaddr(
     k: &EmbeddedKernel,
     c: &Current,
+    s: i32,
     addr: u64,
     len: u64,
 ) -> R<(SockAddr, Option<Arc<HostFd>>)> {
     match decode_sockaddr(addr, len)? {
         Decoded::Net(a) => Ok((a, None)),
+        Decoded::Autobind => Err(ne::EINVAL),
+        Decoded::Abstract(name) => {
+            let (ty, _) = hypercall::sock_kind(s)?;
+            let h = k.unix.lookup(ty, &name)?;
+            Ok((SockAddr::Unix(hypercall::handle_path(&h)), Some(h)))
+        }
         Decoded::Unix(p) => {
             let r = k.vfs.resolve(&p, &c.cwd, true, &c.ctx())?;
             let (via, host) = r.mount.fs.unix_path(&r.rel, &c.ctx())?;
@@ -433,6 +498,15 @@ fn decode_sockaddr(addr: u64, len: u64) -> R<Decoded> {
         }
         af::AF_UNIX => {
             let raw = &b[2..];
+            if raw.is_empty() {
+                return Ok(Decoded::Autobind);
+            }
+            if raw[0] == 0 {
+                if raw.len() > super::unix::ABSTRACT_MAX {
+                    return Err(ne::EINVAL);
+                }
+                return Ok(Decoded::Abstract(raw.to_vec()));
+            }
             let end = raw.iter().position(|&x| x == 0).unwrap_or(raw.len());
             if end == 0 {
                 return Err(ne::EINVAL);
@@ -447,7 +521,7 @@ fn decode_sockaddr(addr: u64, len: u64) -> R<Decoded> {
 }
 
 /// Encodes a NetBSD sockaddr into `addr` (at most `*lenp` bytes) and stores its full length.
-fn write_sockaddr(addr: u64, lenp: u64, a: &SockAddr) -> R<()> {
+fn write_sockaddr(k: &EmbeddedKernel, addr: u64, lenp: u64, a: &SockAddr) -> R<()> {
     let mut v = Vec::with_capacity(SOCKADDR_IN6_LEN);
     match a {
         SockAddr::Unspec => v.extend_from_slice(&[2, af::AF_UNSPEC as u8]),
@@ -468,6 +542,11 @@ fn write_sockaddr(addr: u64, lenp: u64, a: &SockAddr) -> R<()> {
             v.extend_from_slice(&flowinfo.to_ne_bytes());
             v.extend_from_slice(addr);
             v.extend_from_slice(&scope_id.to_ne_bytes());
+        }
+        SockAddr::Unix(p) if let Some(name) = k.unix.abstract_name(p) => {
+            // An abstract name: its bytes, the leading NUL included, and no terminating NUL.
+            v.extend_from_slice(&[(2 + name.len()) as u8, af::AF_UNIX as u8]);
+            v.extend_from_slice(&name);
         }
         SockAddr::Unix(p) => {
             // Names the kernel made up for the host mean nothing to the guest.
