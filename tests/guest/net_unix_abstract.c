@@ -1,6 +1,7 @@
 /* AF_UNIX beyond path names: Linux's abstract names (stream and datagram, names reported by
  * getsockname/getpeername/accept/recvfrom, EADDRINUSE, freed on close), autobind, and
- * SO_PEERCRED on socketpairs and connected sockets, with a forked peer.
+ * SO_PEERCRED on socketpairs and connected sockets, with a forked peer; the names of
+ * path-bound sockets.
  *
  * Natively the abstract namespace is the host's, shared with whatever else runs: every name
  * here carries a token made from the pid, and printed names show it as "<T>". */
@@ -320,6 +321,7 @@ static void creds(void)
 	int pl = socket(AF_UNIX, SOCK_STREAM, 0);
 	T(bind(pl, (struct sockaddr *)&p, sizeof p));
 	T(listen(pl, 4));
+	name_of("path listener name", pl, 0);
 	child = fork();
 	if (child == 0) {
 		int cl = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -336,6 +338,14 @@ static void creds(void)
 	T(waitpid(child, &st, 0) == child);
 	printf("child exit %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 	close(srv);
+	/* Names of path-bound sockets are the paths they were bound with. */
+	int pc = socket(AF_UNIX, SOCK_STREAM, 0);
+	T(connect(pc, (struct sockaddr *)&p, sizeof p));
+	name_of("path: client peer", pc, 1);
+	srv = accept(pl, 0, 0);
+	name_of("path: accepted name", srv, 0);
+	close(srv);
+	close(pc);
 	close(pl);
 	close(lst);
 	T(unlink("peercred.sock"));

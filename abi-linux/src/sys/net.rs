@@ -41,8 +41,8 @@ pub const ENTRIES: &[Entry] = &[
     // Linux's accept never inherits O_NONBLOCK (BSD's does): both become paccept.
     entry(Sysno::accept as u32, "accept", N, &[Fd, Ptr, Ptr], Ret::Fd, tr!(accept, SYS_paccept), Support::Full),
     entry(Sysno::accept4 as u32, "accept4", N, &[Fd, Ptr, Ptr, Hex], Ret::Fd, tr!(accept4, SYS_paccept), Support::Full),
-    entry(Sysno::getsockname as u32, "getsockname", N, &[Fd, Ptr, Ptr], Ret::Int, tr!(getsockname, SYS_getsockname), Support::Partial("a unix socket bound to a path reports an unnamed address (the backend does not keep the guest's name); abstract names are reported as Linux does")),
-    entry(Sysno::getpeername as u32, "getpeername", N, &[Fd, Ptr, Ptr], Ret::Int, tr!(getpeername, SYS_getpeername), Support::Partial("a unix socket's peer bound to a path reports an unnamed address (the backend does not keep the guest's name); abstract names are reported as Linux does")),
+    entry(Sysno::getsockname as u32, "getsockname", N, &[Fd, Ptr, Ptr], Ret::Int, tr!(getsockname, SYS_getsockname), Support::Partial("unix names as Linux reports them (the path a socket was bound with, abstract names); a socket bound in a host directory reads as unnamed after it has closed (for accepted sockets, once the listener is gone)")),
+    entry(Sysno::getpeername as u32, "getpeername", N, &[Fd, Ptr, Ptr], Ret::Int, tr!(getpeername, SYS_getpeername), Support::Partial("unix names as Linux reports them (the path the peer was bound with, abstract names); a peer bound in a host directory reads as unnamed once its socket has closed")),
     entry(Sysno::sendto as u32, "sendto", N, &[Fd, BufIn(2), Len, Hex, Ptr, Len], Ret::Int, tr!(sendto, SYS_sendto), Support::Partial(MSG_NOTE)),
     entry(Sysno::recvfrom as u32, "recvfrom", N, &[Fd, BufOut(2), Len, Hex, Ptr, Ptr], Ret::Int, tr!(recvfrom, SYS_recvfrom), Support::Partial(MSG_NOTE)),
     entry(Sysno::sendmsg as u32, "sendmsg", N, &[Fd, Ptr, Hex], Ret::Int, tr!(sendmsg, SYS_sendmsg), Support::Partial(MSG_NOTE)),

@@ -40,6 +40,7 @@ pub(super) fn dispatch(k: &EmbeddedKernel, c: &Current, nr: u32, a: [u64; 6]) ->
                     let r = k.vfs.resolve(&path, &c.cwd, false, &c.ctx())?;
                     let bind = |hp: &[u8]| hypercall::bind(f, &SockAddr::Unix(hp.to_vec()));
                     r.mount.fs.unix_bind(&r.rel, &c.ctx(), &bind)?;
+                    k.unix.bound_path(f, &file, &super::name::encode(&path));
                 }
                 Decoded::Net(addr) => hypercall::bind(f, &addr)?,
             }
@@ -547,6 +548,13 @@ fn write_sockaddr(k: &EmbeddedKernel, addr: u64, lenp: u64, a: &SockAddr) -> R<(
             // An abstract name: its bytes, the leading NUL included, and no terminating NUL.
             v.extend_from_slice(&[(2 + name.len()) as u8, af::AF_UNIX as u8]);
             v.extend_from_slice(&name);
+        }
+        SockAddr::Unix(p) if let Some(path) = k.unix.guest_path(p) => {
+            // A path name, as the socket's binder gave it.
+            let path = &path[..path.len().min(SUN_PATH_MAX - 1)];
+            v.extend_from_slice(&[(2 + path.len() + 1) as u8, af::AF_UNIX as u8]);
+            v.extend_from_slice(path);
+            v.push(0);
         }
         SockAddr::Unix(p) => {
             // Names the kernel made up for the host mean nothing to the guest.

@@ -48,6 +48,8 @@ struct Inner {
     by_host: HashMap<Vec<u8>, Vec<u8>>,
     /// Host socket inode → its recorded ids.
     ids: HashMap<u64, Ids>,
+    /// Host name of a socket bound to a path → that path as the guest gave it.
+    paths: HashMap<Vec<u8>, (Vec<u8>, Weak<OpenFile>)>,
     /// Host name of a listening socket → the ids of the process that listened.
     listeners: HashMap<Vec<u8>, (Unpcbid, Weak<OpenFile>)>,
     /// Entries after the last sweep of `ids` and `listeners`.
@@ -70,13 +72,14 @@ impl Inner {
 
     /// Drops the ids of closed sockets once the tables have doubled since the last sweep.
     fn maybe_sweep_ids(&mut self) {
-        let n = self.ids.len() + self.listeners.len();
+        let n = self.ids.len() + self.listeners.len() + self.paths.len();
         if n <= 2 * self.swept + 64 {
             return;
         }
         self.ids.retain(|_, i| i.sock.strong_count() > 0);
         self.listeners.retain(|_, l| l.1.strong_count() > 0);
-        self.swept = self.ids.len() + self.listeners.len();
+        self.paths.retain(|_, p| p.1.strong_count() > 0);
+        self.swept = self.ids.len() + self.listeners.len() + self.paths.len();
     }
 }
 
@@ -155,6 +158,31 @@ impl Unix {
     /// The abstract name behind host name `host`, if it is one.
     pub fn abstract_name(&self, host: &[u8]) -> Option<Vec<u8>> {
         self.inner.lock().unwrap().by_host.get(host).cloned()
+    }
+
+    /// After host socket `fd` was bound to guest path `guest` (the bytes the caller gave):
+    /// reported addresses show that path rather than the host's name for it.
+    pub fn bound_path(&self, fd: i32, file: &Arc<OpenFile>, guest: &[u8]) {
+        let Ok(SockAddr::Unix(host)) = hypercall::sockname(fd, false) else {
+            return;
+        };
+        if host.is_empty() {
+            return;
+        }
+        let mut g = self.inner.lock().unwrap();
+        g.maybe_sweep_ids();
+        g.paths.insert(host, (guest.to_vec(), Arc::downgrade(file)));
+    }
+
+    /// The guest path a socket with host name `host` was bound to. A throwaway host name is
+    /// the kernel's own and never reused; a name in a host directory counts only while the
+    /// socket bound to it lives (the host may give it to another socket later).
+    pub fn guest_path(&self, host: &[u8]) -> Option<Vec<u8>> {
+        let g = self.inner.lock().unwrap();
+        g.paths
+            .get(host)
+            .filter(|p| hypercall::is_private_name(host) || p.1.strong_count() > 0)
+            .map(|p| p.0.clone())
     }
 
     fn record(
