@@ -1,7 +1,7 @@
 //! The personality's state and the dispatcher: one Linux syscall in, one Linux answer out.
 
 use alloc::{string::String, sync::Arc, vec::Vec};
-use core::sync::atomic::{AtomicI32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 
 use rumpkernel_bridge::RumpKernel;
 
@@ -101,6 +101,10 @@ pub struct Personality {
     pub trace: bool,
     /// `--stats`: how often each call ran and how it ended.
     pub stats: Option<spin::Mutex<crate::stats::Stats>>,
+    /// Whether the process made a signalfd (only then is the kernel told of pending signals).
+    pub signalfds: AtomicBool,
+    /// The pending signals the kernel last heard of, for signalfd readiness.
+    pub signalfd_pending: AtomicU64,
 }
 
 /// What one handler invocation sees.
@@ -130,6 +134,8 @@ impl Personality {
             next_tid: AtomicI32::new(0),
             trace: false,
             stats: None,
+            signalfds: AtomicBool::new(false),
+            signalfd_pending: AtomicU64::new(0),
         }
     }
 
@@ -151,9 +157,30 @@ impl Personality {
             thread.sigmask = mask;
             self.publish_mask(thread.tid, mask);
         }
+        self.sync_signalfds(thread);
+    }
+
+    /// Signals pending for this thread: its own and the process's.
+    pub fn visible_pending(&self, thread: &Thread) -> u64 {
+        thread.pending.bits | self.signals.lock().pending.bits
+    }
+
+    /// Tells the kernel the signals this thread sees pending when they changed since it last
+    /// heard, so its signalfds are readable exactly while one of their mask is (nothing to do
+    /// until the process makes a signalfd).
+    pub fn sync_signalfds(&self, thread: &Thread) {
+        if !self.signalfds.load(Ordering::Relaxed) {
+            return;
+        }
+        let bits = self.visible_pending(thread);
+        if self.signalfd_pending.swap(bits, Ordering::Relaxed) != bits {
+            let _ = self.kernel.syscall(rumpkernel_bridge::ext_events::SYS_EXT_signalfd_pending, [bits, 0, 0, 0, 0, 0]);
+        }
     }
 
     fn run_syscall(&self, thread: &mut Thread, regs: &mut Sigcontext) {
+        // Signals may have come in guest code since the last call: poll and epoll must see them.
+        self.sync_signalfds(thread);
         let nr = regs.rax;
         let args = regs.syscall_args();
         let entry = self.table.get(nr);
@@ -449,7 +476,7 @@ fn restartable(entry: Option<&Entry>) -> bool {
 
 impl<'a> Ctx<'a> {
     fn run(&mut self, e: &Entry) -> LxResult {
-        match e.route {
+        let r = match e.route {
             Route::SameAs(nb) => {
                 self.check_pointer_args(e.args)?;
                 let args = self.args;
@@ -457,7 +484,31 @@ impl<'a> Ctx<'a> {
             }
             Route::Translated(h, _) | Route::Layer(h) => h(self),
             Route::Enosys => Err(crate::errno::ENOSYS),
+        };
+        match r {
+            // The kernel says the descriptor is served here (a signalfd read).
+            Err(crate::sys::signalfd::LAYER) => crate::sys::signalfd::serve(self, e.nr),
+            r => r,
         }
+    }
+
+    /// Whether an EINTR from a kernel wait came from nothing the guest sees (a signal the thread
+    /// blocks or ignores, a wake-up between threads): then the wait goes on, as on Linux, where an
+    /// ignored signal is dropped when sent. Takes the host signals and brings signalfd readiness
+    /// up to date on the way.
+    pub fn spurious_eintr(&mut self) -> bool {
+        let p = self.p;
+        p.take_host_signals(self.thread);
+        let seen = loop {
+            let Some(sig) = p.deliverable(self.thread) else { break false };
+            let action = p.signals.lock().actions[sig as usize - 1];
+            if !matches!(signal::disposition(&action, sig), Disposition::Ignore) {
+                break true;
+            }
+            p.take_pending(self.thread, signal::bit(sig));
+        };
+        p.sync_signalfds(self.thread);
+        !seen
     }
 
     /// Checks the pointers a pass-through call hands to the kernel, from the entry's argument
@@ -578,7 +629,7 @@ impl<'a> Ctx<'a> {
     /// Performs NetBSD syscall `nr` through the bridge, records it for the tracer, and translates
     /// its errno to Linux.
     pub fn nb(&mut self, nr: u32, args: [u64; 6]) -> Result<[u64; 2], Errno> {
-        self.nb_raw(nr, args).map_err(xlat::errno::from_netbsd)
+        self.nb_raw(nr, args).map_err(|e| if e == rumpkernel_bridge::ext_events::ELAYER { crate::sys::signalfd::LAYER } else { xlat::errno::from_netbsd(e) })
     }
 
     /// Like [`Ctx::nb`], but leaves a failure as the NetBSD errno (for handlers that look at it).

@@ -9,6 +9,17 @@
 //! - `SYS_EXT_timerfd_create(clockid_t, int flags)`, `SYS_EXT_timerfd_settime(int fd, int flags,
 //!   const struct itimerspec *new, struct itimerspec *old)`, `SYS_EXT_timerfd_gettime(int fd,
 //!   struct itimerspec *cur)`: a timer descriptor; read takes the expirations as 8 bytes.
+//! - `SYS_EXT_signalfd(uint64_t mask, int flags, uint64_t pending)`: a signalfd descriptor (Linux's;
+//!   no NetBSD has one). Signals are the caller's, not the kernel's: the kernel keeps the
+//!   descriptor (so dup, fork, exec and close treat it as any other) with its mask, and a
+//!   readiness the caller sets from the signals it has pending: poll/kqueue see the descriptor
+//!   readable while `mask & pending` is not empty. read and readv of it fail with [`ELAYER`]:
+//!   the caller serves them. Masks and pending sets are Linux signal sets (bit N-1 for signal N),
+//!   which the kernel only intersects.
+//! - `SYS_EXT_signalfd_setmask(int fd, uint64_t mask, uint64_t pending)`: a new mask (EINVAL if
+//!   `fd` is not a signalfd); `SYS_EXT_signalfd_getmask(int fd)`: the mask (EINVAL likewise).
+//! - `SYS_EXT_signalfd_pending(uint64_t pending)`: the caller's pending signals changed: every
+//!   signalfd in the calling process's descriptor table is made readable or not by it.
 #![allow(non_upper_case_globals)]
 
 pub const SYS_EXT_BASE: u32 = 0x5258_0100;
@@ -16,6 +27,14 @@ pub const SYS_EXT_eventfd: u32 = SYS_EXT_BASE + 1;
 pub const SYS_EXT_timerfd_create: u32 = SYS_EXT_BASE + 2;
 pub const SYS_EXT_timerfd_settime: u32 = SYS_EXT_BASE + 3;
 pub const SYS_EXT_timerfd_gettime: u32 = SYS_EXT_BASE + 4;
+pub const SYS_EXT_signalfd: u32 = SYS_EXT_BASE + 5;
+pub const SYS_EXT_signalfd_setmask: u32 = SYS_EXT_BASE + 6;
+pub const SYS_EXT_signalfd_getmask: u32 = SYS_EXT_BASE + 7;
+pub const SYS_EXT_signalfd_pending: u32 = SYS_EXT_BASE + 8;
+
+/// "Served above": a read of a signalfd, which only the caller can serve. Negative like NetBSD's
+/// kernel-internal pseudo-errnos (ERESTART, EJUSTRETURN), so no errno value collides.
+pub const ELAYER: abi_netbsd::Errno = abi_netbsd::Errno(-0x5258);
 
 use abi_netbsd::consts::open_flags as of;
 pub const EFD_SEMAPHORE: u32 = of::O_RDWR;

@@ -110,6 +110,14 @@ fn net_eventfd() {
     check_guest("net_eventfd", |c| c.timeout_secs(60));
 }
 
+/// signalfd: raise/kill/sigqueue records (code, sender, value), real-time queues, EAGAIN, readiness
+/// in poll, select and epoll, mask updates, errors, a blocking read and waits woken by another
+/// thread, and a child that reads its own signal through the inherited descriptor.
+#[test]
+fn net_signalfd() {
+    check_guest("net_signalfd", |c| c.timeout_secs(60));
+}
+
 /// busybox nc under rumplx both ways: as a client of a host listener, and as a listener the host
 /// connects to; each side's line reaches the other.
 #[test]

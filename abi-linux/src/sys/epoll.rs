@@ -170,9 +170,7 @@ fn wait(ctx: &mut Ctx, timeout: Option<abi_netbsd::structs::Timespec>) -> LxResu
     }
     // Linux checks the buffer only as it copies events out (a bad one with nothing ready is 0).
     let mut kev = alloc::vec![Kevent::default(); max as usize];
-    let ts = timeout.unwrap_or_default();
-    let tp = if timeout.is_some() { &ts as *const _ as u64 } else { 0 };
-    let n = match ctx.nb_raw(nb::SYS___kevent50, [epfd, 0, 0, kev.as_mut_ptr() as u64, kev.len() as u64, tp]) {
+    let n = match super::poll::waiting(ctx, timeout, |ctx, tp| ctx.nb_raw(nb::SYS___kevent50, [epfd, 0, 0, kev.as_mut_ptr() as u64, kev.len() as u64, tp])) {
         Ok(r) => r[0] as usize,
         Err(e) if e == abi_netbsd::errno::EBADF => {
             // Linux: EBADF for no descriptor, EINVAL for one that is not an epoll instance.

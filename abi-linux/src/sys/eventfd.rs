@@ -41,7 +41,7 @@ const CLOCK_REALTIME_ALARM: u32 = 8;
 const CLOCK_BOOTTIME_ALARM: u32 = 9;
 
 /// O_CLOEXEC/O_NONBLOCK (the EFD_/TFD_ flags share their values) in NetBSD's bits.
-fn fd_flags(f: u32) -> u32 {
+pub(crate) fn fd_flags(f: u32) -> u32 {
     let mut out = 0;
     if f & lo::O_CLOEXEC != 0 {
         out |= nof::O_CLOEXEC;

@@ -195,7 +195,7 @@ const MAX_RW_COUNT: u64 = 0x7fff_f000;
 /// Copies the guest's iovec array and checks the buffers for `access`. As Linux transfers up to
 /// the first buffer it cannot access (and reports the bytes moved), the list is cut there; a
 /// first buffer that is already bad is EFAULT.
-fn iovecs(ctx: &Ctx, addr: u64, count: i32, access: Access) -> Result<Vec<nbs::Iovec>, Errno> {
+pub(crate) fn iovecs(ctx: &Ctx, addr: u64, count: i32, access: Access) -> Result<Vec<nbs::Iovec>, Errno> {
     // Linux UIO_MAXIOV.
     if !(0..=1024).contains(&count) {
         return Err(EINVAL);

@@ -14,6 +14,7 @@ pub mod procfs;
 pub mod process;
 pub mod sigframe;
 pub mod signal;
+pub mod signalfd;
 pub mod thread;
 pub mod time;
 pub mod timer;
@@ -21,4 +22,4 @@ pub mod timer;
 use crate::table::Entry;
 
 /// Every family's entries; [`crate::table::Table::new`] gathers them.
-pub const FAMILIES: &[&[Entry]] = &[file::ENTRIES, signal::ENTRIES, mem::ENTRIES, process::ENTRIES, time::ENTRIES, futex::ENTRIES, thread::ENTRIES, timer::ENTRIES, exec::ENTRIES, fork::ENTRIES, net::ENTRIES, poll::ENTRIES, epoll::ENTRIES, eventfd::ENTRIES];
+pub const FAMILIES: &[&[Entry]] = &[file::ENTRIES, signal::ENTRIES, mem::ENTRIES, process::ENTRIES, time::ENTRIES, futex::ENTRIES, thread::ENTRIES, timer::ENTRIES, exec::ENTRIES, fork::ENTRIES, net::ENTRIES, poll::ENTRIES, epoll::ENTRIES, eventfd::ENTRIES, signalfd::ENTRIES];

@@ -54,13 +54,36 @@ const NFDS_MAX: u64 = 1 << 20;
 fn poll_fds(ctx: &mut Ctx, fds: &mut [Pollfd], timeout: Option<nbs::Timespec>) -> Result<u64, Errno> {
     let mut nfds: Vec<Pollfd> =
         fds.iter().map(|p| Pollfd { fd: p.fd, events: xlat::poll::events_to_netbsd(p.events), revents: 0 }).collect();
-    let ts = timeout.unwrap_or_default();
-    let tp = if timeout.is_some() { &ts as *const _ as u64 } else { 0 };
-    let n = ctx.nb(nb::SYS___pollts50, [nfds.as_mut_ptr() as u64, nfds.len() as u64, tp, 0, 0, 0])?[0];
+    let n = waiting(ctx, timeout, |ctx, tp| ctx.nb_raw(nb::SYS___pollts50, [nfds.as_mut_ptr() as u64, nfds.len() as u64, tp, 0, 0, 0]))
+        .map_err(xlat::errno::from_netbsd)?[0];
     for (p, q) in fds.iter_mut().zip(&nfds) {
         p.revents = xlat::poll::revents_to_linux(q.revents, p.events);
     }
     Ok(n)
+}
+
+/// Runs a kernel wait `f` with a NetBSD timespec pointer (0: forever) for `timeout`. An EINTR
+/// that no guest signal explains (a signal the thread blocks, a wake-up between threads, one for
+/// a signalfd) does not end the wait: it goes on with the time left, as on Linux.
+pub(crate) fn waiting<T>(
+    ctx: &mut Ctx,
+    timeout: Option<nbs::Timespec>,
+    mut f: impl FnMut(&mut Ctx, u64) -> Result<T, abi_netbsd::Errno>,
+) -> Result<T, abi_netbsd::Errno> {
+    // A wait with a time limit measures from its start (not needed for a zero one).
+    let start = timeout.filter(|t| t.tv_sec != 0 || t.tv_nsec != 0).map(|_| now(ctx));
+    let mut ts = timeout.unwrap_or_default();
+    loop {
+        let tp = if timeout.is_some() { &ts as *const _ as u64 } else { 0 };
+        match f(ctx, tp) {
+            Err(e) if e == abi_netbsd::errno::EINTR && ctx.spurious_eintr() => {
+                if let (Some(s), Some(t)) = (start, timeout) {
+                    ts = left(ctx, &s, &t);
+                }
+            }
+            r => return r,
+        }
+    }
 }
 
 fn now(ctx: &mut Ctx) -> nbs::Timespec {

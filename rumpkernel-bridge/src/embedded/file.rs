@@ -67,6 +67,8 @@ pub enum Object {
     MemDir(MemRef),
     Dev(DevNode),
     DevDir(DevDir),
+    /// A signalfd (extension): reads are the personality's, readiness per-process host pipes.
+    Signal(Arc<super::sigfd::SignalFd>),
 }
 
 /// An open file description (NetBSD `struct file`).
@@ -163,6 +165,7 @@ impl OpenFile {
                 Ok(n)
             }
             Object::Dev(d) => d.read(buf),
+            Object::Signal(_) => Err(crate::ext_events::ELAYER),
         }
     }
 
@@ -185,6 +188,7 @@ impl OpenFile {
                 Ok(n)
             }
             Object::Dev(d) => d.write(buf),
+            Object::Signal(_) => Err(ne::EINVAL),
         }
     }
 
@@ -197,7 +201,8 @@ impl OpenFile {
             Object::Host {
                 ty: HostType::Stream,
                 ..
-            } => Err(ne::ESPIPE),
+            }
+            | Object::Signal(_) => Err(ne::ESPIPE),
             Object::Host {
                 ty: HostType::Dir, ..
             }
@@ -218,7 +223,8 @@ impl OpenFile {
             Object::Host {
                 ty: HostType::Stream,
                 ..
-            } => Err(ne::ESPIPE),
+            }
+            | Object::Signal(_) => Err(ne::ESPIPE),
             Object::Host {
                 ty: HostType::Dir, ..
             }
@@ -300,6 +306,8 @@ impl OpenFile {
     pub fn lseek(&self, off: i64, whence: u32) -> KResult<i64> {
         match &self.obj {
             Object::Host { fd, .. } => hypercall::lseek(fd.raw(), off, whence),
+            // Linux's noop_llseek: the offset stays 0.
+            Object::Signal(_) => Ok(0),
             _ => {
                 let mut cur = self.offset.lock().unwrap();
                 let base = match whence {
@@ -327,6 +335,7 @@ impl OpenFile {
             Object::MemFile(r) | Object::MemDir(r) => Ok(r.fs.fstat(r.ino)),
             Object::Dev(d) => Ok(d.stat()),
             Object::DevDir(d) => Ok(d.stat),
+            Object::Signal(s) => s.fstat(),
         }
     }
 
@@ -411,7 +420,7 @@ impl OpenFile {
                 ty: HostType::File | HostType::Dir,
                 ..
             } => hypercall::fsync(fd.raw(), data_only),
-            Object::Host { .. } => Err(ne::EINVAL),
+            Object::Host { .. } | Object::Signal(_) => Err(ne::EINVAL),
             _ => Ok(()), // in memory: nothing to flush
         }
     }

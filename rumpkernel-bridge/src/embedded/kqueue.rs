@@ -216,6 +216,7 @@ fn apply(k: &EmbeddedKernel, c: &Current, epfd: i32, q: &mut Kq, kev: &Kevent) -
         let file = current.ok_or(ne::EBADF)?;
         let host = match &file.obj {
             Object::Host { fd, .. } => fd.raw(),
+            Object::Signal(s) => s.poll_fd(c.pid)?,
             _ => -1,
         };
         let w = q.watches.entry(ident).or_insert_with(|| Watch { host, file: Arc::downgrade(&file), read: None, write: None });

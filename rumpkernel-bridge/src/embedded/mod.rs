@@ -34,6 +34,7 @@ mod lock;
 mod memfs;
 mod name;
 mod proc;
+mod sigfd;
 mod socket;
 mod syscalls;
 mod time;

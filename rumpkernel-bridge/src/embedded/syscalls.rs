@@ -682,6 +682,7 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
         _ => super::socket::dispatch(k, &c, nr, a)
             .or_else(|| super::kqueue::dispatch(k, &c, nr, a))
             .or_else(|| super::evfd::dispatch(k, &c, nr, a))
+            .or_else(|| super::sigfd::dispatch(k, &c, nr, a))
             .unwrap_or(Err(ne::ENOSYS)),
     }
 }
@@ -930,6 +931,8 @@ fn fd_meta(f: &OpenFile, c: &Current, what: Meta) -> R<()> {
             }
         },
         Object::Dev(_) | Object::DevDir(_) => Err(ne::EROFS),
+        // Linux's anonymous inodes take no metadata changes a process could see.
+        Object::Signal(_) => Err(ne::EINVAL),
     }
 }
 
@@ -1311,6 +1314,14 @@ fn sys_poll(
                 i,
                 hypercall::PollFd {
                     fd: h.raw(),
+                    events: ev as u32,
+                    revents: 0,
+                },
+            )),
+            Object::Signal(s) => host.push((
+                i,
+                hypercall::PollFd {
+                    fd: s.poll_fd(c.pid)?,
                     events: ev as u32,
                     revents: 0,
                 },
