@@ -23,7 +23,7 @@ use crate::{Errno, LxResult};
 const E: crate::table::Family = Events;
 use Arg::*;
 
-const NOTE: &str = "on the backend's signalfd extension (no NetBSD has signalfd; NetBSD's rump kernel answers ENOSYS); readiness follows the signals pending for the thread that last made a syscall, and a signalfd shared with another process (fork) is readable by whichever last looked; it cannot be passed with SCM_RIGHTS (EOPNOTSUPP)";
+const NOTE: &str = "on the backend's signalfd extension (no NetBSD has signalfd; NetBSD's rump kernel answers ENOSYS); read serves the caller's pending signals as on Linux, but poll/epoll readiness counts the signals directed at the thread of the process that made a syscall last, not at the polling thread; it cannot be passed with SCM_RIGHTS (EOPNOTSUPP)";
 
 pub const ENTRIES: &[Entry] = &[
     entry(Sysno::signalfd as u32, "signalfd", E, &[Fd, Ptr, Len], Ret::Fd, Route::Translated(signalfd, &[]), Support::Partial(NOTE)),
