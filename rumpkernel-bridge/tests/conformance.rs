@@ -1841,11 +1841,8 @@ fn unix_sockets_in_host_directories(k: &dyn RumpKernel) {
         &mut nlen as *mut u32 as u64,
     ];
     assert_eq!(sys(&k, SYS_getsockname, &args), Ok(0));
-    assert_eq!(
-        (nlen, name[1], name[2]),
-        (3, 1, 0),
-        "no host name leaks out"
-    );
+    // The name the socket was bound with, as NetBSD keeps it; no host name leaks out.
+    assert_eq!(&name[..nlen as usize], &mem[..], "the guest's name");
     sys(&k, SYS_listen, &[x as u64, 1]).unwrap();
     let y = sys(&k, SYS___socket30, &[1, st::SOCK_STREAM as u64, 0]).unwrap() as i32;
     assert_eq!(bind(y), Err(ne::EADDRINUSE));
