@@ -354,7 +354,8 @@ static void creds(void)
 int main(void)
 {
 	setvbuf(stdout, 0, _IONBF, 0);
-	token_len = snprintf(token, sizeof token, "%x", (unsigned)getpid() * 2654435761u);
+	/* Fixed width: the printed lengths must not depend on the pid. */
+	token_len = snprintf(token, sizeof token, "%08x", (unsigned)getpid() * 2654435761u);
 	stream();
 	dgram();
 	autobind();
