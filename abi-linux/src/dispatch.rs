@@ -87,7 +87,8 @@ pub struct Personality {
     pub kernel: Arc<dyn RumpKernel>,
     pub platform: Arc<dyn Platform>,
     pub table: Table,
-    pub mm: spin::Mutex<AddressSpace>,
+    /// The memory map (shared with a CLONE_VM child, whose memory is this process's).
+    pub mm: Arc<spin::Mutex<AddressSpace>>,
     pub signals: spin::Mutex<crate::sys::signal::SignalState>,
     pub prctl: spin::Mutex<PrctlState>,
     pub info: spin::Mutex<ProcessInfo>,
@@ -105,6 +106,9 @@ pub struct Personality {
     pub signalfds: AtomicBool,
     /// The pending signals the kernel last heard of, for signalfd readiness.
     pub signalfd_pending: AtomicU64,
+    /// A child made with CLONE_VM (posix_spawn, vfork) that has not exec'd yet: it runs in its
+    /// parent's memory, so its execve starts a fresh host image instead of replacing this one.
+    pub vm_child: bool,
 }
 
 /// What one handler invocation sees.
@@ -125,7 +129,7 @@ impl Personality {
             kernel,
             platform,
             table: Table::new(),
-            mm: spin::Mutex::new(mm),
+            mm: Arc::new(spin::Mutex::new(mm)),
             signals: spin::Mutex::new(Default::default()),
             prctl: spin::Mutex::new(PrctlState { dumpable: true, no_new_privs: false }),
             info: spin::Mutex::new(info),
@@ -136,6 +140,36 @@ impl Personality {
             stats: None,
             signalfds: AtomicBool::new(false),
             signalfd_pending: AtomicU64::new(0),
+            vm_child: false,
+        }
+    }
+
+    /// The personality of a child made with CLONE_VM and without CLONE_THREAD: the same memory
+    /// (and memory map) as this process, a copy of the signal actions (no CLONE_SIGHAND), and its
+    /// own kernel client, threads and children. The caller registers its thread.
+    pub fn for_vm_child(&self, kernel: Arc<dyn RumpKernel>) -> Personality {
+        let actions = self.signals.lock().actions;
+        let (dumpable, no_new_privs) = {
+            let pr = self.prctl.lock();
+            (pr.dumpable, pr.no_new_privs)
+        };
+        Personality {
+            kernel,
+            platform: self.platform.clone(),
+            table: Table::new(),
+            mm: self.mm.clone(),
+            signals: spin::Mutex::new(crate::sys::signal::SignalState { actions, pending: Default::default() }),
+            prctl: spin::Mutex::new(PrctlState { dumpable, no_new_privs }),
+            info: spin::Mutex::new(self.info.lock().clone()),
+            threads: spin::Mutex::new(Vec::new()),
+            children: spin::Mutex::new(Vec::new()),
+            next_tid: AtomicI32::new(0),
+            trace: self.trace,
+            stats: self.stats.as_ref().map(|_| Default::default()),
+            // The child's descriptor table is a copy of this one: it may hold signalfds too.
+            signalfds: AtomicBool::new(self.signalfds.load(Ordering::Relaxed)),
+            signalfd_pending: AtomicU64::new(0),
+            vm_child: true,
         }
     }
 

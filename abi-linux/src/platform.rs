@@ -53,6 +53,32 @@ pub enum ForkSide {
     Child { host_tid: i32 },
 }
 
+/// A child started by `spawn_vm_child`.
+pub struct VmChild {
+    pub host_pid: i32,
+    /// Waits until the child has exec'd or ended and no longer runs in this memory (CLONE_VFORK).
+    pub released: alloc::boxed::Box<dyn FnOnce() + Send>,
+}
+
+/// What a CLONE_VM child's execve carries into the fresh host image that runs the new program.
+pub struct ExecHandoff<'a> {
+    pub bytes: &'a [u8],
+    pub exe_path: &'a str,
+    pub execfn: &'a [u8],
+    pub argv: &'a [alloc::vec::Vec<u8>],
+    pub envp: &'a [alloc::vec::Vec<u8>],
+    /// uid, euid, gid, egid (for the auxiliary vector).
+    pub ids: [u32; 4],
+    /// The thread's signal mask, kept across execve.
+    pub sigmask: u64,
+    /// Signals whose action is SIG_IGN (they stay ignored).
+    pub ignored: u64,
+    /// Pending signals of the thread and of the process, kept across execve.
+    pub thread_pending: alloc::vec::Vec<crate::sys::sigframe::Siginfo>,
+    pub process_pending: alloc::vec::Vec<crate::sys::sigframe::Siginfo>,
+    pub no_new_privs: bool,
+}
+
 /// A program image just mapped by `replace_image`.
 pub struct NewImage {
     pub entry: u64,
@@ -154,6 +180,18 @@ pub trait Platform: Send + Sync {
     /// Forks the host process for a new guest process whose first lwp is `child_lwp` (already made
     /// by lwproc_rfork): the child reaches the kernel as a remote client from then on.
     fn fork(&self, child_lwp: rumpkernel_bridge::LwpId) -> Result<ForkSide, crate::Errno>;
+    /// Starts a new guest process that shares this one's memory (clone with CLONE_VM and without
+    /// CLONE_THREAD: posix_spawn, vfork) at `start`, as a host process of its own reaching the
+    /// kernel as a remote client bound to `start.lwp` (made by lwproc_rfork), with a personality
+    /// from [`crate::dispatch::Personality::for_vm_child`].
+    fn spawn_vm_child(&self, _parent: &crate::dispatch::Personality, _start: ThreadStart) -> Result<VmChild, crate::Errno> {
+        Err(crate::errno::ENOSYS)
+    }
+    /// execve in a CLONE_VM child: the new program runs in a fresh host image (the memory it
+    /// leaves is its parent's). Returns only when that cannot be done.
+    fn exec_in_new_image(&self, _handoff: &ExecHandoff) -> crate::Errno {
+        crate::errno::ENOSYS
+    }
     /// Host wait4 for host pid `pid` (-1: any child); fills the status and the rusage (Linux's).
     fn host_wait4(&self, pid: i32, status: &mut i32, options: u32, rusage: &mut [u8; 144]) -> Result<i32, crate::Errno>;
     /// Host waitid.

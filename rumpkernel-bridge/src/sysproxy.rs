@@ -248,6 +248,12 @@ impl RemoteKernel {
         RemoteKernel { channels: Mutex::new(HashMap::from([(lwp, Arc::new(channel))])) }
     }
 
+    /// A client for `lwp` over `channel` for another host thread or process (a CLONE_VM child),
+    /// which switches to `lwp` itself; the calling thread's own lwp is left alone.
+    pub fn for_lwp(channel: OwnedFd, lwp: LwpId) -> RemoteKernel {
+        RemoteKernel { channels: Mutex::new(HashMap::from([(lwp, Arc::new(channel))])) }
+    }
+
     fn channel(&self) -> Result<Arc<OwnedFd>, Errno> {
         let lwp = CURRENT_LWP.with(|c| c.get()).ok_or(ne::EINVAL)?;
         self.channels.lock().unwrap().get(&lwp).cloned().ok_or(ne::EINVAL)

@@ -44,9 +44,14 @@ fn proc_spawn() {
 /// posix_spawn with glibc, which reports a failed exec by writing into the parent's memory from a
 /// CLONE_VM|CLONE_VFORK child.
 #[test]
-#[ignore = "known gap (processes issue): a CLONE_VM|CLONE_VFORK child gets a copy of memory, so glibc's posix_spawn cannot report a failed exec (returns 0, child exits 127)"]
 fn proc_spawn_glibc() {
     check_all(vec![Case::new("proc_spawn-glibc-static", guest("proc_spawn", Variant::GlibcStatic)).timeout_secs(120)]);
+}
+
+/// vfork and clone(CLONE_VM|CLONE_VFORK): shared memory, the parent waiting until exit or exec.
+#[test]
+fn proc_vfork() {
+    check_guest("proc_vfork", |c| c.timeout_secs(120));
 }
 
 /// execve of "proc_exec_helper" (the same build as the caller), passed by path in argv[1].

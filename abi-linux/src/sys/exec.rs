@@ -228,6 +228,9 @@ fn point_of_no_return(ctx: &mut Ctx, bytes: &[u8], exe_path: &str, execfn: &[u8]
         let [gid, egid] = ctx.nb(nb::SYS_getgid, [0; 6]).unwrap_or([0, 0]);
         [uid as u32, euid as u32, gid as u32, egid as u32]
     };
+    if ctx.p.vm_child {
+        exec_in_new_image(ctx, bytes, exe_path, execfn, argv, envp, ids);
+    }
     let old = ctx.p.mm.lock().clone();
     let p = ctx.p;
     let img = match p.platform.replace_image(&old, bytes, exe_path, execfn, argv, envp, ids) {
@@ -251,6 +254,44 @@ fn point_of_no_return(ctx: &mut Ctx, bytes: &[u8], exe_path: &str, execfn: &[u8]
     *ctx.regs = Sigcontext { rip: img.entry, rsp: img.sp, eflags: 0x202, cs: host.cs, ss: host.ss, fpstate: host.fpstate, ..Default::default() };
     ctx.regs_replaced = true;
     Ok(0)
+}
+
+/// execve in a CLONE_VM child: the memory is its parent's, so the new program starts in a fresh
+/// host image of this host process, carrying what execve keeps (the rump process with its pid and
+/// descriptors, the signal mask, ignored signals and pending ones).
+fn exec_in_new_image(ctx: &mut Ctx, bytes: &[u8], exe_path: &str, execfn: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>], ids: [u32; 4]) -> ! {
+    let p = ctx.p;
+    let ignored = {
+        let st = p.signals.lock();
+        st.actions.iter().enumerate().filter(|(_, a)| a.handler == SIG_IGN).fold(0u64, |m, (i, _)| m | 1 << i)
+    };
+    let mut thread_pending = Vec::new();
+    while let Some((_, info)) = ctx.thread.pending.take(!0) {
+        thread_pending.push(info);
+    }
+    let mut process_pending = Vec::new();
+    while let Some((_, info)) = p.signals.lock().pending.take(!0) {
+        process_pending.push(info);
+    }
+    let handoff = crate::platform::ExecHandoff {
+        bytes,
+        exe_path,
+        execfn,
+        argv,
+        envp,
+        ids,
+        sigmask: ctx.thread.sigmask,
+        ignored,
+        thread_pending,
+        process_pending,
+        no_new_privs: p.prctl.lock().no_new_privs,
+    };
+    let e = p.platform.exec_in_new_image(&handoff);
+    if p.trace {
+        p.platform.log(&alloc::format!("rumplx: execve in a CLONE_VM child failed: errno {}", e.0));
+    }
+    // Past the point of no return: like Linux, the process dies.
+    p.platform.die_of_signal(signal::SIGSEGV)
 }
 
 /// Every other thread of the process ends (Linux's de_thread); wait until they have.

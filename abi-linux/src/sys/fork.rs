@@ -2,14 +2,15 @@
 //! the new one is a host fork of this one that reaches the run's one kernel as a remote client
 //! (rumpkernel-bridge's sysproxy), bound to the rump process `lwproc_rfork` made for it. Waiting
 //! is the host's: guest children are host children, so exit statuses, WNOHANG, stops and zombies
-//! are exactly Linux's; pids are translated at the boundary.
+//! are exactly Linux's; pids are translated at the boundary. A CLONE_VM child (posix_spawn, vfork)
+//! is a host process of its own too, but runs in its parent's memory until it execs.
 
 use syscalls::Sysno;
 
-use super::sigframe::Siginfo;
-use crate::dispatch::{Ctx, ThreadEntry};
-use crate::errno::{ECHILD, EINVAL};
-use crate::platform::{Access, ForkSide};
+use super::sigframe::{Sigcontext, Siginfo};
+use crate::dispatch::{Ctx, Thread, ThreadEntry};
+use crate::errno::{EAGAIN, ECHILD, EINVAL};
+use crate::platform::{Access, ForkSide, ThreadStart};
 use crate::table::{entry, Arg, Entry, Family::Processes, Ret, Route, Support};
 use crate::LxResult;
 
@@ -17,7 +18,7 @@ const P: crate::table::Family = Processes;
 
 pub const ENTRIES: &[Entry] = &[
     entry(Sysno::fork as u32, "fork", P, &[], Ret::Int, Route::Layer(fork), Support::Full),
-    entry(Sysno::vfork as u32, "vfork", P, &[], Ret::Int, Route::Layer(vfork), Support::Partial("the parent does not wait for the child to exec or exit: it runs on at once, as after fork")),
+    entry(Sysno::vfork as u32, "vfork", P, &[], Ret::Int, Route::Layer(vfork), Support::Full),
     entry(Sysno::wait4 as u32, "wait4", P, &[Arg::Int, Arg::Ptr, Arg::Hex, Arg::Ptr], Ret::Int, Route::Layer(wait4), Support::Partial("process-group waits (0 and -pgid) wait for any child")),
     entry(Sysno::waitid as u32, "waitid", P, &[Arg::Int, Arg::Int, Arg::Ptr, Arg::Hex, Arg::Ptr], Ret::Int, Route::Layer(waitid), Support::Partial("P_PGID waits for any child")),
 ];
@@ -41,9 +42,8 @@ fn vfork(ctx: &mut Ctx) -> LxResult {
     new_process(ctx, CLONE_VM | CLONE_VFORK, 0, 0, 0, 0)
 }
 
-/// A new process from clone/clone3 (no CLONE_THREAD). CLONE_VM makes no shared memory here: the
-/// child gets a copy, which programs using CLONE_VM|CLONE_VFORK (posix_spawn, system) only use
-/// until they exec.
+/// A new process from clone/clone3 (no CLONE_THREAD). With CLONE_VM the child runs in this
+/// process's memory (see [`new_vm_process`]); otherwise it is a host fork.
 pub fn new_process(ctx: &mut Ctx, flags: u64, stack: u64, parent_tid: u64, child_tid: u64, tls: u64) -> LxResult {
     if flags & !PROCESS_FLAGS != 0 {
         return Err(EINVAL);
@@ -53,6 +53,9 @@ pub fn new_process(ctx: &mut Ctx, flags: u64, stack: u64, parent_tid: u64, child
     }
     if flags & (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID) != 0 {
         ctx.check(child_tid, 4, Access::Write)?;
+    }
+    if flags & CLONE_VM != 0 {
+        return new_vm_process(ctx, flags, stack, parent_tid, child_tid, tls);
     }
     let p = ctx.p;
     let own_lwp = p.kernel.lwproc_curlwp();
@@ -100,6 +103,69 @@ pub fn new_process(ctx: &mut Ctx, flags: u64, stack: u64, parent_tid: u64, child
                 p.platform.set_fs_base(tls);
             }
             Ok(0)
+        }
+    }
+}
+
+/// A new process in this process's memory (CLONE_VM without CLONE_THREAD: posix_spawn, vfork):
+/// its own rump process (pid, descriptor table, credentials) and host process, running on the
+/// stack it was given in the same address space. With CLONE_VFORK the caller waits until the child
+/// has exec'd (into a fresh host image) or ended, as on Linux.
+fn new_vm_process(ctx: &mut Ctx, flags: u64, stack: u64, parent_tid: u64, child_tid: u64, tls: u64) -> LxResult {
+    let p = ctx.p;
+    if p.vm_child {
+        // A child still running in its parent's memory cannot make another such child.
+        return Err(EAGAIN);
+    }
+    let own_lwp = p.kernel.lwproc_curlwp();
+    let child_pid = p.kernel.lwproc_rfork(flags & CLONE_FILES != 0).map_err(crate::xlat::errno::from_netbsd)?;
+    let child_lwp = p.kernel.lwproc_curlwp().unwrap_or(0);
+    if let Some(l) = own_lwp {
+        p.kernel.lwproc_switch(l).ok();
+    }
+    let release_lwp = || {
+        p.kernel.lwproc_switch(child_lwp).ok();
+        p.kernel.lwproc_releaselwp();
+        if let Some(l) = own_lwp {
+            p.kernel.lwproc_switch(l).ok();
+        }
+    };
+    let mut thread = Thread::new(child_pid);
+    thread.sigmask = ctx.thread.sigmask;
+    thread.comm = ctx.thread.comm;
+    thread.affinity = ctx.thread.affinity;
+    if flags & CLONE_VFORK != 0 {
+        // Linux keeps the alternate signal stack only for CLONE_VFORK children of CLONE_VM.
+        thread.altstack = ctx.thread.altstack;
+    }
+    thread.clear_child_tid = if flags & CLONE_CHILD_CLEARTID != 0 { child_tid } else { 0 };
+    // The memory is shared: the parent writes both ids before the child runs, as Linux does.
+    let ids = (|| {
+        if flags & CLONE_PARENT_SETTID != 0 {
+            ctx.write_struct(parent_tid, &child_pid)?;
+        }
+        if flags & CLONE_CHILD_SETTID != 0 {
+            ctx.write_struct(child_tid, &child_pid)?;
+        }
+        Ok(())
+    })();
+    if let Err(e) = ids {
+        release_lwp();
+        return Err(e);
+    }
+    let regs = Sigcontext { rax: 0, rsp: if stack != 0 { stack } else { ctx.regs.rsp }, fpstate: 0, ..*ctx.regs };
+    let fs_base = if flags & CLONE_SETTLS != 0 { tls } else { p.platform.fs_base() };
+    match p.platform.spawn_vm_child(p, ThreadStart { regs, fs_base, thread, lwp: child_lwp }) {
+        Err(e) => {
+            release_lwp();
+            Err(e)
+        }
+        Ok(child) => {
+            p.children.lock().push((child_pid, child.host_pid));
+            if flags & CLONE_VFORK != 0 {
+                (child.released)();
+            }
+            Ok(child_pid as u64)
         }
     }
 }

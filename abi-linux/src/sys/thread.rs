@@ -32,7 +32,7 @@ const THREAD_CORE: u64 = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLO
 /// Flags rumplx honours on top of those.
 const THREAD_EXTRA: u64 = CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_DETACHED | CLONE_CHILD_SETTID;
 
-const THREADS_ONLY: &str = "threads (CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD with SETTLS, PARENT_SETTID, CHILD_SETTID, CHILD_CLEARTID) and new processes (CLONE_VM gives the child a copy of memory, not a share; namespaces are refused)";
+const THREADS_ONLY: &str = "threads (CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD with SETTLS, PARENT_SETTID, CHILD_SETTID, CHILD_CLEARTID) and new processes (a CLONE_VM child shares its parent's memory and cannot itself make threads or CLONE_VM children before it execs; namespaces are refused)";
 
 pub const ENTRIES: &[Entry] = &[
     entry(Sysno::clone as u32, "clone", Processes, &[Arg::Hex, Arg::Ptr, Arg::Ptr, Arg::Ptr, Arg::Hex], Ret::Int, Route::Layer(clone), Support::Partial(THREADS_ONLY)),
@@ -103,6 +103,10 @@ fn spawn(ctx: &mut Ctx, a: CloneArgs, exit_signal: u64) -> LxResult {
     }
     if a.flags & THREAD_CORE != THREAD_CORE || a.flags & !(THREAD_CORE | THREAD_EXTRA) != 0 {
         return Err(EINVAL);
+    }
+    if ctx.p.vm_child {
+        // A CLONE_VM child runs on its parent's rumplx until it execs: no threads of its own.
+        return Err(crate::errno::EAGAIN);
     }
     if a.flags & CLONE_PARENT_SETTID != 0 {
         ctx.check(a.parent_tid, 4, Access::Write)?;

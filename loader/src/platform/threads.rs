@@ -29,7 +29,7 @@ pub fn spawn(start: ThreadStart) -> Result<i32, Errno> {
 }
 
 fn run(start: ThreadStart, started: std::sync::mpsc::SyncSender<Result<i32, Errno>>) {
-    let p = signals::PERSONALITY.get().expect("threads start after the personality");
+    let p = signals::personality().expect("threads start after the personality");
     let ThreadStart { regs, fs_base, thread, lwp } = start;
     let block = match sud::new_thread_block(thread, fs_base) {
         Ok(b) => b,
