@@ -49,10 +49,6 @@ enum Command {
         /// The static x86_64 program to read.
         program: String,
     },
-    /// Internal: the new image of a process that shared its parent's memory (posix_spawn, vfork)
-    /// and exec'd; FD holds the program and the state execve keeps.
-    #[command(hide = true)]
-    Resume { fd: i32 },
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -108,6 +104,10 @@ pub struct RunArgs {
     /// per process).
     #[arg(long, value_name = "FILE")]
     pub stats: Option<String>,
+    /// Keep trapping every syscall (Syscall User Dispatch only): never rewrite the program's hot
+    /// syscall sites into direct entries (also RUMPLX_NO_FAST_PATH=1).
+    #[arg(long)]
+    pub no_fast_path: bool,
     /// The program and its arguments.
     #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "PROGRAM [ARGS]...")]
     pub command: Vec<OsString>,
@@ -177,9 +177,10 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    // Every rumplx process of a run reads the fast-path switch (`rumplx resume` included).
+    platform::fastpath::configure();
     let result = match cli.command {
         Command::Run(args) => run::run(args),
-        Command::Resume { fd } => platform::vmchild::resume(fd),
         Command::Check { format, program } => match check::run(&program, matches!(format, CheckFormat::Json)) {
             Ok(()) => return ExitCode::SUCCESS,
             Err(f) => Err(f),

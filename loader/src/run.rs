@@ -69,6 +69,11 @@ pub fn run(args: RunArgs) -> Result<std::convert::Infallible, Failure> {
     };
     let mut personality = Personality::new(kernel.clone(), Arc::new(HostPlatform), mm, info);
     personality.trace = args.trace;
+    if args.no_fast_path {
+        // In rumplx's own environment, so the processes of the run that exec rumplx anew keep it.
+        std::env::set_var("RUMPLX_NO_FAST_PATH", "1");
+    }
+    crate::platform::fastpath::configure();
     if let Some(path) = &args.stats {
         // Opened now, so a bad path is refused before the program runs; appended to at exit.
         let file = std::fs::OpenOptions::new().create(true).append(true).open(path)

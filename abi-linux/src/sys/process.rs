@@ -38,7 +38,7 @@ pub const ENTRIES: &[Entry] = &[
     entry(Sysno::uname as u32, "uname", Other, &[Arg::Ptr], Ret::Int, Route::Translated(uname, &[nb::SYS___sysctl]), Support::Full),
     entry(Sysno::sethostname as u32, "sethostname", Other, &[Arg::BufIn(1), Arg::Len], Ret::Int, Route::Translated(sethostname, &[nb::SYS___sysctl]), Support::Full),
     entry(Sysno::setdomainname as u32, "setdomainname", Other, &[Arg::BufIn(1), Arg::Len], Ret::Int, Route::Translated(setdomainname, &[nb::SYS___sysctl]), Support::Full),
-    entry(Sysno::arch_prctl as u32, "arch_prctl", P, &[Arg::Hex, Arg::Hex], Ret::Int, Route::Layer(arch_prctl), Support::Partial("ARCH_SET_FS/ARCH_GET_FS and ARCH_GET_CPUID; GS and CPUID faulting are refused")),
+    entry(Sysno::arch_prctl as u32, "arch_prctl", P, &[Arg::Hex, Arg::Hex], Ret::Int, Route::Layer(arch_prctl), Support::Partial("ARCH_SET_FS/ARCH_GET_FS and ARCH_GET_CPUID; GS is refused (rumplx keeps its per-thread block there for the fast path), and so is CPUID faulting")),
     entry(Sysno::set_tid_address as u32, "set_tid_address", P, &[Arg::Ptr], Ret::Int, Route::Layer(set_tid_address), Support::Full),
     entry(Sysno::set_robust_list as u32, "set_robust_list", P, &[Arg::Ptr, Arg::Len], Ret::Int, Route::Layer(set_robust_list), Support::Full),
     entry(Sysno::get_robust_list as u32, "get_robust_list", P, &[Arg::Int, Arg::Ptr, Arg::Ptr], Ret::Int, Route::Layer(get_robust_list), Support::Full),

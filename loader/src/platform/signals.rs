@@ -12,15 +12,6 @@ use super::sud::{self, ThreadBlock};
 /// The personality every guest thread dispatches into, set once before the guest starts.
 pub static PERSONALITY: OnceLock<abi_linux::dispatch::Personality> = OnceLock::new();
 
-/// The personality of the guest process running on this host thread: a CLONE_VM child running in
-/// this memory has its own (see [`super::vmchild`]).
-pub fn personality() -> Option<&'static abi_linux::dispatch::Personality> {
-    match super::vmchild::current() {
-        Some(vm) => Some(vm.personality()),
-        None => PERSONALITY.get(),
-    }
-}
-
 std::thread_local! {
     /// The block of the guest thread running on this host thread.
     pub static CURRENT_BLOCK: std::cell::Cell<*mut ThreadBlock> = const { std::cell::Cell::new(std::ptr::null_mut()) };
@@ -116,34 +107,89 @@ pub extern "C" fn on_signal(signo: i32, info: *mut libc::siginfo_t, uc: *mut lib
         return;
     }
     CURRENT_BLOCK.with(|b| b.set(block));
-    let p = personality().expect("personality is set before the guest starts");
+    let p = PERSONALITY.get().expect("personality is set before the guest starts");
     // SAFETY: the host's mcontext is a Linux x86_64 sigcontext (same layout, 256 bytes).
     let regs = unsafe { &mut *(&mut uc.uc_mcontext as *mut libc::mcontext_t as *mut Sigcontext) };
+    if super::sud::in_fast_window(regs.rip) {
+        // The fast path was on its way back to the guest (selector already at BLOCK): the guest's
+        // registers are those saved in the block, its extended state already back in the CPU.
+        let host = *regs;
+        *regs = Sigcontext { cs: host.cs, gs: host.gs, fs: host.fs, ss: host.ss, fpstate: host.fpstate, ..block.fast_regs };
+    }
     if signo == libc::SIGSYS && raw.code == SYS_USER_DISPATCH {
-        // Calls that may wait run with signals deliverable, so a signal can interrupt them.
-        let interruptible = p.may_block(regs.rax);
-        if interruptible {
-            set_host_mask(SERVING_MASK);
-            if host_signals_pending() {
-                // A signal came in before the call started: it is taken first, and the call runs
-                // when the guest comes back to its `syscall` instruction, as if the signal had
-                // arrived just before it (no EINTR: nothing was interrupted).
-                regs.rip -= 2;
-                p.deliver_pending(&mut block.thread, regs);
-                set_host_mask(ALL_BLOCKED);
-                return;
-            }
-        }
-        p.syscall(&mut block.thread, regs);
-        if interruptible {
-            set_host_mask(ALL_BLOCKED);
-        }
+        super::fastpath::maybe_patch(p, block, regs);
+        serve_syscall(p, &mut block.thread, regs, false);
         return;
     }
     // From here on the guest is interrupted by a signal: a fault of its own, or an asynchronous one.
     // Only faults the CPU raised (si_code > 0) are synchronous; the same numbers sent by kill are not.
     let fault = is_fault(signo) && raw.code > 0;
     p.host_signal(&mut block.thread, regs, raw, fault);
+}
+
+/// Serves the syscall `regs` describe for the guest thread `thread`, trapped (`fast` false: the
+/// SIGSYS handler runs with every host signal blocked) or through a rewritten site (`fast`: host
+/// signals stay deliverable throughout and are noted in the block, as while rumplx waits).
+fn serve_syscall(p: &abi_linux::dispatch::Personality, thread: &mut abi_linux::dispatch::Thread, regs: &mut Sigcontext, fast: bool) {
+    // Calls that may wait run with signals deliverable, so a signal can interrupt them.
+    let interruptible = p.may_block(regs.rax);
+    if interruptible {
+        if !fast {
+            set_host_mask(SERVING_MASK);
+        }
+        if host_signals_pending() {
+            // A signal came in before the call started: it is taken first, and the call runs
+            // when the guest comes back to its `syscall` instruction, as if the signal had
+            // arrived just before it (no EINTR: nothing was interrupted). Through a rewritten
+            // site that instruction is intact (only the `mov` before it was rewritten), and RAX
+            // still holds the number: it traps and runs the call then.
+            regs.rip -= 2;
+            p.deliver_pending(thread, regs);
+            if !fast {
+                set_host_mask(ALL_BLOCKED);
+            }
+            return;
+        }
+    }
+    p.syscall(thread, regs);
+    if interruptible && !fast {
+        set_host_mask(ALL_BLOCKED);
+    }
+}
+
+/// Called by the fast path's entry (sud.rs) on this thread's signal stack, with rumplx's FS base in
+/// place, the selector at ALLOW, the guest's registers in `block.fast_regs` and its extended state
+/// in `block.fp`. `mode` 0 serves the call; 1 only delivers signals noted on the way out. Answers 0
+/// to leave through the fast way out, or the address of a signal frame to leave by rt_sigreturn.
+pub extern "C" fn fast_dispatch(block: *mut ThreadBlock, mode: u64) -> u64 {
+    // SAFETY: the entry passes this thread's block.
+    let block = unsafe { &mut *block };
+    CURRENT_BLOCK.with(|b| b.set(block));
+    let p = PERSONALITY.get().expect("personality is set before the guest starts");
+    let fpstate = block.fp.0.as_ptr() as u64;
+    let regs = &mut block.fast_regs;
+    // What the kernel's SIGSYS frame would hold besides the registers.
+    regs.cs = 0x33;
+    regs.ss = 0x2b;
+    regs.fs = 0;
+    regs.gs = 0;
+    regs.err = 0;
+    regs.trapno = 0;
+    regs.oldmask = 0;
+    regs.cr2 = 0;
+    regs.fpstate = fpstate;
+    if mode == 0 {
+        super::fastpath::CALLS.fetch_add(1, Ordering::Relaxed);
+        serve_syscall(p, &mut block.thread, &mut block.fast_regs, true);
+    } else {
+        p.deliver_pending(&mut block.thread, &mut block.fast_regs);
+    }
+    super::fastpath::sanitize_fp(block);
+    const TF: u64 = 0x100;
+    if block.fast_regs.eflags & TF != 0 {
+        return super::fastpath::exit_frame(block);
+    }
+    0
 }
 
 /// A fault inside rumplx itself: say where, and leave with rumplx's own error status.

@@ -32,11 +32,34 @@ pub struct ThreadBlock {
     /// their siginfo: the nested handler may only touch atomics, never a lock.
     pub host_pending: std::sync::atomic::AtomicU64,
     pub host_info: [std::cell::UnsafeCell<[u8; 128]>; 64],
+    /// The fast path (see [`super::fastpath`]): the guest's registers at a call through a rewritten
+    /// site, saved and restored GS-relative (the GS base of every guest thread is its block).
+    pub fast_regs: Sigcontext,
+    /// The top of this thread's signal stack, where the fast path runs rumplx.
+    pub stack_top: u64,
+    /// The block's own address (GS-relative code reads it to address the block directly).
+    pub self_ptr: u64,
+    /// The xsave component mask (XCR0 as the host kernel saves it in signal frames); 0 until the
+    /// process's first rewritten site.
+    pub xmask: u64,
+    /// The guest's extended state during a fast call, in the host kernel's signal-frame format
+    /// (so signal frames and rt_sigreturn treat it like the kernel's own area).
+    pub fp: FpArea,
 }
 const _: () = {
     assert!(std::mem::offset_of!(ThreadBlock, host_fs) == 8);
     assert!(std::mem::offset_of!(ThreadBlock, guest_fs) == 16);
+    assert!(std::mem::offset_of!(ThreadBlock, fp) % 64 == 0);
 };
+
+/// Room for the xsave area of every component a Linux x86_64 signal frame carries (AVX-512 needs
+/// 2.7 KiB, AMX about 11 KiB); a host whose area is larger keeps trapping.
+pub const FP_AREA_SIZE: usize = 12 << 10;
+
+#[repr(C, align(64))]
+pub struct FpArea(pub [u8; FP_AREA_SIZE]);
+
+use abi_linux::sys::sigframe::Sigcontext;
 
 global_asm!(
     ".text",
@@ -168,6 +191,133 @@ global_asm!(
     handler = sym super::signals::on_signal,
 );
 
+// The fast path (DESIGN.md, performance): a rewritten site's stub jumps here with eax = the call
+// number and rcx = the address after the site's `syscall` (what the `syscall` instruction itself
+// leaves in rcx). Everything is addressed GS-relative (GS base = this thread's block), so no guest
+// register or guest stack byte is touched before it is saved, and nothing is written below the
+// guest's stack pointer.
+global_asm!(
+    ".text",
+    ".globl rumplx_fast_entry",
+    ".type rumplx_fast_entry,@function",
+    "rumplx_fast_entry:",
+    // From here on a host signal is noted for later, as anywhere inside rumplx.
+    "    mov byte ptr gs:[0], 0",
+    "    mov qword ptr gs:[{r}+120], rsp",
+    "    mov rsp, qword ptr gs:[{top}]",
+    "    pushfq",
+    "    pop qword ptr gs:[{r}+136]",
+    "    mov qword ptr gs:[{r}+0], r8",
+    "    mov qword ptr gs:[{r}+8], r9",
+    "    mov qword ptr gs:[{r}+16], r10",
+    "    mov qword ptr gs:[{r}+32], r12",
+    "    mov qword ptr gs:[{r}+40], r13",
+    "    mov qword ptr gs:[{r}+48], r14",
+    "    mov qword ptr gs:[{r}+56], r15",
+    "    mov qword ptr gs:[{r}+64], rdi",
+    "    mov qword ptr gs:[{r}+72], rsi",
+    "    mov qword ptr gs:[{r}+80], rbp",
+    "    mov qword ptr gs:[{r}+88], rbx",
+    "    mov qword ptr gs:[{r}+96], rdx",
+    "    mov qword ptr gs:[{r}+104], rax",
+    "    mov qword ptr gs:[{r}+112], rcx",
+    "    mov qword ptr gs:[{r}+128], rcx",
+    // r11 holds the flags after a `syscall`, as the trapped path leaves it.
+    "    mov r11, qword ptr gs:[{r}+136]",
+    "    mov qword ptr gs:[{r}+24], r11",
+    "    mov rbx, qword ptr gs:[{slf}]",
+    "    xor esi, esi",
+    // rbx = block, esi = mode (0: serve the call, 1: deliver the signals noted meanwhile).
+    "20: cmp byte ptr [rbx+1], 0",
+    "    je 21f",
+    "    mov rax, [rbx+8]",
+    "    wrfsbase rax",
+    "    jmp 22f",
+    "21: mov r12, rsi",
+    "    mov eax, 158",
+    "    mov edi, 0x1002",
+    "    mov rsi, [rbx+8]",
+    "    syscall",
+    "    mov rsi, r12",
+    "22: mov eax, dword ptr [rbx+{xm}]",
+    "    mov edx, dword ptr [rbx+{xm}+4]",
+    "    xsave64 [rbx+{fp}]",
+    "    mov rdi, rbx",
+    "    call {dispatch}",
+    "    test rax, rax",
+    "    jnz 30f",
+    "    mov eax, dword ptr [rbx+{xm}]",
+    "    mov edx, dword ptr [rbx+{xm}+4]",
+    "    xrstor64 [rbx+{fp}]",
+    "    cmp byte ptr [rbx+1], 0",
+    "    je 23f",
+    "    mov rax, [rbx+16]",
+    "    wrfsbase rax",
+    "    jmp 24f",
+    "23: mov eax, 158",
+    "    mov edi, 0x1002",
+    "    mov rsi, [rbx+16]",
+    "    syscall",
+    "24: push qword ptr [rbx+{r}+136]",
+    "    popfq",
+    // The way out. A host signal inside the window finds the selector at BLOCK and is taken as
+    // one that interrupted the guest, with the registers saved in the block (signals.rs); one
+    // noted before the window is seen by the check below.
+    ".globl rumplx_fast_window_start",
+    "rumplx_fast_window_start:",
+    "    mov byte ptr gs:[0], 1",
+    "    mov rcx, qword ptr gs:[{hp}]",
+    "    jrcxz 25f",
+    "    jmp 26f",
+    "25: mov rsp, qword ptr gs:[{r}+120]",
+    "    mov r8, qword ptr gs:[{r}+0]",
+    "    mov r9, qword ptr gs:[{r}+8]",
+    "    mov r10, qword ptr gs:[{r}+16]",
+    "    mov r12, qword ptr gs:[{r}+32]",
+    "    mov r13, qword ptr gs:[{r}+40]",
+    "    mov r14, qword ptr gs:[{r}+48]",
+    "    mov r15, qword ptr gs:[{r}+56]",
+    "    mov rdi, qword ptr gs:[{r}+64]",
+    "    mov rsi, qword ptr gs:[{r}+72]",
+    "    mov rbp, qword ptr gs:[{r}+80]",
+    "    mov rbx, qword ptr gs:[{r}+88]",
+    "    mov rdx, qword ptr gs:[{r}+96]",
+    "    mov rax, qword ptr gs:[{r}+104]",
+    "    mov r11, qword ptr gs:[{r}+24]",
+    "    mov rcx, qword ptr gs:[{r}+112]",
+    "    jmp qword ptr gs:[{r}+128]",
+    "26: mov byte ptr gs:[0], 0",
+    ".globl rumplx_fast_window_end",
+    "rumplx_fast_window_end:",
+    "    mov rbx, qword ptr gs:[{slf}]",
+    "    mov esi, 1",
+    "    jmp 20b",
+    // The slow way out (the guest's flags ask for single-stepping): rt_sigreturn from the frame
+    // the dispatcher built at rax, with every host signal blocked until it restores the guest's
+    // mask, as the trapped path returns.
+    "30: mov r12, rax",
+    "    cmp byte ptr [rbx+1], 0",
+    "    je 31f",
+    "    mov rax, [rbx+16]",
+    "    wrfsbase rax",
+    "    jmp 32f",
+    "31: mov eax, 158",
+    "    mov edi, 0x1002",
+    "    mov rsi, [rbx+16]",
+    "    syscall",
+    "32: mov byte ptr gs:[0], 1",
+    "    lea rsp, [r12+8]",
+    "    mov eax, 15",
+    "    jmp rumplx_sud_allowed_start",
+    r = const std::mem::offset_of!(ThreadBlock, fast_regs),
+    top = const std::mem::offset_of!(ThreadBlock, stack_top),
+    slf = const std::mem::offset_of!(ThreadBlock, self_ptr),
+    xm = const std::mem::offset_of!(ThreadBlock, xmask),
+    fp = const std::mem::offset_of!(ThreadBlock, fp),
+    hp = const std::mem::offset_of!(ThreadBlock, host_pending),
+    dispatch = sym super::signals::fast_dispatch,
+);
+
 #[allow(improper_ctypes)] // the assembly reads only the first 24 bytes of ThreadBlock
 extern "C" {
     fn rumplx_enter_guest_regs(regs: *const abi_linux::sys::sigframe::Sigcontext, block: *mut ThreadBlock) -> !;
@@ -176,6 +326,22 @@ extern "C" {
     static rumplx_sud_allowed_start: u8;
     static rumplx_sud_allowed_end: u8;
     fn rumplx_enter_guest(entry: u64, sp: u64, block: *mut ThreadBlock) -> !;
+    fn rumplx_fast_entry();
+    static rumplx_fast_window_start: u8;
+    static rumplx_fast_window_end: u8;
+}
+
+/// Where rewritten sites' stubs jump.
+pub fn fast_entry() -> u64 {
+    rumplx_fast_entry as *const () as u64
+}
+
+/// Whether `rip` lies in the fast path's way out, where the selector says guest but the registers
+/// are still being restored from the block.
+pub fn in_fast_window(rip: u64) -> bool {
+    // SAFETY: taking the addresses of labels, not reading them.
+    let (start, end) = unsafe { (&rumplx_fast_window_start as *const u8 as u64, &rumplx_fast_window_end as *const u8 as u64) };
+    (start..end).contains(&rip)
 }
 
 /// The code range from which syscalls always reach the host kernel: only the rt_sigreturn stubs.
@@ -205,6 +371,20 @@ pub fn current_fs_base() -> u64 {
     // SAFETY: ARCH_GET_FS writes one u64.
     unsafe { libc::syscall(libc::SYS_arch_prctl, 0x1003, &mut fs as *mut u64) };
     fs
+}
+
+/// Where the signal stack starts in the block's mapping: past the block.
+const ALT_STACK_OFFSET: u64 = (std::mem::size_of::<ThreadBlock>() as u64 + 4095) & !4095;
+
+/// Points this thread's GS base at `value`.
+fn set_gs_base(value: u64) {
+    if have_fsgsbase() {
+        // SAFETY: wrgsbase is enabled (HWCAP2_FSGSBASE); GS is not used by rumplx or the host libc.
+        unsafe { std::arch::asm!("wrgsbase {}", in(reg) value, options(nostack, preserves_flags)) };
+    } else {
+        // SAFETY: ARCH_SET_GS with a user address.
+        unsafe { libc::syscall(libc::SYS_arch_prctl, 0x1001, value) };
+    }
 }
 
 /// Allocates a signal stack with its thread block, and makes it this thread's sigaltstack.
@@ -243,15 +423,24 @@ pub fn new_thread_block(thread: abi_linux::dispatch::Thread, guest_fs: u64) -> s
             thread,
             host_pending: std::sync::atomic::AtomicU64::new(0),
             host_info: std::array::from_fn(|_| std::cell::UnsafeCell::new([0; 128])),
+            fast_regs: Sigcontext::default(),
+            stack_top: base + ALT_SIZE,
+            self_ptr: base,
+            xmask: 0,
+            fp: FpArea([0; FP_AREA_SIZE]),
         });
+        super::fastpath::init_block(&mut *block);
         let ss = libc::stack_t {
-            ss_sp: (base + 4096) as *mut _,
+            ss_sp: (base + ALT_STACK_OFFSET) as *mut _,
             ss_flags: 0,
-            ss_size: (ALT_SIZE - 4096) as usize,
+            ss_size: (ALT_SIZE - ALT_STACK_OFFSET) as usize,
         };
         if libc::sigaltstack(&ss, std::ptr::null_mut()) != 0 {
             return Err(std::io::Error::last_os_error());
         }
+        // The fast path finds the block through GS: nothing in rumplx (Rust, the host's libc) nor
+        // in a Linux static program uses GS (arch_prctl(ARCH_SET_GS) is refused to the guest).
+        set_gs_base(base);
     }
     Ok(block)
 }
