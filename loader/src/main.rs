@@ -49,6 +49,10 @@ enum Command {
         /// The static x86_64 program to read.
         program: String,
     },
+    /// Internal: the new image of a process that shared its parent's memory (posix_spawn, vfork)
+    /// and exec'd; FD holds the program and the state execve keeps.
+    #[command(hide = true)]
+    Resume { fd: i32 },
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -181,6 +185,7 @@ fn main() -> ExitCode {
     platform::fastpath::configure();
     let result = match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Resume { fd } => platform::vmchild::resume(fd),
         Command::Check { format, program } => match check::run(&program, matches!(format, CheckFormat::Json)) {
             Ok(()) => return ExitCode::SUCCESS,
             Err(f) => Err(f),

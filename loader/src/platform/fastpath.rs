@@ -153,7 +153,7 @@ pub fn maybe_patch(p: &Personality, block: &mut ThreadBlock, regs: &Sigcontext) 
         return;
     }
     // Only while no other thread (nor a CLONE_VM child) can run this memory's code.
-    if p.threads.lock().len() != 1 {
+    if p.vm_child || std::sync::Arc::strong_count(&p.mm) != 1 || p.threads.lock().len() != 1 {
         return;
     }
     let site = regs.rip.wrapping_sub(2);

@@ -5,9 +5,10 @@ pub mod fastpath;
 pub mod signals;
 pub mod sud;
 pub mod threads;
+pub mod vmchild;
 
 use abi_linux::mm::AddressSpace;
-use abi_linux::platform::{ForkSide, ImageError, MemoryLock, NewImage, Placement, Platform, ThreadStart};
+use abi_linux::platform::{ExecHandoff, ForkSide, ImageError, MemoryLock, NewImage, Placement, Platform, ThreadStart, VmChild};
 use rumpkernel_bridge::sysproxy;
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
@@ -218,7 +219,7 @@ impl Platform for HostPlatform {
     }
 
     fn fork(&self, child_lwp: rumpkernel_bridge::LwpId) -> Result<ForkSide, Errno> {
-        let slot = KERNEL.get().expect("the kernel is set before the guest starts");
+        let slot = kernel_slot().expect("the kernel is set before the guest starts");
         let (server_end, client_end) = sysproxy::channel_pair().map_err(|_| Errno(libc::EMFILE))?;
         // The child must not take a signal before it is a client of the kernel.
         let mask = signals::set_host_mask(signals::ALL_BLOCKED);
@@ -231,22 +232,7 @@ impl Platform for HostPlatform {
         }
         if pid == 0 {
             drop(server_end);
-            // The kernel's host objects (files, pipe ends, sockets) belong to the kernel's process:
-            // a copy held here would keep a pipe from ever reaching end of file.
-            // rumplx keeps its stdio, the channel, and the --stats file.
-            let mut keep = vec![client_end.as_raw_fd() as u32];
-            keep.extend(STATS_FILE.get().map(|f| f.as_raw_fd() as u32));
-            keep.sort_unstable();
-            let mut from = 3u32;
-            for k in keep {
-                if k > from {
-                    // SAFETY: closes descriptors of this fresh child only.
-                    unsafe { libc::syscall(libc::SYS_close_range, from, k - 1, 0u32) };
-                }
-                from = from.max(k + 1);
-            }
-            // SAFETY: as above.
-            unsafe { libc::syscall(libc::SYS_close_range, from, u32::MAX, 0u32) };
+            close_inherited_fds(&[client_end.as_raw_fd()]);
             fastpath::forked();
             let stale = slot.replace(Arc::new(sysproxy::RemoteKernel::new(client_end, child_lwp)));
             // The copy of the kernel is never used here, and its descriptors are already closed:
@@ -267,6 +253,17 @@ impl Platform for HostPlatform {
         signals::set_host_mask(mask);
         attached.map_err(|_| Errno(libc::EAGAIN))?;
         Ok(ForkSide::Parent { host_pid: pid })
+    }
+
+    fn spawn_vm_child(&self, parent: &abi_linux::dispatch::Personality, start: ThreadStart) -> Result<VmChild, Errno> {
+        vmchild::spawn(parent, start)
+    }
+
+    fn exec_in_new_image(&self, handoff: &ExecHandoff) -> Errno {
+        match vmchild::current() {
+            Some(vm) => vmchild::exec(vm, handoff),
+            None => Errno(libc::ENOSYS),
+        }
     }
 
     fn host_wait4(&self, pid: i32, status: &mut i32, options: u32, rusage: &mut [u8; 144]) -> Result<i32, Errno> {
@@ -292,11 +289,11 @@ impl Platform for HostPlatform {
     }
 
     fn run_processes(&self) -> Vec<(i32, i32)> {
-        KERNEL.get().map(|k| sysproxy::processes(k)).unwrap_or_default()
+        kernel_slot().map(|k| sysproxy::processes(k)).unwrap_or_default()
     }
 
     fn host_pid_of(&self, pid: i32) -> Option<i32> {
-        sysproxy::host_pid_of(KERNEL.get()?, pid)
+        sysproxy::host_pid_of(kernel_slot()?, pid)
     }
 
     fn signal_host_process(&self, host_pid: i32, info: &Siginfo) -> Result<(), Errno> {
@@ -378,12 +375,41 @@ pub fn signal_name(signo: u32) -> (&'static str, &'static str) {
 /// The kernel this process talks to (swapped for a remote one in a fork child).
 pub static KERNEL: std::sync::OnceLock<Arc<sysproxy::KernelSlot>> = std::sync::OnceLock::new();
 
+/// The kernel the calling guest process talks to: a CLONE_VM child running in this memory has
+/// its own (see [`vmchild`]).
+pub fn kernel_slot() -> Option<&'static Arc<sysproxy::KernelSlot>> {
+    match vmchild::current() {
+        Some(vm) => Some(vm.kernel()),
+        None => KERNEL.get(),
+    }
+}
+
+/// In a new host process of the run (a fork child, a CLONE_VM child): closes the host descriptors
+/// inherited from the parent but `keep`, rumplx's stdio and the --stats file. The kernel's host
+/// objects (files, pipe ends, sockets) belong to the kernel's process: a copy held here would keep
+/// a pipe from ever reaching end of file.
+fn close_inherited_fds(keep: &[i32]) {
+    let mut keep: Vec<u32> = keep.iter().map(|k| *k as u32).collect();
+    keep.extend(STATS_FILE.get().map(|f| f.as_raw_fd() as u32));
+    keep.sort_unstable();
+    let mut from = 3u32;
+    for k in keep {
+        if k > from {
+            // SAFETY: closes descriptors of this new process only (its table is its own copy).
+            unsafe { libc::syscall(libc::SYS_close_range, from, k - 1, 0u32) };
+        }
+        from = from.max(k + 1);
+    }
+    // SAFETY: as above.
+    unsafe { libc::syscall(libc::SYS_close_range, from, u32::MAX, 0u32) };
+}
+
 /// Where `--stats` records go (each process appends its own line).
 pub static STATS_FILE: std::sync::OnceLock<std::fs::File> = std::sync::OnceLock::new();
 
 /// Appends this process's syscall counts to the stats file.
 fn write_stats() {
-    let (Some(file), Some(p)) = (STATS_FILE.get(), signals::PERSONALITY.get()) else { return };
+    let (Some(file), Some(p)) = (STATS_FILE.get(), signals::personality()) else { return };
     let Some(stats) = &p.stats else { return };
     let program = p.info.lock().exe_path.clone();
     let mut line = stats.lock().json_line(&p.table, &program);
@@ -400,7 +426,7 @@ fn write_stats() {
 /// When the process holding the kernel ends, the run ends: its other processes go with it.
 fn end_run() {
     write_stats();
-    let Some(slot) = KERNEL.get() else { return };
+    let Some(slot) = kernel_slot() else { return };
     if slot.get().as_remote().is_some() {
         return;
     }
@@ -413,7 +439,7 @@ fn end_run() {
 /// Ends rumplx as the guest would end, killed by `signo`: one line, status 128 + signo.
 pub fn die_of_signal(signo: u32) -> ! {
     end_run();
-    if KERNEL.get().is_some_and(|k| k.get().as_remote().is_some()) {
+    if kernel_slot().is_some_and(|k| k.get().as_remote().is_some()) {
         // A process forked inside the run dies of the signal itself, so its parent's wait sees
         // WIFSIGNALED as on Linux (a shell prints nothing here: its parent reports it).
         // SAFETY: default disposition, signal ourselves with nothing else blocked, then exit.

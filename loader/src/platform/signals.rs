@@ -12,6 +12,15 @@ use super::sud::{self, ThreadBlock};
 /// The personality every guest thread dispatches into, set once before the guest starts.
 pub static PERSONALITY: OnceLock<abi_linux::dispatch::Personality> = OnceLock::new();
 
+/// The personality of the guest process running on this host thread: a CLONE_VM child running in
+/// this memory has its own (see [`super::vmchild`]).
+pub fn personality() -> Option<&'static abi_linux::dispatch::Personality> {
+    match super::vmchild::current() {
+        Some(vm) => Some(vm.personality()),
+        None => PERSONALITY.get(),
+    }
+}
+
 std::thread_local! {
     /// The block of the guest thread running on this host thread.
     pub static CURRENT_BLOCK: std::cell::Cell<*mut ThreadBlock> = const { std::cell::Cell::new(std::ptr::null_mut()) };
@@ -107,7 +116,7 @@ pub extern "C" fn on_signal(signo: i32, info: *mut libc::siginfo_t, uc: *mut lib
         return;
     }
     CURRENT_BLOCK.with(|b| b.set(block));
-    let p = PERSONALITY.get().expect("personality is set before the guest starts");
+    let p = personality().expect("personality is set before the guest starts");
     // SAFETY: the host's mcontext is a Linux x86_64 sigcontext (same layout, 256 bytes).
     let regs = unsafe { &mut *(&mut uc.uc_mcontext as *mut libc::mcontext_t as *mut Sigcontext) };
     if super::sud::in_fast_window(regs.rip) {
@@ -165,7 +174,7 @@ pub extern "C" fn fast_dispatch(block: *mut ThreadBlock, mode: u64) -> u64 {
     // SAFETY: the entry passes this thread's block.
     let block = unsafe { &mut *block };
     CURRENT_BLOCK.with(|b| b.set(block));
-    let p = PERSONALITY.get().expect("personality is set before the guest starts");
+    let p = personality().expect("personality is set before the guest starts");
     let fpstate = block.fp.0.as_ptr() as u64;
     let regs = &mut block.fast_regs;
     // What the kernel's SIGSYS frame would hold besides the registers.
