@@ -12,7 +12,7 @@ while [ $# -gt 0 ]; do
     --root|-v|--volume|--tmpfs|-w|--workdir) shift 2 ;;
     -e|--env) envs+=("$2"); shift 2 ;;
     --clear-env) clear=1; shift ;;
-    --trace) shift ;;
+    --trace|--no-fast-path) shift ;;
     -*) echo "rumplx: unknown option $1" >&2; exit 125 ;;
     *) break ;;
   esac

@@ -2,7 +2,8 @@
 # Run rumplx's whole test suite: install what the tests need, build, test.
 #   tests/run.sh                       everything (cargo test --workspace)
 #   tests/run.sh [CARGO-TEST-ARGS]     e.g. `tests/run.sh -p rumplx-tests --test busybox -- --nocapture`
-# Environment: RUMPLX_TEST_TIMEOUT_SCALE multiplies per-run timeouts; RUMPLX_BIN tests another binary.
+# Environment: RUMPLX_TEST_TIMEOUT_SCALE multiplies per-run timeouts; RUMPLX_BIN tests another binary;
+# RUMPLX_NO_FAST_PATH=1 runs rumplx without its fast path (a full run does a second pass that way).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,4 +13,11 @@ cargo build --workspace --all-targets
 cargo build -p rumplx
 # Two cores: tests inside each test binary run two at a time.
 export RUST_TEST_THREADS="${RUST_TEST_THREADS:-2}"
-cargo test --workspace --no-fail-fast "$@"
+status=0
+cargo test --workspace --no-fail-fast "$@" || status=$?
+if [ $# -eq 0 ]; then
+  # Second pass in pure trapping mode (no rewritten syscall sites) over the guest programs and the
+  # threads and signals tests, so both ways into rumplx stay covered.
+  RUMPLX_NO_FAST_PATH=1 cargo test -p rumplx-tests --no-fail-fast --test guest_programs --test threads_signals || status=$?
+fi
+exit $status

@@ -16,6 +16,7 @@
 //! - `RUMPLX_STATS_DIR=DIR`: every rumplx run of a case passes `--stats DIR/<case>.jsonl`, and each
 //!   compared case appends its command and result there (tools/compat-matrix.sh uses it).
 //! - `RUMPLX_TEST_KEEP=1`: keep every temporary directory, not only those of failing runs.
+//! - `RUMPLX_NO_FAST_PATH=1`: run rumplx with `--no-fast-path` (every syscall trapped).
 //!
 //! `RUMPLX_BIN=$PWD/tests/fake-rumplx.sh` runs the "rumplx" side natively too: every comparison must
 //! then pass, which shows the harness and the guest programs are deterministic.
@@ -608,6 +609,9 @@ impl Case {
         let prog = self.prepare(dir);
         let mut cmd = Command::new(rumplx_bin());
         cmd.arg("run").args(&self.rumplx_opts);
+        if no_fast_path() {
+            cmd.arg("--no-fast-path");
+        }
         if let Some(f) = self.stats_file() {
             cmd.arg("--stats").arg(f);
         }
@@ -1144,6 +1148,12 @@ pub fn check_guest(name: &str, customise: impl Fn(Case) -> Case) {
         panic!("{}", build_failures.join("\n"));
     }
     check_all(cases);
+}
+
+/// `RUMPLX_NO_FAST_PATH=1`: guest programs run under `rumplx run --no-fast-path` (every syscall
+/// trapped; tests/run.sh makes a second pass this way).
+pub fn no_fast_path() -> bool {
+    std::env::var_os("RUMPLX_NO_FAST_PATH").is_some_and(|v| !v.is_empty() && v != "0")
 }
 
 /// Run only under rumplx (for bad-input tests, where there is no native oracle).

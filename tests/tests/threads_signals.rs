@@ -40,6 +40,7 @@ simple_guests!(
     sig_segv,
     sig_fpe,
     sig_thread,
+    fastpath,
 );
 
 /// A side thread's exit(23) ends the process while main blocks in a futex wait.
