@@ -93,6 +93,7 @@ pub fn run(args: RunArgs) -> Result<std::convert::Infallible, Failure> {
     }
 
     rumpkernel_bridge::set_signal_check(signals::host_signals_pending);
+    rumpkernel_bridge::sysproxy::set_interrupts(SERVER_INTERRUPT, start_server_thread, drop_host_signals, end_server_thread);
     // No signal may arrive before this thread has its signal stack and block.
     signals::set_host_mask(signals::ALL_BLOCKED);
     signals::install().map_err(|e| Failure::Other(format!("cannot install signal handlers: {e}")))?;
@@ -230,6 +231,40 @@ impl Kernel<'_> {
                 return Ok(bytes);
             }
             bytes.extend_from_slice(&chunk[..n]);
+        }
+    }
+}
+
+/// The host signal a forked guest process sends the kernel's server thread that runs its call, when
+/// a signal comes for it while the call sleeps (rumpkernel_bridge::sysproxy). SIGRTMAX: sent only
+/// to server threads, which take no other signal.
+const SERVER_INTERRUPT: i32 = 64;
+
+/// Gives a server thread a signal stack and block like a guest thread's (selector left at ALLOW:
+/// it runs no guest code), so the interrupt is noted where the kernel's signal check looks.
+fn start_server_thread() -> bool {
+    match sud::new_thread_block(Thread::new(0), 0) {
+        Ok(block) => {
+            signals::CURRENT_BLOCK.with(|b| b.set(block));
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+fn drop_host_signals() {
+    signals::take_host_signals(&mut |_| {});
+}
+
+/// Frees what [`start_server_thread`] made (the thread takes no signal any more).
+fn end_server_thread() {
+    let block = signals::CURRENT_BLOCK.with(|b| b.replace(std::ptr::null_mut()));
+    if !block.is_null() {
+        // SAFETY: this thread's own signal stack, no longer in use: off it, then unmapped.
+        unsafe {
+            let off = libc::stack_t { ss_sp: std::ptr::null_mut(), ss_flags: libc::SS_DISABLE, ss_size: 0 };
+            libc::sigaltstack(&off, std::ptr::null_mut());
+            libc::munmap(block as *mut libc::c_void, sud::ALT_SIZE as usize);
         }
     }
 }

@@ -5,6 +5,15 @@
 //!
 //! The wire: one SOCK_SEQPACKET datagram per request and per answer, fixed-size, native endian (both
 //! ends are the same build on the same machine); a new channel's descriptor rides SCM_RIGHTS.
+//!
+//! A call that sleeps in the kernel (a pipe read, a wait) must end when a signal comes for the
+//! client, as a local call does. A client whose wait for the answer is interrupted by a signal it
+//! has to take sends the server thread the interrupt signal (see [`set_interrupts`]); the server
+//! thread's sleep then fails with EINTR like a local thread's, and the answer comes back. An
+//! interrupt may also reach the server thread after it answered (the call ended by itself
+//! meanwhile): the client then marks its next request, and the server drops the stale interrupt,
+//! which has certainly arrived by the time that request does, before serving it. An interrupt that
+//! arrives before the call it is meant for has begun is kept: the call fails at once.
 
 use std::collections::HashMap;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -24,6 +33,8 @@ enum Kind {
     Attach = 5,
     HostPidOf = 6,
     Processes = 7,
+    /// The server thread's host (pid, tid), for interrupting it; ENOSYS when it cannot be.
+    ServerThread = 8,
 }
 
 #[repr(C)]
@@ -32,7 +43,13 @@ struct Request {
     kind: u32,
     nr: u32,
     args: [u64; 6],
+    /// REQ_* bits.
+    flags: u32,
+    _pad: u32,
 }
+
+/// The client interrupted the previous call: drop the interrupt noted for it.
+const REQ_DROP_INTERRUPT: u32 = 1;
 
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
@@ -107,6 +124,77 @@ fn recv(fd: RawFd, out: &mut [u8]) -> Result<(bool, Option<OwnedFd>), Errno> {
     }
 }
 
+/// How server threads are made interruptible (installed by the host side, which owns signals).
+struct Interrupts {
+    /// The host signal a client sends its server thread.
+    signo: i32,
+    /// Prepares the calling server thread to take `signo` (its signal stack and whatever the
+    /// signal check needs); false when it cannot.
+    init_thread: fn() -> bool,
+    /// Drops the signals the calling server thread has noted.
+    clear: fn(),
+    /// Undoes `init_thread` when the server thread ends (with every signal blocked).
+    fini_thread: fn(),
+}
+static INTERRUPTS: std::sync::OnceLock<Interrupts> = std::sync::OnceLock::new();
+
+/// Lets clients interrupt their server threads with host signal `signo` (first caller wins). The
+/// server thread's sleeps then end as [`crate::signal_pending`] decides for that thread.
+pub fn set_interrupts(signo: i32, init_thread: fn() -> bool, clear: fn(), fini_thread: fn()) {
+    let _ = INTERRUPTS.set(Interrupts { signo, init_thread, clear, fini_thread });
+}
+
+/// A server thread's interruptibility, undone when the thread ends.
+struct Interruptible(&'static Interrupts);
+
+impl Interruptible {
+    fn start() -> Option<Interruptible> {
+        let i = INTERRUPTS.get().filter(|i| (i.init_thread)())?;
+        // SAFETY: unblocks one signal for this thread only.
+        unsafe {
+            let mut one: libc::sigset_t = std::mem::zeroed();
+            libc::sigaddset(&mut one, i.signo);
+            libc::pthread_sigmask(libc::SIG_UNBLOCK, &one, std::ptr::null_mut());
+        }
+        Some(Interruptible(i))
+    }
+}
+
+impl Drop for Interruptible {
+    fn drop(&mut self) {
+        // SAFETY: blocks every signal for this thread only, before its signal stack goes.
+        unsafe {
+            let mut all: libc::sigset_t = std::mem::zeroed();
+            libc::sigfillset(&mut all);
+            libc::pthread_sigmask(libc::SIG_SETMASK, &all, std::ptr::null_mut());
+        }
+        (self.0.fini_thread)();
+    }
+}
+
+/// Waits until `fd` has something to read, calling `on_signal` whenever a host signal may have
+/// come: first with every signal blocked (one that came before the wait is seen there), then after
+/// each one that interrupts the wait. The wait lets in what the thread's mask lets in, switching
+/// masks atomically (ppoll), so no signal slips in between the look and the sleep.
+fn wait_readable(fd: RawFd, on_signal: &mut dyn FnMut()) {
+    // SAFETY: signal masks of this thread only; ppoll over one pollfd of ours.
+    unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
+        loop {
+            on_signal();
+            let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+            let r = libc::ppoll(&mut p, 1, std::ptr::null(), &old);
+            if r != -1 || *libc::__errno_location() != libc::EINTR {
+                break;
+            }
+        }
+        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+    }
+}
+
 /// Guest pid → host pid of every remote client attached in this run (kept by the server).
 static HOST_PIDS: Mutex<Option<HashMap<Pid, i32>>> = Mutex::new(None);
 
@@ -140,6 +228,9 @@ fn server_loop(kernel: Arc<dyn RumpKernel>, channel: OwnedFd, lwp: LwpId, host_p
         };
         libc::pthread_sigmask(libc::SIG_SETMASK, &all, std::ptr::null_mut());
     }
+    // ... but the interrupt signal, once this thread can take it.
+    let interruptible = Interruptible::start();
+    let interrupts = interruptible.as_ref().map(|i| i.0);
     kernel.lwproc_switch(lwp).ok();
     let fd = channel.as_raw_fd();
     loop {
@@ -154,8 +245,16 @@ fn server_loop(kernel: Arc<dyn RumpKernel>, channel: OwnedFd, lwp: LwpId, host_p
             return;
         }
         kernel.lwproc_switch(lwp).ok();
+        if let (Some(i), true) = (interrupts, req.flags & REQ_DROP_INTERRUPT != 0) {
+            (i.clear)();
+        }
         let answer: SysResult = match req.kind {
             k if k == Kind::Syscall as u32 => crate::uaccess::serve(host_pid, || kernel.syscall(req.nr, req.args)),
+            // SAFETY: getpid and gettid have no preconditions.
+            k if k == Kind::ServerThread as u32 => match interrupts {
+                Some(_) => Ok(unsafe { [libc::getpid() as u64, libc::gettid() as u64] }),
+                None => Err(ne::ENOSYS),
+            },
             k if k == Kind::Rfork as u32 => kernel.lwproc_rfork(req.args[0] != 0).map(|pid| {
                 let child = kernel.lwproc_curlwp().unwrap_or(0);
                 kernel.lwproc_switch(lwp).ok();
@@ -235,6 +334,9 @@ fn host_pid_of_local(pid: Pid) -> Option<i32> {
 pub struct RemoteKernel {
     /// One channel per lwp of this process.
     channels: Mutex<HashMap<LwpId, Arc<OwnedFd>>>,
+    /// Per lwp, the host (pid, tid) of its server thread (None when it cannot be interrupted), and
+    /// whether an interrupt was sent during the last call.
+    servers: Mutex<HashMap<LwpId, (Option<(i32, i32)>, bool)>>,
 }
 
 std::thread_local! {
@@ -245,13 +347,13 @@ impl RemoteKernel {
     /// A client whose calling thread acts as `lwp` over `channel`.
     pub fn new(channel: OwnedFd, lwp: LwpId) -> RemoteKernel {
         CURRENT_LWP.with(|c| c.set(Some(lwp)));
-        RemoteKernel { channels: Mutex::new(HashMap::from([(lwp, Arc::new(channel))])) }
+        RemoteKernel { channels: Mutex::new(HashMap::from([(lwp, Arc::new(channel))])), servers: Mutex::default() }
     }
 
     /// A client for `lwp` over `channel` for another host thread or process (a CLONE_VM child),
     /// which switches to `lwp` itself; the calling thread's own lwp is left alone.
     pub fn for_lwp(channel: OwnedFd, lwp: LwpId) -> RemoteKernel {
-        RemoteKernel { channels: Mutex::new(HashMap::from([(lwp, Arc::new(channel))])) }
+        RemoteKernel { channels: Mutex::new(HashMap::from([(lwp, Arc::new(channel))])), servers: Mutex::default() }
     }
 
     fn channel(&self) -> Result<Arc<OwnedFd>, Errno> {
@@ -259,14 +361,47 @@ impl RemoteKernel {
         self.channels.lock().unwrap().get(&lwp).cloned().ok_or(ne::EINVAL)
     }
 
+    /// The server thread to interrupt for the calling thread's lwp (asked once per lwp), and
+    /// whether the last call sent it an interrupt (which is reset).
+    fn server_thread(&self) -> (Option<(i32, i32)>, bool) {
+        let Some(lwp) = CURRENT_LWP.with(|c| c.get()) else { return (None, false) };
+        if let Some((s, sent)) = self.servers.lock().unwrap().get_mut(&lwp) {
+            return (*s, std::mem::take(sent));
+        }
+        let s = self.call(Kind::ServerThread, 0, [0; 6], None).ok().map(|[pid, tid]| (pid as i32, tid as i32));
+        self.servers.lock().unwrap().insert(lwp, (s, false));
+        (s, false)
+    }
+
     fn call(&self, kind: Kind, nr: u32, args: [u64; 6], pass: Option<RawFd>) -> SysResult {
+        let (server, stale) = if kind == Kind::Syscall { self.server_thread() } else { (None, false) };
         let ch = self.channel()?;
-        let req = Request { kind: kind as u32, nr, args };
+        let flags = if stale { REQ_DROP_INTERRUPT } else { 0 };
+        let req = Request { kind: kind as u32, nr, args, flags, _pad: 0 };
         send(ch.as_raw_fd(), as_bytes(&req), pass)?;
         let mut a = Answer::default();
         // SAFETY: plain-data wire struct.
         let buf = unsafe { std::slice::from_raw_parts_mut(&mut a as *mut Answer as *mut u8, std::mem::size_of::<Answer>()) };
-        match recv(ch.as_raw_fd(), buf)? {
+        let mut interrupted = false;
+        let mut on_signal = || {
+            if let (Some((pid, tid)), false, Some(i)) = (server, interrupted, INTERRUPTS.get()) {
+                if crate::signal_pending() {
+                    interrupted = true;
+                    // SAFETY: tgkill to the server thread; a thread gone since makes it fail, harmlessly.
+                    unsafe { libc::syscall(libc::SYS_tgkill, pid, tid, i.signo) };
+                }
+            }
+        };
+        if server.is_some() {
+            wait_readable(ch.as_raw_fd(), &mut on_signal);
+        }
+        let got = recv(ch.as_raw_fd(), buf)?;
+        if interrupted {
+            if let Some(lwp) = CURRENT_LWP.with(|c| c.get()) {
+                self.servers.lock().unwrap().entry(lwp).or_insert((server, false)).1 = true;
+            }
+        }
+        match got {
             (true, _) => {}
             // The kernel's process is gone: nothing can go on.
             _ => return Err(ne::EIO),

@@ -22,11 +22,9 @@ macro_rules! simple_guests {
 
 simple_guests!(proc_fork_wait, proc_children, proc_pipe, proc_script, proc_shm);
 
-/// SIGCHLD handlers, waitid and process groups. Run with `--ignored`: it hangs now and then (about
-/// one run in six), the parent waiting in sigsuspend for the SIGCHLD of a child killed while blocked
-/// in a pipe read — a known race, see the processes issue note.
+/// SIGCHLD handlers, waitid and process groups; a child killed while its pipe read sleeps in the
+/// kernel (its server thread is interrupted, see rumpkernel_bridge::sysproxy).
 #[test]
-#[ignore = "known race (processes issue): sometimes hangs in sigsuspend waiting for SIGCHLD of a child killed in a pipe read"]
 fn proc_sigchld() {
     check_guest("proc_sigchld", |c| c.timeout_secs(120));
 }
