@@ -37,8 +37,7 @@ pub fn build(bytes: &[u8], exe_path: &str, execfn: &[u8], argv: &[Vec<u8>], envp
     mm.brk_start = loaded.brk_start;
     mm.brk = loaded.brk_start;
     mm.brk_reserved_end = loaded.brk_reserved_end;
-    let stack_lo = crate::hostmem::map(0, stack::STACK_SIZE, libc::PROT_READ | libc::PROT_WRITE, false)
-        .map_err(|e| RefuseReason::Malformed(format!("cannot map the stack: {e}")))?;
+    let stack_lo = map_stack().map_err(|e| RefuseReason::Malformed(format!("cannot map the stack: {e}")))?;
     let stack_hi = stack_lo + stack::STACK_SIZE;
     mm.insert(stack_lo, Mapping { end: stack_hi, prot: 3, shared: false, name: "[stack]".into(), offset: 0 });
     let mut random = [0u8; 16];
@@ -62,6 +61,25 @@ pub fn build(bytes: &[u8], exe_path: &str, execfn: &[u8], argv: &[Vec<u8>], envp
         mm.insert(start, m);
     }
     Ok(ProcessImage { entry: loaded.entry, sp, mm })
+}
+
+/// Maps the guest's main stack where Linux puts a process's: at the top of the address space,
+/// just below rumplx's own stack (leaving that one room to grow), so stack addresses look native
+/// (a pointer plus a huge length passes the end of user space there, as programs may expect).
+/// Anywhere the kernel likes when that place is taken.
+fn map_stack() -> std::io::Result<u64> {
+    const GROWTH_ROOM: u64 = 1 << 30;
+    let prot = libc::PROT_READ | libc::PROT_WRITE;
+    let host_stack_lo = std::fs::read_to_string("/proc/self/maps").ok().and_then(|maps| {
+        let line = maps.lines().find(|l| l.ends_with("[stack]"))?;
+        u64::from_str_radix(line.split('-').next()?, 16).ok()
+    });
+    if let Some(lo) = host_stack_lo.and_then(|lo| lo.checked_sub(GROWTH_ROOM + stack::STACK_SIZE)) {
+        if let Ok(at) = crate::hostmem::map(lo & !0xfff, stack::STACK_SIZE, prot, true) {
+            return Ok(at);
+        }
+    }
+    crate::hostmem::map(0, stack::STACK_SIZE, prot, false)
 }
 
 /// The host's [vdso] and [vvar] mappings, which the guest shares (AT_SYSINFO_EHDR): they belong in
