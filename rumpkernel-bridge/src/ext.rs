@@ -43,6 +43,11 @@ pub const F_OFD_SETLK: u32 = F_EXT_BASE + 2;
 pub const F_OFD_SETLKW: u32 = F_EXT_BASE + 3;
 pub const F_ALLOCATE_KEEPSIZE: u32 = F_EXT_BASE + 4;
 
+/// poll event bit for Linux's POLLRDHUP (the peer shut its writing side), outside NetBSD's poll
+/// bits (which end at 0x100); a backend without it never reports it, as NetBSD's poll ignores
+/// event bits it does not know.
+pub const POLLRDHUP: u32 = 0x2000;
+
 /// Base of the extension socket option names.
 pub const SO_EXT_BASE: u32 = 0x5258_0100;
 pub const IP_EXT_RECVERR: u32 = SO_EXT_BASE + 1;

@@ -131,10 +131,24 @@ int main(void)
 	printf("data: %#x\n", rp.revents & POLLIN);
 	close(s);
 	T(poll(&rp, 1, 5000));
-	printf("peer closed: in %d\n", !!(rp.revents & POLLIN));
+	printf("peer closed: in %d rdhup %d\n", !!(rp.revents & POLLIN), !!(rp.revents & POLLRDHUP));
 	char buf[8];
 	T(read(c, buf, sizeof buf));
 	T(read(c, buf, sizeof buf));
+	/* POLLRDHUP on a unix socketpair: only once the peer shut its writing side. */
+	int sv[2];
+	T(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	struct pollfd up = {sv[0], POLLIN | POLLOUT | POLLRDHUP};
+	T(poll(&up, 1, 0));
+	printf("socketpair open: %#x\n", up.revents);
+	T(shutdown(sv[1], SHUT_WR));
+	T(poll(&up, 1, 0));
+	printf("socketpair peer SHUT_WR: %#x\n", up.revents);
+	up.events = POLLOUT;
+	T(poll(&up, 1, 0));
+	printf("not asked for: %#x\n", up.revents);
+	close(sv[0]);
+	close(sv[1]);
 	/* Refused: EINPROGRESS or at once, then POLLOUT|POLLERR and SO_ERROR ECONNREFUSED. */
 	close(l);
 	s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);

@@ -27,7 +27,7 @@ macro_rules! tr {
     ($h:expr, $($n:ident),*) => { Route::Translated($h, &[$(nb::$n),*]) };
 }
 
-const POLL_NOTE: &str = "POLLRDHUP and POLLMSG are never reported (NetBSD has no twin); regular files and in-memory objects are always ready";
+const POLL_NOTE: &str = "POLLMSG is never reported (NetBSD has no twin); POLLRDHUP travels as a backend extension bit (NetBSD's rump kernel never reports it); regular files and in-memory objects are always ready";
 
 pub const ENTRIES: &[Entry] = &[
     entry(Sysno::poll as u32, "poll", E, &[Ptr, Int, Int], Ret::Int, tr!(poll, SYS___pollts50), Support::Partial(POLL_NOTE)),

@@ -1,6 +1,7 @@
 //! poll events, Linux ↔ NetBSD. `struct pollfd` is the same 8 bytes on both sides; the bits
 //! agree up to POLLRDBAND, then POLLWRNORM (0x100 vs 0x4, which is POLLOUT on NetBSD) and
-//! POLLWRBAND (0x200 vs 0x100) differ. POLLRDHUP and POLLMSG have no twin: never reported.
+//! POLLWRBAND (0x200 vs 0x100) differ. POLLRDHUP has no twin: it travels as a backend extension
+//! bit (rumpkernel_bridge::ext::POLLRDHUP). POLLMSG has none: never reported.
 
 use abi_netbsd::consts::poll_events as nb;
 use crate::consts::poll_events as lx;
@@ -18,6 +19,7 @@ pub const EVENTS: BitTable = BitTable(&[
     (lx::POLLRDBAND, nb::POLLRDBAND),
     (lx::POLLWRNORM, nb::POLLWRNORM),
     (lx::POLLWRBAND, nb::POLLWRBAND),
+    (lx::POLLRDHUP, rumpkernel_bridge::ext::POLLRDHUP),
 ]);
 
 /// Bits always reported, asked for or not.
@@ -44,7 +46,7 @@ mod tests {
         assert_eq!(events_to_netbsd((lx::POLLIN | lx::POLLOUT) as u16), (nb::POLLIN | nb::POLLOUT) as u16);
         assert_eq!(events_to_netbsd(lx::POLLWRNORM as u16), nb::POLLOUT as u16);
         assert_eq!(events_to_netbsd(lx::POLLWRBAND as u16), nb::POLLWRBAND as u16);
-        assert_eq!(events_to_netbsd(lx::POLLRDHUP as u16), 0);
+        assert_eq!(events_to_netbsd(lx::POLLRDHUP as u16), rumpkernel_bridge::ext::POLLRDHUP as u16);
         let out = nb::POLLOUT as u16;
         assert_eq!(revents_to_linux(out, lx::POLLOUT as u16), lx::POLLOUT as u16);
         assert_eq!(revents_to_linux(out, lx::POLLWRNORM as u16), lx::POLLWRNORM as u16);
@@ -55,7 +57,7 @@ mod tests {
     proptest! {
         #[test]
         fn round_trip(e in any::<u16>()) {
-            let known = e & !((lx::POLLRDHUP | lx::POLLMSG | lx::POLLREMOVE) as u16) & 0x3ff;
+            let known = e & !((lx::POLLMSG | lx::POLLREMOVE) as u16) & 0x23ff;
             prop_assert_eq!(revents_to_linux(events_to_netbsd(known), known), known);
         }
     }

@@ -553,6 +553,7 @@ const POLL_BITS: &[(u32, i16)] = &[
     (nb_poll::POLLRDNORM, libc::POLLRDNORM),
     (nb_poll::POLLRDBAND, libc::POLLRDBAND),
     (nb_poll::POLLWRBAND, libc::POLLWRBAND),
+    (crate::ext::POLLRDHUP, libc::POLLRDHUP),
 ];
 
 /// One descriptor for [`poll`]: host fd, NetBSD events asked, NetBSD events seen.
