@@ -87,6 +87,23 @@ static void round_trip(int family)
 	}
 	for (int i = 0; i < got; i++)
 		printf("got [%.*s]\n", (int)mm[i].msg_len, rb[i]);
+	/* recvmmsg's timeout is looked at after each datagram: a tiny one ends the batch after the
+	 * first; the time left is written back; a bad one is EINVAL. */
+	for (int i = 0; i < 3; i++) {
+		mi[i].iov_base = words[i];
+		mi[i].iov_len = strlen(words[i]);
+	}
+	T(sendmmsg(x, mm, 3, 0));
+	for (int i = 0; i < 3; i++) {
+		mi[i].iov_base = rb[i];
+		mi[i].iov_len = sizeof rb[i];
+	}
+	struct timespec tiny = {0, 1}, ample = {5, 0}, bad = {0, -1};
+	T(recvmmsg(y, mm, 3, 0, &tiny));
+	printf("tiny timeout: got [%.*s], left %lld.%09ld\n", (int)mm[0].msg_len, rb[0], (long long)tiny.tv_sec, tiny.tv_nsec);
+	T(recvmmsg(y, mm, 3, MSG_DONTWAIT, &ample));
+	printf("ample timeout: less than 5 s left: %s\n", ample.tv_sec < 5 ? "yes" : "no");
+	T(recvmmsg(y, mm, 3, MSG_DONTWAIT, &bad));
 	/* A connected UDP socket whose peer is gone: ECONNREFUSED on a later call. */
 	close(y);
 	T(send(x, "lost", 4, 0));

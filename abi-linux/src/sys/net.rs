@@ -48,7 +48,7 @@ pub const ENTRIES: &[Entry] = &[
     entry(Sysno::sendmsg as u32, "sendmsg", N, &[Fd, Ptr, Hex], Ret::Int, tr!(sendmsg, SYS_sendmsg), Support::Partial(MSG_NOTE)),
     entry(Sysno::recvmsg as u32, "recvmsg", N, &[Fd, Ptr, Hex], Ret::Int, tr!(recvmsg, SYS_recvmsg), Support::Partial(MSG_NOTE)),
     entry(Sysno::sendmmsg as u32, "sendmmsg", N, &[Fd, Ptr, Int, Hex], Ret::Int, tr!(sendmmsg, SYS_sendmsg), Support::Partial(MSG_NOTE)),
-    entry(Sysno::recvmmsg as u32, "recvmmsg", N, &[Fd, Ptr, Int, Hex, Ptr], Ret::Int, tr!(recvmmsg, SYS_recvmsg), Support::Partial("the timeout is not applied (Linux checks it only after each datagram anyway); MSG_WAITFORONE works")),
+    entry(Sysno::recvmmsg as u32, "recvmmsg", N, &[Fd, Ptr, Int, Hex, Ptr], Ret::Int, tr!(recvmmsg, SYS_recvmsg), Support::Full),
     entry(Sysno::setsockopt as u32, "setsockopt", N, &[Fd, Int, Int, Ptr, Len], Ret::Int, tr!(setsockopt, SYS_setsockopt), Support::Partial(sockopt::NOTE)),
     entry(Sysno::getsockopt as u32, "getsockopt", N, &[Fd, Int, Int, Ptr, Ptr], Ret::Int, tr!(getsockopt, SYS_getsockopt), Support::Partial(sockopt::NOTE)),
 ];
@@ -367,7 +367,8 @@ const MSG_LEN_AT: u64 = 56;
 
 /// sendmmsg/recvmmsg: one call per message; an error after the first message ends the batch
 /// with the count so far (Linux keeps the error for the next call; it is lost here).
-fn batch(ctx: &mut Ctx, one: fn(&mut Ctx, u64, u64, u32) -> LxResult, recv: bool) -> LxResult {
+/// A receive batch with a `deadline` (CLOCK_MONOTONIC ns) ends after the datagram that passes it.
+fn batch(ctx: &mut Ctx, one: fn(&mut Ctx, u64, u64, u32) -> LxResult, recv: bool, deadline: Option<i128>) -> LxResult {
     let (s, vec, vlen) = (fd(ctx), ctx.args[1], (ctx.args[2] as u32 as u64).min(UIO_MAXIOV));
     let mut flags = msg::to_netbsd(ctx.args[3] as u32)?;
     let mut done = 0u64;
@@ -379,6 +380,11 @@ fn batch(ctx: &mut Ctx, one: fn(&mut Ctx, u64, u64, u32) -> LxResult, recv: bool
             Err(_) => break,
         }
         done += 1;
+        if let Some(end) = deadline {
+            if monotonic_ns(ctx)? >= end {
+                break;
+            }
+        }
         if recv && flags & abi_netbsd::consts::msg_flags::MSG_WAITFORONE != 0 {
             flags |= abi_netbsd::consts::msg_flags::MSG_DONTWAIT;
         }
@@ -387,11 +393,36 @@ fn batch(ctx: &mut Ctx, one: fn(&mut Ctx, u64, u64, u32) -> LxResult, recv: bool
 }
 
 fn sendmmsg(ctx: &mut Ctx) -> LxResult {
-    batch(ctx, send_one, false)
+    batch(ctx, send_one, false, None)
 }
 
+/// recvmmsg's timeout is Linux's: looked at only after each datagram (a receive that blocks is not
+/// cut short by it); when it has passed the batch ends, and the time left is written back.
 fn recvmmsg(ctx: &mut Ctx) -> LxResult {
-    batch(ctx, |ctx, s, at, f| recv_one(ctx, s, at, f & !abi_netbsd::consts::msg_flags::MSG_WAITFORONE), true)
+    let timeout_at = ctx.args[4];
+    let deadline = if timeout_at == 0 {
+        None
+    } else {
+        let t: nbs::Timespec = ctx.read_struct(timeout_at)?;
+        if t.tv_sec < 0 || !(0..1_000_000_000).contains(&t.tv_nsec) {
+            return Err(EINVAL);
+        }
+        Some(monotonic_ns(ctx)? + t.tv_sec as i128 * 1_000_000_000 + t.tv_nsec as i128)
+    };
+    let done = batch(ctx, |ctx, s, at, f| recv_one(ctx, s, at, f & !abi_netbsd::consts::msg_flags::MSG_WAITFORONE), true, deadline)?;
+    if let Some(end) = deadline {
+        let left = (end - monotonic_ns(ctx)?).max(0);
+        let t = nbs::Timespec { tv_sec: (left / 1_000_000_000) as i64, tv_nsec: (left % 1_000_000_000) as i64 };
+        ctx.write_struct(timeout_at, &t)?;
+    }
+    Ok(done)
+}
+
+/// CLOCK_MONOTONIC in nanoseconds, from the kernel.
+fn monotonic_ns(ctx: &mut Ctx) -> Result<i128, Errno> {
+    let mut ts = nbs::Timespec::default();
+    ctx.nb(nb::SYS___clock_gettime50, [abi_netbsd::consts::clock_id::CLOCK_MONOTONIC as u64, &mut ts as *mut _ as u64, 0, 0, 0, 0])?;
+    Ok(ts.tv_sec as i128 * 1_000_000_000 + ts.tv_nsec as i128)
 }
 
 fn setsockopt(ctx: &mut Ctx) -> LxResult {
