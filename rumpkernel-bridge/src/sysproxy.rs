@@ -242,6 +242,7 @@ fn server_loop(kernel: Arc<dyn RumpKernel>, channel: OwnedFd, lwp: LwpId, host_p
             // The client is gone (exited or killed): its lwp goes with it.
             kernel.lwproc_switch(lwp).ok();
             kernel.lwproc_releaselwp();
+            forget_if_gone(kernel.as_ref(), host_pid);
             return;
         }
         kernel.lwproc_switch(lwp).ok();
@@ -295,6 +296,14 @@ fn server_loop(kernel: Arc<dyn RumpKernel>, channel: OwnedFd, lwp: LwpId, host_p
             return;
         }
     }
+}
+
+/// Drops the host pid of a client whose process the kernel no longer has (its last lwp went), so
+/// the pid, free for the host to reuse once reaped, is never signalled for it.
+fn forget_if_gone(kernel: &dyn RumpKernel, host_pid: i32) {
+    let mut pids = HOST_PIDS.lock().unwrap();
+    let Some(map) = pids.as_mut() else { return };
+    map.retain(|pid, h| *h != host_pid || kernel.syscall(abi_netbsd::nr::SYS_getpgid, [*pid as u32 as u64, 0, 0, 0, 0, 0]).is_ok());
 }
 
 /// Records the process holding the kernel (the run's first), so it is found like the others.

@@ -20,7 +20,7 @@ macro_rules! simple_guests {
     };
 }
 
-simple_guests!(proc_fork_wait, proc_children, proc_pipe, proc_script, proc_shm);
+simple_guests!(proc_fork_wait, proc_children, proc_pipe, proc_script, proc_shm, proc_sigqueue);
 
 /// SIGCHLD handlers, waitid and process groups; a child killed while its pipe read sleeps in the
 /// kernel (its server thread is interrupted, see rumpkernel_bridge::sysproxy).

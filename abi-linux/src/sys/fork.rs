@@ -5,6 +5,7 @@
 //! are exactly Linux's; pids are translated at the boundary. A CLONE_VM child (posix_spawn, vfork)
 //! is a host process of its own too, but runs in its parent's memory until it execs.
 
+use abi_netbsd::nr as nb;
 use syscalls::Sysno;
 
 use super::sigframe::{Sigcontext, Siginfo};
@@ -219,7 +220,7 @@ fn wait4(ctx: &mut Ctx) -> LxResult {
     let stopped_or_continued = status & 0xff == 0x7f || status == 0xffff;
     if !stopped_or_continued {
         // Exited or killed: the child is gone.
-        ctx.p.children.lock().retain(|(_, h)| *h != got);
+        forget_reaped(ctx, guest, got);
     }
     if status_at != 0 {
         ctx.write_struct(status_at, &status)?;
@@ -228,6 +229,21 @@ fn wait4(ctx: &mut Ctx) -> LxResult {
         ctx.write_struct(rusage_at, &rusage)?;
     }
     Ok(guest as u64)
+}
+
+/// A reaped child is gone for good: off the children list, and (as Linux answers ESRCH for it
+/// from then on) out of the kernel, whose server thread lets its process go on seeing the channel
+/// close, which happens before the host process is a zombie but may not have been handled yet.
+/// Waits a bounded time for that, so the pid is never taken for a live process after the reap.
+fn forget_reaped(ctx: &mut Ctx, guest: i32, host: i32) {
+    ctx.p.children.lock().retain(|(_, h)| *h != host);
+    let pause = abi_netbsd::structs::Timespec { tv_sec: 0, tv_nsec: 200_000 };
+    for _ in 0..5000 {
+        if ctx.nb(nb::SYS_getpgid, [guest as u32 as u64, 0, 0, 0, 0, 0]).is_err() {
+            return;
+        }
+        let _ = ctx.nb(nb::SYS___nanosleep50, [&pause as *const _ as u64, 0, 0, 0, 0, 0]);
+    }
 }
 
 const P_ALL: u64 = 0;
@@ -253,8 +269,7 @@ fn waitid(ctx: &mut Ctx) -> LxResult {
         let guest = guest_of(ctx.p, info.pid());
         if options & WNOWAIT == 0 && info.code != 5 && info.code != 6 {
             // Not a stop (CLD_STOPPED 5) or continue (CLD_CONTINUED 6): the child is reaped.
-            let host = info.pid();
-            ctx.p.children.lock().retain(|(_, h)| *h != host);
+            forget_reaped(ctx, guest, info.pid());
         }
         info.set_pid(guest);
     }

@@ -151,10 +151,10 @@ pub const ENTRIES: &[Entry] = &[
     entry(Sysno::rt_sigsuspend as u32, "rt_sigsuspend", Signals, &[Arg::Ptr, Arg::Len], Ret::Int, Route::Layer(rt_sigsuspend), Support::Full),
     entry(Sysno::pause as u32, "pause", Signals, &[], Ret::Int, Route::Layer(pause), Support::Full),
     entry(Sysno::rt_sigtimedwait as u32, "rt_sigtimedwait", Signals, &[Arg::Ptr, Arg::Ptr, Arg::Ptr, Arg::Len], Ret::Int, Route::Layer(rt_sigtimedwait), Support::Full),
-    entry(Sysno::rt_sigqueueinfo as u32, "rt_sigqueueinfo", Signals, &[Arg::Int, Arg::Signal, Arg::Ptr], Ret::Int, Route::Layer(rt_sigqueueinfo), Support::Partial("to the process itself only")),
+    entry(Sysno::rt_sigqueueinfo as u32, "rt_sigqueueinfo", Signals, &[Arg::Int, Arg::Signal, Arg::Ptr], Ret::Int, Route::Layer(rt_sigqueueinfo), Support::Full),
     entry(Sysno::rt_tgsigqueueinfo as u32, "rt_tgsigqueueinfo", Signals, &[Arg::Int, Arg::Int, Arg::Signal, Arg::Ptr], Ret::Int, Route::Layer(rt_tgsigqueueinfo), Support::Partial("to threads of the process itself only")),
     entry(Sysno::sigaltstack as u32, "sigaltstack", Signals, &[Arg::Ptr, Arg::Ptr], Ret::Int, Route::Layer(sigaltstack), Support::Full),
-    entry(Sysno::kill as u32, "kill", Signals, &[Arg::Int, Arg::Signal], Ret::Int, Route::Layer(kill), Support::Partial("to the process itself only (other processes come with fork)")),
+    entry(Sysno::kill as u32, "kill", Signals, &[Arg::Int, Arg::Signal], Ret::Int, Route::Layer(kill), Support::Full),
     entry(Sysno::tgkill as u32, "tgkill", Signals, &[Arg::Int, Arg::Int, Arg::Signal], Ret::Int, Route::Layer(tgkill), Support::Partial("to threads of the process itself only")),
     entry(Sysno::tkill as u32, "tkill", Signals, &[Arg::Int, Arg::Signal], Ret::Int, Route::Layer(tkill), Support::Partial("to threads of the process itself only")),
 ];
@@ -250,6 +250,7 @@ fn rt_sigreturn(ctx: &mut Ctx) -> LxResult {
     const USER_FLAGS: u64 = 0x0005_0dd5;
     ctx.regs.eflags = (host.eflags & !USER_FLAGS) | (saved.eflags & USER_FLAGS);
     if saved.fpstate != 0 && host.fpstate != 0 {
+        ctx.p.platform.fp_area_needed(host.fpstate);
         // SAFETY: the host area was written by the host kernel for this frame.
         let size = unsafe { sigframe::fpstate_size(host.fpstate) };
         if let Ok(bytes) = ctx.guest_bytes(saved.fpstate, size) {
@@ -404,6 +405,9 @@ fn kill_one(ctx: &mut Ctx, own: i32, pid: i32, info: Siginfo) -> LxResult {
         return Ok(0);
     }
     let child = ctx.p.children.lock().iter().find(|(g, _)| *g == pid).map(|(_, h)| *h);
+    // A process the kernel no longer has is gone (its host pid may be someone else's by now);
+    // while the kernel has it, its host process is alive or a zombie, so the pid is still its.
+    pgid_of(ctx, pid).map_err(|_| ESRCH)?;
     let host = child.or_else(|| ctx.p.platform.host_pid_of(pid)).ok_or(ESRCH)?;
     if info.signo != 0 {
         ctx.p.send_other_process(host, info)?;
@@ -458,11 +462,12 @@ fn queued_info(ctx: &Ctx, sig: u32, at: u64) -> Result<Siginfo, crate::Errno> {
 fn rt_sigqueueinfo(ctx: &mut Ctx) -> LxResult {
     let (pid, sig) = (ctx.int(0), ctx.args[1] as u32);
     let info = queued_info(ctx, sig, ctx.args[2])?;
-    if pid != own_pid(ctx)? {
+    if pid <= 0 {
+        // Linux looks the pid up as given: no process has 0 or a negative one.
         return Err(ESRCH);
     }
-    ctx.p.send_process(ctx.thread, info);
-    Ok(0)
+    let own = own_pid(ctx)?;
+    kill_one(ctx, own, pid, info)
 }
 
 fn rt_tgsigqueueinfo(ctx: &mut Ctx) -> LxResult {
@@ -534,6 +539,9 @@ pub fn push_frame(p: &crate::dispatch::Personality, thread: &mut Thread, regs: &
     // Below the interrupted code's red zone, or at the top of the alternate stack.
     let mut sp = if use_alt { ss_sp + ss_size } else { regs.rsp.wrapping_sub(128) };
     let top = sp;
+    if regs.fpstate != 0 {
+        p.platform.fp_area_needed(regs.fpstate);
+    }
     // SAFETY: a non-zero fpstate points at the host kernel's FP area for this frame.
     let fp_size = if regs.fpstate != 0 { unsafe { sigframe::fpstate_size(regs.fpstate) } } else { 0 };
     sp = sp.wrapping_sub(fp_size as u64) & !63;
