@@ -46,7 +46,6 @@ use abi_netbsd::errno as ne;
 use file::{FdEntry, FdTable, HostType, Object, OpenFile};
 use proc::{Cred, Proc, ProcTable};
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use vfs::{Ctx, Vfs};
@@ -57,8 +56,9 @@ static NEXT_KERNEL: AtomicU64 = AtomicU64::new(1);
 const INIT_PID: Pid = 1;
 
 thread_local! {
-    /// The lwp each kernel instance has this host thread bound to.
-    static CURLWP: RefCell<HashMap<u64, LwpId>> = RefCell::new(HashMap::new());
+    /// The lwp each kernel instance has this host thread bound to: (kernel id, lwp) pairs, almost
+    /// always one, looked up on every call (a scan, no hashing).
+    static CURLWP: RefCell<Vec<(u64, LwpId)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The embedded NetBSD-semantics kernel.
@@ -77,9 +77,11 @@ pub struct EmbeddedKernel {
 pub(crate) struct Current {
     pub pid: Pid,
     pub fds: Arc<Mutex<FdTable>>,
-    pub cwd: String,
+    pub ppid: Pid,
+    /// Shared with the process table (no copy per call); a chdir puts a new one there.
+    pub cwd: Arc<str>,
     pub umask: u32,
-    pub cred: Cred,
+    pub cred: Arc<Cred>,
     pub nofile: u64,
 }
 
@@ -105,7 +107,7 @@ impl EmbeddedKernel {
         let cred = Cred::from_host();
         let mut pt = ProcTable::default();
         pt.procs
-            .insert(0, Self::fresh_proc(0, 0, cred.clone(), FdTable::default()));
+            .insert(0, Self::fresh_proc(0, 0, Arc::new(cred), FdTable::default()));
         let k = EmbeddedKernel {
             id: NEXT_KERNEL.fetch_add(1, Ordering::Relaxed),
             vfs: Vfs::default(),
@@ -121,14 +123,14 @@ impl EmbeddedKernel {
 
     /// A process with no parent process: its parent's group and session are `ppid`'s (init's,
     /// or proc0's for proc0 itself), so it leads neither and may call setsid.
-    fn fresh_proc(pid: Pid, ppid: Pid, cred: Cred, fds: FdTable) -> Proc {
+    fn fresh_proc(pid: Pid, ppid: Pid, cred: Arc<Cred>, fds: FdTable) -> Proc {
         Proc {
             pid,
             ppid,
             pgid: ppid,
             sid: ppid,
             fds: Arc::new(Mutex::new(fds)),
-            cwd: "/".to_string(),
+            cwd: "/".into(),
             umask: 0o022,
             cred,
             limits: proc::initial_limits(),
@@ -170,16 +172,21 @@ impl EmbeddedKernel {
     }
 
     fn curlwp(&self) -> Option<LwpId> {
-        CURLWP.with(|c| c.borrow().get(&self.id).copied())
+        CURLWP.with(|c| c.borrow().iter().find(|e| e.0 == self.id).map(|e| e.1))
     }
 
     fn set_curlwp(&self, l: Option<LwpId>) {
         CURLWP.with(|c| {
             let mut c = c.borrow_mut();
-            match l {
-                Some(l) => c.insert(self.id, l),
-                None => c.remove(&self.id),
-            };
+            let at = c.iter().position(|e| e.0 == self.id);
+            match (l, at) {
+                (Some(l), Some(i)) => c[i].1 = l,
+                (Some(l), None) => c.push((self.id, l)),
+                (None, Some(i)) => {
+                    c.swap_remove(i);
+                }
+                (None, None) => {}
+            }
         });
     }
 
@@ -196,6 +203,7 @@ impl EmbeddedKernel {
         let p = &pt.procs[&pid];
         Current {
             pid,
+            ppid: p.ppid,
             fds: p.fds.clone(),
             cwd: p.cwd.clone(),
             umask: p.umask,
@@ -204,7 +212,15 @@ impl EmbeddedKernel {
         }
     }
 
-    /// Runs `f` on the calling process's entry in the process table.
+    /// Runs `f` on the calling process's entry in the process table (in place, for calls that
+    /// need no other process).
+    pub(crate) fn proc_mut<T>(&self, f: impl FnOnce(&mut Proc) -> T) -> T {
+        let mut pt = self.procs.lock().unwrap();
+        let pid = self.curpid(&pt);
+        f(pt.procs.get_mut(&pid).expect("current process exists"))
+    }
+
+    /// Runs `f` on the calling process's entry in the process table, with the rest of the table.
     pub(crate) fn with_proc<T>(&self, f: impl FnOnce(&mut Proc, &mut ProcTable) -> T) -> T {
         let mut pt = self.procs.lock().unwrap();
         let pid = self.curpid(&pt);

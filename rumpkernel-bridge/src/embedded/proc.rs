@@ -6,7 +6,7 @@ use abi_netbsd::consts::rlimit as rl;
 use abi_netbsd::errno as ne;
 use abi_netbsd::structs::Rlimit;
 use abi_netbsd::Errno;
-use std::collections::HashMap;
+use hashbrown::HashMap;
 use std::sync::{Arc, Mutex};
 
 /// Credentials of a process (`kauth_cred_t`).
@@ -141,9 +141,10 @@ pub struct Proc {
     pub sid: i32,
     pub fds: Arc<Mutex<FdTable>>,
     /// Normalised absolute guest path.
-    pub cwd: String,
+    pub cwd: std::sync::Arc<str>,
     pub umask: u32,
-    pub cred: Cred,
+    /// Shared with the per-call snapshots; a change makes a new one (Arc::make_mut).
+    pub cred: std::sync::Arc<Cred>,
     pub limits: [Rlimit; rl::RLIM_NLIMITS as usize],
     pub lwps: Vec<i32>,
 }

@@ -169,7 +169,7 @@ impl EmbeddedKernel {
     /// The directory relative paths start from: cwd, or `dirfd`'s directory.
     fn base(&self, c: &Current, dirfd: u64, path: &str) -> R<String> {
         if path.starts_with('/') || int(dirfd) == at::AT_FDCWD as i32 {
-            return Ok(c.cwd.clone());
+            return Ok(c.cwd.to_string());
         }
         let f = self.file(c, dirfd)?;
         if !f.is_dir() {
@@ -438,7 +438,7 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
         }
         SYS_umask => {
             let new = a[0] as u32 & 0o777;
-            ok(k.with_proc(|p, _| std::mem::replace(&mut p.umask, new)) as u64)
+            ok(k.proc_mut(|p| std::mem::replace(&mut p.umask, new)) as u64)
         }
         SYS_dup => ok(k.dup_to(&c, int(a[0]), 0, false)? as u64),
         SYS_dup2 => sys_dup3(&c, int(a[0]), int(a[1]), false),
@@ -498,10 +498,10 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
             ok(sys_fadvise(k, &c, a[0], a[2] as i64, a[3] as i64, a[4] as u32).0 as u64)
         }
         SYS_getpid => {
-            let (pid, ppid) = k.with_proc(|p, _| (p.pid, p.ppid));
-            Ok([pid as u64, ppid as u64])
+            // The snapshot taken at the call's start, as the table would answer now.
+            Ok([c.pid as u64, c.ppid as u64])
         }
-        SYS_getppid => ok(k.with_proc(|p, _| p.ppid) as u64),
+        SYS_getppid => ok(c.ppid as u64),
         SYS_getuid => Ok([c.cred.ruid as u64, c.cred.euid as u64]),
         SYS_geteuid => ok(c.cred.euid as u64),
         SYS_getgid => Ok([c.cred.rgid as u64, c.cred.egid as u64]),
@@ -520,17 +520,17 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
             }
             ok(g.len() as u64)
         }
-        SYS_setuid => k.with_proc(|p, _| p.cred.setuid(a[0] as u32)).and(ok(0)),
-        SYS_seteuid => k.with_proc(|p, _| p.cred.seteuid(a[0] as u32)).and(ok(0)),
-        SYS_setgid => k.with_proc(|p, _| p.cred.setgid(a[0] as u32)).and(ok(0)),
-        SYS_setegid => k.with_proc(|p, _| p.cred.setegid(a[0] as u32)).and(ok(0)),
+        SYS_setuid => k.proc_mut(|p| Arc::make_mut(&mut p.cred).setuid(a[0] as u32)).and(ok(0)),
+        SYS_seteuid => k.proc_mut(|p| Arc::make_mut(&mut p.cred).seteuid(a[0] as u32)).and(ok(0)),
+        SYS_setgid => k.proc_mut(|p| Arc::make_mut(&mut p.cred).setgid(a[0] as u32)).and(ok(0)),
+        SYS_setegid => k.proc_mut(|p| Arc::make_mut(&mut p.cred).setegid(a[0] as u32)).and(ok(0)),
         SYS_setreuid => k
-            .with_proc(|p, _| p.cred.setreuid(a[0] as u32, a[1] as u32))
+            .proc_mut(|p| Arc::make_mut(&mut p.cred).setreuid(a[0] as u32, a[1] as u32))
             .and(ok(0)),
         SYS_setregid => k
-            .with_proc(|p, _| p.cred.setregid(a[0] as u32, a[1] as u32))
+            .proc_mut(|p| Arc::make_mut(&mut p.cred).setregid(a[0] as u32, a[1] as u32))
             .and(ok(0)),
-        SYS_getpgrp => ok(k.with_proc(|p, _| p.pgid) as u64),
+        SYS_getpgrp => ok(k.proc_mut(|p| p.pgid) as u64),
         SYS_getpgid | SYS_getsid => {
             let want = int(a[0]);
             let sid = nr == SYS_getsid;
@@ -557,7 +557,7 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
             if w >= rl::RLIM_NLIMITS {
                 return Err(ne::EINVAL);
             }
-            put(a[1], k.with_proc(|p, _| p.limits[w as usize])).and(ok(0))
+            put(a[1], k.proc_mut(|p| p.limits[w as usize])).and(ok(0))
         }
         SYS_setrlimit => {
             let w = a[0] as u32;
@@ -565,7 +565,7 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
                 return Err(ne::EINVAL);
             }
             let new: Rlimit = get(a[1])?;
-            k.with_proc(|p, _| {
+            k.proc_mut(|p| {
                 let old = p.limits[w as usize];
                 if new.rlim_cur > new.rlim_max {
                     return Err(ne::EINVAL);
@@ -745,7 +745,7 @@ fn sys_access(
     let follow = flags & at::AT_SYMLINK_NOFOLLOW == 0;
     let r = k.lookup(c, dirfd, &p, follow)?;
     let cred = if flags & at::AT_EACCESS != 0 {
-        c.cred.clone()
+        (*c.cred).clone()
     } else {
         c.cred.real()
     };
@@ -902,7 +902,7 @@ fn chdir_to(k: &EmbeddedKernel, c: &Current, r: &Resolved) -> SysResult {
     r.mount.fs.access(&r.rel, am::X_OK, true, &c.ctx())?;
     let canon = r.mount.fs.canonical(&r.rel)?;
     let abs = vfs::normalize(&format!("{}/{}", r.mount.path, canon));
-    k.with_proc(|p, _| p.cwd = abs);
+    k.proc_mut(|p| p.cwd = abs.into());
     ok(0)
 }
 
