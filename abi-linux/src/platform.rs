@@ -131,6 +131,9 @@ pub trait Platform: Send + Sync {
     fn wait_for_signal(&self, timeout: Option<&mut (i64, i64)>) -> bool;
     /// Hands over, one by one, the host signals this thread received while inside rumplx.
     fn take_host_signals(&self, sink: &mut dyn FnMut(crate::sys::sigframe::Siginfo));
+    /// Called before the dispatcher reads or writes the extended-state area at `fpstate` (to build
+    /// a signal frame, in rt_sigreturn): a platform that fills that area lazily completes it here.
+    fn fp_area_needed(&self, _fpstate: u64) {}
     /// Sends a Linux signal with `info` to a host thread of this process.
     fn signal_host_thread(&self, host_tid: i32, info: &crate::sys::sigframe::Siginfo) -> Result<(), crate::Errno>;
     /// The host thread id of the calling thread.

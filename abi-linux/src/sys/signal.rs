@@ -250,6 +250,7 @@ fn rt_sigreturn(ctx: &mut Ctx) -> LxResult {
     const USER_FLAGS: u64 = 0x0005_0dd5;
     ctx.regs.eflags = (host.eflags & !USER_FLAGS) | (saved.eflags & USER_FLAGS);
     if saved.fpstate != 0 && host.fpstate != 0 {
+        ctx.p.platform.fp_area_needed(host.fpstate);
         // SAFETY: the host area was written by the host kernel for this frame.
         let size = unsafe { sigframe::fpstate_size(host.fpstate) };
         if let Ok(bytes) = ctx.guest_bytes(saved.fpstate, size) {
@@ -538,6 +539,9 @@ pub fn push_frame(p: &crate::dispatch::Personality, thread: &mut Thread, regs: &
     // Below the interrupted code's red zone, or at the top of the alternate stack.
     let mut sp = if use_alt { ss_sp + ss_size } else { regs.rsp.wrapping_sub(128) };
     let top = sp;
+    if regs.fpstate != 0 {
+        p.platform.fp_area_needed(regs.fpstate);
+    }
     // SAFETY: a non-zero fpstate points at the host kernel's FP area for this frame.
     let fp_size = if regs.fpstate != 0 { unsafe { sigframe::fpstate_size(regs.fpstate) } } else { 0 };
     sp = sp.wrapping_sub(fp_size as u64) & !63;

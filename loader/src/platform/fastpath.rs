@@ -109,6 +109,63 @@ fn apply_template(block: &mut ThreadBlock, t: &FpTemplate) {
     fp[SW_RESERVED..SW_RESERVED + 48].copy_from_slice(&t.sw);
     fp[t.xstate_size..t.xstate_size + 4].copy_from_slice(&FP_XSTATE_MAGIC2.to_le_bytes());
     block.xmask = t.xfeatures;
+    block.fp_lazy = lazy_fp(t.xfeatures) as u8;
+}
+
+/// Components of the xsave image: x87, SSE (xmm, MXCSR), AVX (the ymm upper halves), PKRU.
+const XFEATURE_X87: u64 = 1;
+const XFEATURE_SSE: u64 = 2;
+const XFEATURE_AVX: u64 = 4;
+const XFEATURE_PKRU: u64 = 1 << 9;
+
+/// Whether a fast call may save only xmm/ymm 0-15 and MXCSR instead of the whole extended state
+/// (xsave and xrstor cost ~150-500 ns on the machines measured; sixteen vector moves each way,
+/// ~10 ns). That is all rumplx's own code can change: Rust code for x86-64 uses SSE registers
+/// only, the host libc's string functions AVX2 (ymm, then vzeroupper); nothing in rumplx uses
+/// x87/MMX instructions or writes PKRU, so those stay the guest's in the CPU throughout a call.
+/// Only for hosts whose frames carry x87, SSE, AVX and at most PKRU: with AVX-512 the host libc's
+/// EVEX string functions use ymm16-31 and the full xsave stays.
+fn lazy_fp(xfeatures: u64) -> bool {
+    let base = XFEATURE_X87 | XFEATURE_SSE | XFEATURE_AVX;
+    xfeatures & base == base && xfeatures & !(base | XFEATURE_PKRU) == 0
+}
+
+/// Makes the fast call's FP area a complete xsave image of the guest's extended state, before the
+/// dispatcher reads it (a signal frame) or writes it (rt_sigreturn); the way out then restores
+/// it all with xrstor. The entry saved xmm/ymm and MXCSR only; the other components (x87, PKRU)
+/// are still the guest's in the CPU, as rumplx's code never changes them, so xsave takes them now.
+pub fn complete_fp(block: &mut ThreadBlock) {
+    if block.fp_partial == 0 {
+        return;
+    }
+    block.fp_partial = 0;
+    let rest = block.xmask & !(XFEATURE_SSE | XFEATURE_AVX);
+    let fp = &mut block.fp.0;
+    // SAFETY: the area is 64-byte aligned and large enough for every component in xmask (the
+    // template check); xsave writes only the components asked for and their XSTATE_BV bits.
+    unsafe {
+        std::arch::asm!("xsave64 [{0}]", in(reg) fp.as_mut_ptr(), in("eax") rest as u32, in("edx") (rest >> 32) as u32,
+            options(nostack, preserves_flags));
+    }
+    // The entry wrote the xmm registers, MXCSR and the ymm upper halves in place.
+    let bv = u64::from_le_bytes(fp[512..520].try_into().expect("8 bytes")) | XFEATURE_SSE | XFEATURE_AVX;
+    fp[512..520].copy_from_slice(&bv.to_le_bytes());
+    if let Some(t) = FP_TEMPLATE.get() {
+        fp[28..32].copy_from_slice(&t.mxcsr_mask.to_le_bytes());
+    }
+}
+
+/// [`complete_fp`] for the calling thread, when `fpstate` is its fast call's area.
+pub fn complete_current_fp(fpstate: u64) {
+    let block = super::signals::current_block();
+    if block.is_null() {
+        return;
+    }
+    // SAFETY: the calling thread's own block.
+    let block = unsafe { &mut *block };
+    if block.fp.0.as_ptr() as u64 == fpstate {
+        complete_fp(block);
+    }
 }
 
 /// Makes the FP area safe for xrstor after the dispatcher may have copied a guest's signal frame
@@ -127,6 +184,7 @@ pub fn sanitize_fp(block: &mut ThreadBlock) {
 /// rt_sigreturn (for guest flags the fast way out cannot restore: the trap flag), and blocks every
 /// host signal until that rt_sigreturn restores the guest's mask.
 pub fn exit_frame(block: &mut ThreadBlock) -> u64 {
+    complete_fp(block);
     let at = (block.stack_top - 0x8000) & !63;
     let old_mask = super::signals::set_host_mask(super::signals::ALL_BLOCKED);
     let alt_sp = block.self_ptr + ((std::mem::size_of::<ThreadBlock>() as u64 + 4095) & !4095);

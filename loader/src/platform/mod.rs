@@ -153,6 +153,10 @@ impl Platform for HostPlatform {
         signals::take_host_signals(sink);
     }
 
+    fn fp_area_needed(&self, fpstate: u64) {
+        fastpath::complete_current_fp(fpstate);
+    }
+
     fn signal_host_thread(&self, host_tid: i32, info: &Siginfo) -> Result<(), Errno> {
         // SAFETY: sends a signal with our siginfo to a thread of this very process.
         let r = unsafe { libc::syscall(libc::SYS_rt_tgsigqueueinfo, libc::getpid(), host_tid, info.signo, info as *const Siginfo) };

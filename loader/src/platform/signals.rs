@@ -193,7 +193,10 @@ pub extern "C" fn fast_dispatch(block: *mut ThreadBlock, mode: u64) -> u64 {
     } else {
         p.deliver_pending(&mut block.thread, &mut block.fast_regs);
     }
-    super::fastpath::sanitize_fp(block);
+    if block.fp_partial == 0 {
+        // The area may hold what a guest's signal frame put there: xrstor restores it.
+        super::fastpath::sanitize_fp(block);
+    }
     const TF: u64 = 0x100;
     if block.fast_regs.eflags & TF != 0 {
         return super::fastpath::exit_frame(block);
@@ -210,6 +213,11 @@ fn internal_fault(signo: i32, uc: &libc::ucontext_t) -> ! {
         libc::write(2, msg.as_ptr() as *const _, msg.len());
         libc::_exit(125)
     }
+}
+
+/// The calling thread's block (null before its first entry into rumplx).
+pub fn current_block() -> *mut ThreadBlock {
+    CURRENT_BLOCK.with(|b| b.get())
 }
 
 /// Hands over the host signals the current thread noted while inside rumplx.
