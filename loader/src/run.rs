@@ -103,6 +103,9 @@ pub fn run(args: RunArgs) -> Result<std::convert::Infallible, Failure> {
     sud::enable(block).map_err(|e| {
         Failure::Other(format!("Syscall User Dispatch is not available (Linux 5.11 or newer is needed): {e}"))
     })?;
+    // Nothing after this point returns, so locals would live as long as the run: the program's
+    // bytes (as big as the program, already mapped) and the copies of argv and environment go now.
+    drop((bytes, argv, env, args));
     signals::set_host_mask(0);
     // SAFETY: the image, stack and thread block are ready, SUD is on for this thread.
     unsafe { sud::enter_guest(entry, sp, block) }
