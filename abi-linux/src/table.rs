@@ -143,7 +143,12 @@ pub const TABLE_SIZE: usize = 512;
 /// The whole table, indexed by Linux syscall number.
 pub struct Table {
     entries: Vec<Entry>,
+    /// Syscall number → position in `entries` (NO_ENTRY where Linux has no such call): one load
+    /// per call instead of a binary search.
+    index: Vec<u16>,
 }
+
+const NO_ENTRY: u16 = u16::MAX;
 
 impl Table {
     /// Gathers every family's entries, then fills the remaining numbers as unsupported.
@@ -170,14 +175,20 @@ impl Table {
                     Some(Entry::unsupported(nr as u32, sysno.name(), family_of(sysno.name()), "not implemented yet"))
                 })
             })
-            .collect();
-        Table { entries }
+            .collect::<Vec<Entry>>();
+        let mut index = alloc::vec![NO_ENTRY; TABLE_SIZE];
+        for (i, e) in entries.iter().enumerate() {
+            index[e.nr as usize] = i as u16;
+        }
+        Table { entries, index }
     }
 
     /// The entry for Linux syscall `nr`, if `nr` is a Linux x86_64 syscall.
     pub fn get(&self, nr: u64) -> Option<&Entry> {
-        // Entries are sorted by number with gaps where Linux has none.
-        self.entries.binary_search_by_key(&nr, |e| e.nr as u64).ok().map(|i| &self.entries[i])
+        match *self.index.get(usize::try_from(nr).ok()?)? {
+            NO_ENTRY => None,
+            i => Some(&self.entries[i as usize]),
+        }
     }
 
     /// Every entry, by number.
