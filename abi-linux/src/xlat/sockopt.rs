@@ -77,7 +77,7 @@ pub const OPTIONS: &[Opt] = &[
 ];
 
 /// What the support note says about options.
-pub const NOTE: &str = "SOL_SOCKET (SO_REUSEADDR/REUSEPORT, KEEPALIVE, RCVBUF/SNDBUF, LINGER, RCVTIMEO/SNDTIMEO, ERROR, TYPE, ACCEPTCONN, …), TCP_NODELAY/MAXSEG/KEEP*, IP_TOS/TTL/MULTICAST_*/ADD_MEMBERSHIP, IPV6_V6ONLY/HOPS/MULTICAST_*/JOIN_GROUP; IP_RECVERR/IPV6_RECVERR through a backend extension (the error queue, MSG_ERRQUEUE, is not readable); SO_PEERCRED from NetBSD's LOCAL_PEEREID on connected local stream/seqpacket sockets and socketpairs (other sockets report no peer: pid 0, uid and gid -1; the pid is the guest's, of the process that connected, listened or made the pair); others (SO_PASSCRED, SO_PRIORITY, SO_BINDTODEVICE, TCP_INFO, …) give ENOPROTOOPT";
+pub const NOTE: &str = "SOL_SOCKET (SO_REUSEADDR/REUSEPORT, KEEPALIVE, RCVBUF/SNDBUF, LINGER, RCVTIMEO/SNDTIMEO, ERROR, TYPE, ACCEPTCONN, …), TCP_NODELAY/MAXSEG/KEEP*, IP_TOS/TTL/MULTICAST_*/ADD_MEMBERSHIP, IPV6_V6ONLY/HOPS/MULTICAST_*/JOIN_GROUP; IP_RECVERR/IPV6_RECVERR through a backend extension (the error queue, MSG_ERRQUEUE, is not readable); SO_PEERCRED from NetBSD's LOCAL_PEEREID on connected local stream/seqpacket sockets and socketpairs (other sockets report no peer: pid 0, uid and gid -1; the pid is the guest's, of the process that connected, listened or made the pair; an accepted socket finds its peer only while the connecting socket is open, after that it reports no peer); others (SO_PASSCRED, SO_PRIORITY, SO_BINDTODEVICE, TCP_INFO, …) give ENOPROTOOPT";
 
 /// SO_PEERCRED's NetBSD twin on a local socket: getsockopt(SOL_LOCAL, LOCAL_PEEREID).
 pub const PEERCRED_NETBSD: (u32, u32) = (abi_netbsd::structs::SOL_LOCAL, abi_netbsd::structs::LOCAL_PEEREID);
