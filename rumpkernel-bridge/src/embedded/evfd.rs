@@ -38,27 +38,6 @@ fn install(c: &Current, h: HostFd, flags: u32, what: &str) -> SysResult {
     ok(n as u64)
 }
 
-/// A raw host descriptor owned from now on (made a HostFd through dup_host).
-fn own(raw: i32) -> R<HostFd> {
-    if raw < 0 {
-        return Err(host_errno());
-    }
-    let h = hypercall::dup_host(raw);
-    // SAFETY: we own raw.
-    unsafe { libc::close(raw) };
-    h
-}
-
-fn host_errno() -> abi_netbsd::Errno {
-    match std::io::Error::last_os_error().raw_os_error().unwrap_or(0) {
-        libc::EMFILE => ne::EMFILE,
-        libc::ENFILE => ne::ENFILE,
-        libc::ENOMEM => ne::ENOMEM,
-        libc::EBADF => ne::EBADF,
-        libc::EFAULT => ne::EFAULT,
-        _ => ne::EINVAL,
-    }
-}
 
 fn eventfd(c: &Current, val: u32, flags: u32) -> SysResult {
     if flags & !(of::O_CLOEXEC | of::O_NONBLOCK | EFD_SEMAPHORE) != 0 {
@@ -72,7 +51,7 @@ fn eventfd(c: &Current, val: u32, flags: u32) -> SysResult {
         hf |= libc::EFD_SEMAPHORE;
     }
     // SAFETY: plain call.
-    let h = own(unsafe { libc::eventfd(val, hf) })?;
+    let h = hypercall::own_new(unsafe { libc::eventfd(val, hf) })?;
     install(c, h, flags, "eventfd")
 }
 
@@ -90,7 +69,7 @@ fn timerfd_create(c: &Current, clock: u32, flags: u32) -> SysResult {
         hf |= libc::TFD_NONBLOCK;
     }
     // SAFETY: plain call.
-    let h = own(unsafe { libc::timerfd_create(hc, hf) })?;
+    let h = hypercall::own_new(unsafe { libc::timerfd_create(hc, hf) })?;
     install(c, h, flags, "timerfd")
 }
 
@@ -131,7 +110,7 @@ fn timerfd_settime(k: &EmbeddedKernel, c: &Current, a: [u64; 6]) -> SysResult {
     let mut old: libc::itimerspec = unsafe { std::mem::zeroed() };
     // SAFETY: both structs live across the call.
     if unsafe { libc::timerfd_settime(raw, hf, &to_host(&new), &mut old) } < 0 {
-        return Err(host_errno());
+        return Err(hypercall::last());
     }
     if a[3] != 0 {
         put(a[3], from_host(&old))?;
@@ -144,7 +123,7 @@ fn timerfd_gettime(k: &EmbeddedKernel, c: &Current, a: [u64; 6]) -> SysResult {
     let mut cur: libc::itimerspec = unsafe { std::mem::zeroed() };
     // SAFETY: cur lives across the call.
     if unsafe { libc::timerfd_gettime(raw, &mut cur) } < 0 {
-        return Err(host_errno());
+        return Err(hypercall::last());
     }
     put(a[1], from_host(&cur))?;
     ok(0)

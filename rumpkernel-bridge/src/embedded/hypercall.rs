@@ -117,7 +117,8 @@ pub fn errno_from_host(e: i32) -> Errno {
     }
 }
 
-fn last() -> Errno {
+/// The host's errno of the call that just failed, as a NetBSD errno.
+pub(crate) fn last() -> Errno {
     errno_from_host(
         std::io::Error::last_os_error()
             .raw_os_error()
@@ -169,6 +170,18 @@ impl Drop for HostFd {
 pub fn dup_host(fd: i32) -> HResult<HostFd> {
     // SAFETY: plain fcntl.
     cvt(unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) }).map(HostFd)
+}
+
+/// Takes ownership of a descriptor a host call just made (or of its failure, -1 and errno): moved
+/// to 3 or above, close-on-exec, closed on drop.
+pub fn own_new(raw: i32) -> HResult<HostFd> {
+    if raw < 0 {
+        return Err(last());
+    }
+    let h = dup_host(raw);
+    // SAFETY: the caller hands us raw, which nothing else uses.
+    unsafe { libc::close(raw) };
+    h
 }
 
 // ---------------------------------------------------------------------------------------------

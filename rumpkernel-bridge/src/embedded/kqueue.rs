@@ -339,37 +339,15 @@ fn fire(epfd: i32, q: &mut Kq, ident: u64, seen: u32) {
 
 fn host_epoll() -> R<HostFd> {
     // SAFETY: plain call.
-    let raw = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
-    if raw < 0 {
-        return Err(host_errno());
-    }
-    // Owned through a HostFd (dup_host makes one; the original number is closed).
-    let h = hypercall::dup_host(raw);
-    // SAFETY: we own raw.
-    unsafe { libc::close(raw) };
-    h
+    hypercall::own_new(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) })
 }
 
-fn host_errno() -> abi_netbsd::Errno {
-    match std::io::Error::last_os_error().raw_os_error().unwrap_or(0) {
-        libc::ENOENT => ne::ENOENT,
-        libc::EEXIST => ne::EEXIST,
-        libc::EPERM => ne::EPERM,
-        libc::EBADF => ne::EBADF,
-        libc::EINTR => ne::EINTR,
-        libc::ENOMEM => ne::ENOMEM,
-        libc::EMFILE => ne::EMFILE,
-        libc::ENFILE => ne::ENFILE,
-        libc::ELOOP => ne::ELOOP,
-        _ => ne::EINVAL,
-    }
-}
 
 fn epoll_ctl(epfd: i32, op: i32, fd: i32, mask: u32, ident: u64) -> R<()> {
     let mut e = libc::epoll_event { events: mask, u64: ident };
     // SAFETY: e lives across the call.
     if unsafe { libc::epoll_ctl(epfd, op, fd, &mut e) } < 0 {
-        return Err(host_errno());
+        return Err(hypercall::last());
     }
     Ok(())
 }
@@ -384,7 +362,7 @@ fn epoll_wait(epfd: i32, max: usize, timeout: Option<Timespec>) -> R<Vec<(u32, u
         libc::syscall(libc::SYS_epoll_pwait2, epfd, buf.as_mut_ptr(), buf.len() as i32, tp, std::ptr::null::<libc::sigset_t>(), 8usize)
     };
     if n < 0 {
-        return Err(host_errno());
+        return Err(hypercall::last());
     }
     Ok(buf[..n as usize].iter().map(|e| (e.events, e.u64)).collect())
 }
