@@ -15,7 +15,6 @@ use syscalls::Sysno;
 use crate::consts::open_flags as lo;
 use crate::dispatch::Ctx;
 use crate::errno::{EEXIST, EINVAL, ENOENT, EPERM};
-use crate::structs::Timespec;
 use crate::table::{entry, Arg, Entry, Family::Events, Ret, Route, Support};
 use crate::LxResult;
 
@@ -215,15 +214,7 @@ fn epoll_pwait(ctx: &mut Ctx) -> LxResult {
 }
 
 fn epoll_pwait2(ctx: &mut Ctx) -> LxResult {
-    let timeout = if ctx.args[3] == 0 {
-        None
-    } else {
-        let t: Timespec = ctx.read_struct(ctx.args[3])?;
-        if t.tv_sec < 0 || !(0..1_000_000_000).contains(&t.tv_nsec) {
-            return Err(EINVAL);
-        }
-        Some(abi_netbsd::structs::Timespec { tv_sec: t.tv_sec, tv_nsec: t.tv_nsec })
-    };
+    let timeout = super::poll::read_timespec(ctx, ctx.args[3])?;
     super::poll::wait_mask(ctx, ctx.args[4], ctx.args[5])?;
     wait(ctx, timeout)
 }

@@ -16,6 +16,7 @@ use crate::dispatch::Ctx;
 use crate::errno::{EFAULT, EINVAL, EMSGSIZE, ENOBUFS, ENOPROTOOPT, EOPNOTSUPP, ESOCKTNOSUPPORT};
 use crate::platform::Access;
 use crate::structs::Iovec;
+use super::time::{from_nanos, nanos};
 use crate::table::{entry, Arg, Entry, Family::Network, Ret, Route, Support};
 use crate::xlat::{msg, sockaddr, sockaddr::Sockaddr, sockopt};
 use crate::{Errno, LxResult};
@@ -400,29 +401,20 @@ fn sendmmsg(ctx: &mut Ctx) -> LxResult {
 /// cut short by it); when it has passed the batch ends, and the time left is written back.
 fn recvmmsg(ctx: &mut Ctx) -> LxResult {
     let timeout_at = ctx.args[4];
-    let deadline = if timeout_at == 0 {
-        None
-    } else {
-        let t: nbs::Timespec = ctx.read_struct(timeout_at)?;
-        if t.tv_sec < 0 || !(0..1_000_000_000).contains(&t.tv_nsec) {
-            return Err(EINVAL);
-        }
-        Some(monotonic_ns(ctx)? + t.tv_sec as i128 * 1_000_000_000 + t.tv_nsec as i128)
+    let deadline = match super::poll::read_timespec(ctx, timeout_at)? {
+        Some(t) => Some(monotonic_ns(ctx)? + nanos(&t)),
+        None => None,
     };
     let done = batch(ctx, |ctx, s, at, f| recv_one(ctx, s, at, f & !abi_netbsd::consts::msg_flags::MSG_WAITFORONE), true, deadline)?;
     if let Some(end) = deadline {
-        let left = (end - monotonic_ns(ctx)?).max(0);
-        let t = nbs::Timespec { tv_sec: (left / 1_000_000_000) as i64, tv_nsec: (left % 1_000_000_000) as i64 };
-        ctx.write_struct(timeout_at, &t)?;
+        let left = from_nanos(end - monotonic_ns(ctx)?);
+        ctx.write_struct(timeout_at, &left)?;
     }
     Ok(done)
 }
 
-/// CLOCK_MONOTONIC in nanoseconds, from the kernel.
 fn monotonic_ns(ctx: &mut Ctx) -> Result<i128, Errno> {
-    let mut ts = nbs::Timespec::default();
-    ctx.nb(nb::SYS___clock_gettime50, [abi_netbsd::consts::clock_id::CLOCK_MONOTONIC as u64, &mut ts as *mut _ as u64, 0, 0, 0, 0])?;
-    Ok(ts.tv_sec as i128 * 1_000_000_000 + ts.tv_nsec as i128)
+    Ok(nanos(&super::time::monotonic(ctx)?))
 }
 
 fn setsockopt(ctx: &mut Ctx) -> LxResult {

@@ -8,7 +8,7 @@
 
 use alloc::vec::Vec;
 
-use abi_netbsd::{consts::clock_id as nclock, nr as nb, structs as nbs};
+use abi_netbsd::{nr as nb, structs as nbs};
 use syscalls::Sysno;
 
 use crate::consts::poll_events as lp;
@@ -18,6 +18,7 @@ use crate::structs::{Timespec, Timeval};
 use crate::sys::signal::{SIGKILL, SIGSTOP};
 use crate::table::{entry, Arg, Entry, Family::Events, Ret, Route, Support};
 use crate::xlat;
+use super::time::{from_nanos, nanos};
 use crate::{Errno, LxResult};
 
 const E: crate::table::Family = Events;
@@ -87,20 +88,13 @@ pub(crate) fn waiting<T>(
 }
 
 fn now(ctx: &mut Ctx) -> nbs::Timespec {
-    let mut t = nbs::Timespec::default();
-    let _ = ctx.nb(nb::SYS___clock_gettime50, [nclock::CLOCK_MONOTONIC as u64, &mut t as *mut _ as u64, 0, 0, 0, 0]);
-    t
-}
-
-fn nanos(t: &nbs::Timespec) -> i128 {
-    t.tv_sec as i128 * 1_000_000_000 + t.tv_nsec as i128
+    super::time::monotonic(ctx).unwrap_or_default()
 }
 
 /// What is left of `timeout` after the wait that began at `start`.
 fn left(ctx: &mut Ctx, start: &nbs::Timespec, timeout: &nbs::Timespec) -> nbs::Timespec {
     let end = now(ctx);
-    let rest = (nanos(timeout) - (nanos(&end) - nanos(start))).max(0);
-    nbs::Timespec { tv_sec: (rest / 1_000_000_000) as i64, tv_nsec: (rest % 1_000_000_000) as i64 }
+    from_nanos(nanos(timeout) - (nanos(&end) - nanos(start)))
 }
 
 /// Sets the signal mask for the wait (ppoll, pselect6), as sigsuspend does; EINTR at once if a
@@ -149,7 +143,7 @@ fn poll(ctx: &mut Ctx) -> LxResult {
 }
 
 /// A Linux timespec timeout (None: NULL, wait forever); EINVAL when out of range.
-fn read_timespec(ctx: &Ctx, at: u64) -> Result<Option<nbs::Timespec>, Errno> {
+pub(crate) fn read_timespec(ctx: &Ctx, at: u64) -> Result<Option<nbs::Timespec>, Errno> {
     if at == 0 {
         return Ok(None);
     }

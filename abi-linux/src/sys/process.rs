@@ -400,11 +400,7 @@ fn ticks(tv: &nbs::Timeval) -> i64 {
     tv.tv_sec * CLK_TCK + tv.tv_usec as i64 / (1_000_000 / CLK_TCK)
 }
 
-fn monotonic(ctx: &mut Ctx) -> Result<nbs::Timespec, crate::Errno> {
-    let mut ts = nbs::Timespec::default();
-    ctx.nb(nb::SYS___clock_gettime50, [abi_netbsd::consts::clock_id::CLOCK_MONOTONIC as u64, &mut ts as *mut _ as u64, 0, 0, 0, 0])?;
-    Ok(ts)
-}
+use super::time::monotonic;
 
 fn times(ctx: &mut Ctx) -> LxResult {
     let own = usage(ctx, 0)?;

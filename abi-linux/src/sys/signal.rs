@@ -314,15 +314,7 @@ fn rt_sigtimedwait(ctx: &mut Ctx) -> LxResult {
         return Err(EINVAL);
     }
     let set: u64 = ctx.read_struct::<u64>(set_at)? & !UNBLOCKABLE;
-    let timeout = if timeout_at != 0 {
-        let ts: abi_netbsd::structs::Timespec = ctx.read_struct(timeout_at)?;
-        if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
-            return Err(EINVAL);
-        }
-        Some((ts.tv_sec, ts.tv_nsec))
-    } else {
-        None
-    };
+    let timeout = super::poll::read_timespec(ctx, timeout_at)?.map(|ts| (ts.tv_sec, ts.tv_nsec));
     let p = ctx.p;
     // The deadline is measured once: wait_for_signal answers whether it passed.
     let mut deadline = timeout;

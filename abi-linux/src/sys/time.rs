@@ -54,6 +54,24 @@ fn clock_getres(ctx: &mut Ctx) -> LxResult {
     clock_call(ctx, nb::SYS___clock_getres50)
 }
 
+/// CLOCK_MONOTONIC, from the kernel.
+pub(crate) fn monotonic(ctx: &mut Ctx) -> Result<nbs::Timespec, crate::Errno> {
+    let mut ts = nbs::Timespec::default();
+    ctx.nb(nb::SYS___clock_gettime50, [nclk::CLOCK_MONOTONIC as u64, &mut ts as *mut _ as u64, 0, 0, 0, 0])?;
+    Ok(ts)
+}
+
+/// A timespec in nanoseconds.
+pub(crate) fn nanos(t: &nbs::Timespec) -> i128 {
+    t.tv_sec as i128 * 1_000_000_000 + t.tv_nsec as i128
+}
+
+/// Nanoseconds (not negative) as a timespec.
+pub(crate) fn from_nanos(n: i128) -> nbs::Timespec {
+    let n = n.max(0);
+    nbs::Timespec { tv_sec: (n / 1_000_000_000) as i64, tv_nsec: (n % 1_000_000_000) as i64 }
+}
+
 fn read_timespec(ctx: &Ctx, at: u64) -> Result<nbs::Timespec, crate::Errno> {
     let ts: nbs::Timespec = ctx.read_struct(at)?;
     if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
