@@ -343,9 +343,17 @@ fn host_pid_of_local(pid: Pid) -> Option<i32> {
 pub struct RemoteKernel {
     /// One channel per lwp of this process.
     channels: Mutex<HashMap<LwpId, Arc<OwnedFd>>>,
-    /// Per lwp, the host (pid, tid) of its server thread (None when it cannot be interrupted), and
-    /// whether an interrupt was sent during the last call.
-    servers: Mutex<HashMap<LwpId, (Option<(i32, i32)>, bool)>>,
+    /// Per lwp, what is known of its server thread.
+    servers: Mutex<HashMap<LwpId, ServerThread>>,
+}
+
+/// What a client knows of the server thread serving one of its lwps.
+#[derive(Clone, Copy, Default)]
+struct ServerThread {
+    /// Its host (pid, tid); None when it cannot be interrupted.
+    host: Option<(i32, i32)>,
+    /// An interrupt was sent to it during the last call (it may have come after the answer).
+    interrupt_sent: bool,
 }
 
 std::thread_local! {
@@ -370,22 +378,25 @@ impl RemoteKernel {
         self.channels.lock().unwrap().get(&lwp).cloned().ok_or(ne::EINVAL)
     }
 
-    /// The server thread to interrupt for the calling thread's lwp (asked once per lwp), and
-    /// whether the last call sent it an interrupt (which is reset).
-    fn server_thread(&self) -> (Option<(i32, i32)>, bool) {
-        let Some(lwp) = CURRENT_LWP.with(|c| c.get()) else { return (None, false) };
-        if let Some((s, sent)) = self.servers.lock().unwrap().get_mut(&lwp) {
-            return (*s, std::mem::take(sent));
+    /// The server thread of the calling thread's lwp (asked once per lwp); its `interrupt_sent`
+    /// is taken, so the next call reports it once.
+    fn server_thread(&self) -> ServerThread {
+        let Some(lwp) = CURRENT_LWP.with(|c| c.get()) else { return ServerThread::default() };
+        if let Some(s) = self.servers.lock().unwrap().get_mut(&lwp) {
+            let seen = *s;
+            s.interrupt_sent = false;
+            return seen;
         }
-        let s = self.call(Kind::ServerThread, 0, [0; 6], None).ok().map(|[pid, tid]| (pid as i32, tid as i32));
-        self.servers.lock().unwrap().insert(lwp, (s, false));
-        (s, false)
+        let host = self.call(Kind::ServerThread, 0, [0; 6], None).ok().map(|[pid, tid]| (pid as i32, tid as i32));
+        let s = ServerThread { host, interrupt_sent: false };
+        self.servers.lock().unwrap().insert(lwp, s);
+        s
     }
 
     fn call(&self, kind: Kind, nr: u32, args: [u64; 6], pass: Option<RawFd>) -> SysResult {
-        let (server, stale) = if kind == Kind::Syscall { self.server_thread() } else { (None, false) };
+        let server = if kind == Kind::Syscall { self.server_thread() } else { ServerThread::default() };
         let ch = self.channel()?;
-        let flags = if stale { REQ_DROP_INTERRUPT } else { 0 };
+        let flags = if server.interrupt_sent { REQ_DROP_INTERRUPT } else { 0 };
         let req = Request { kind: kind as u32, nr, args, flags, _pad: 0 };
         send(ch.as_raw_fd(), as_bytes(&req), pass)?;
         let mut a = Answer::default();
@@ -393,7 +404,7 @@ impl RemoteKernel {
         let buf = unsafe { std::slice::from_raw_parts_mut(&mut a as *mut Answer as *mut u8, std::mem::size_of::<Answer>()) };
         let mut interrupted = false;
         let mut on_signal = || {
-            if let (Some((pid, tid)), false, Some(i)) = (server, interrupted, INTERRUPTS.get()) {
+            if let (Some((pid, tid)), false, Some(i)) = (server.host, interrupted, INTERRUPTS.get()) {
                 if crate::signal_pending() {
                     interrupted = true;
                     // SAFETY: tgkill to the server thread; a thread gone since makes it fail, harmlessly.
@@ -401,13 +412,13 @@ impl RemoteKernel {
                 }
             }
         };
-        if server.is_some() {
+        if server.host.is_some() {
             wait_readable(ch.as_raw_fd(), &mut on_signal);
         }
         let got = recv(ch.as_raw_fd(), buf)?;
         if interrupted {
             if let Some(lwp) = CURRENT_LWP.with(|c| c.get()) {
-                self.servers.lock().unwrap().entry(lwp).or_insert((server, false)).1 = true;
+                self.servers.lock().unwrap().entry(lwp).or_default().interrupt_sent = true;
             }
         }
         match got {
