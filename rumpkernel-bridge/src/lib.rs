@@ -95,4 +95,8 @@ pub trait RumpKernel: Send + Sync {
     /// The host file descriptor behind rump fd `fd`, when it is a host file registered through
     /// `register_host` (for shared file mappings, which only the host kernel can make).
     fn host_fd(&self, fd: i32) -> Option<i32>;
+
+    /// The run is about to end (the host process exits next): the backend finishes what it does
+    /// for the guest on the host's side (librump copies the guest's last output to the host).
+    fn end_run(&self) {}
 }

@@ -571,6 +571,9 @@ impl RumpKernel for KernelSlot {
     fn host_fd(&self, fd: i32) -> Option<i32> {
         self.get().host_fd(fd)
     }
+    fn end_run(&self) {
+        self.get().end_run()
+    }
 }
 
 /// Gives a forked process's first lwp its server: a thread here when this process holds the

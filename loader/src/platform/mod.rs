@@ -438,6 +438,7 @@ fn end_run() {
         // SAFETY: kills a process of this run.
         unsafe { libc::kill(pid, libc::SIGKILL) };
     }
+    rumpkernel_bridge::RumpKernel::end_run(slot.as_ref());
 }
 
 /// Ends rumplx as the guest would end, killed by `signo`: one line, status 128 + signo.

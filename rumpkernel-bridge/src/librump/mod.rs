@@ -32,6 +32,8 @@ use abi_netbsd::errno as ne;
 use abi_netbsd::nr;
 use libloading::os::unix::{Library, RTLD_GLOBAL, RTLD_NOW};
 
+mod stdio;
+
 use crate::{Errno, HostKind, LwpId, Pid, RumpKernel, SysResult};
 
 /// Libraries that must be present, in load order.
@@ -62,6 +64,7 @@ pub const DIR_ENV: &str = "RUMPLX_LIBRUMP_DIR";
 
 /// `rump.h`: rfork flags.
 const RUMP_RFFDG: c_int = 0x01;
+const RUMP_RFCFDG: c_int = 0x02;
 const RUMP_RFFD_SHARE: c_int = 0x00;
 /// `enum rump_etfs_type`.
 const RUMP_ETFS_REG: c_int = 0;
@@ -115,6 +118,8 @@ pub struct LibrumpKernel {
     lwps: Mutex<Lwps>,
     dir: PathBuf,
     loaded: Vec<String>,
+    /// The guest's stdin/stdout/stderr pumps, once the first process exists.
+    stdio: std::sync::OnceLock<stdio::Stdio>,
     /// Kept open for the life of the process (the kernel cannot be unloaded).
     _libs: Vec<Library>,
 }
@@ -189,8 +194,8 @@ impl LibrumpKernel {
             curlwp: sym(&libs, "rump_pub_lwproc_curlwp")?,
             etfs_register: sym(&libs, "rump_pub_etfs_register")?,
         };
-        // rumpcons writes through rumpuser_putchar, i.e. the host libc's putchar: unbuffered, so
-        // that nothing is left in a buffer when the guest leaves through exit_group.
+        // The kernel's console (its printf) writes through rumpuser_putchar, i.e. the host libc's
+        // putchar: unbuffered, so that nothing is left in a buffer when the run ends with _exit.
         extern "C" {
             static mut stdout: *mut libc::FILE;
         }
@@ -210,7 +215,7 @@ impl LibrumpKernel {
         if rv != 0 {
             return Err(format!("librump: rump_init failed: {}", errno_name(rv)));
         }
-        let k = Arc::new(LibrumpKernel { f, lwps: Mutex::new(Lwps { next: 1, ..Lwps::default() }), dir, loaded, _libs: libs });
+        let k = Arc::new(LibrumpKernel { f, lwps: Mutex::new(Lwps { next: 1, ..Lwps::default() }), dir, loaded, stdio: Default::default(), _libs: libs });
         *booted = Some(k.clone());
         Ok(k)
     }
@@ -238,6 +243,38 @@ impl LibrumpKernel {
         t.by_ptr.insert(ptr as usize, id);
         t.by_id.insert(id, ptr as usize);
         Some(id)
+    }
+
+    /// The run's first process, made from nothing: the child of a pump process that holds the
+    /// other ends of its stdin, stdout and stderr pipes (see [`stdio`]).
+    fn first_process(&self) -> Result<Pid, Errno> {
+        let me = BOOTED.lock().unwrap_or_else(|e| e.into_inner()).clone().ok_or(ne::ENXIO)?;
+        // SAFETY: rump entry points with rfork flags; each binds the new process's lwp to this
+        // thread. The pump process's first lwp is left unbound, never released (its last lwp
+        // leaving would end it).
+        let rv = unsafe { (self.f.rfork)(RUMP_RFCFDG) };
+        if rv != 0 {
+            return Err(Errno(rv));
+        }
+        let pump_pid = self.syscall(nr::SYS_getpid, [0; 6])?[0] as Pid;
+        let pump_ends = stdio::Stdio::prepare(self)?;
+        let pump_lwp = unsafe { (self.f.curlwp)() };
+        let rv = unsafe { (self.f.rfork)(RUMP_RFFDG) };
+        if rv != 0 {
+            return Err(Errno(rv));
+        }
+        let guest_lwp = unsafe { (self.f.curlwp)() };
+        for fd in pump_ends {
+            self.syscall(nr::SYS_close, [fd as u64, 0, 0, 0, 0, 0])?;
+        }
+        let pid = self.syscall(nr::SYS_getpid, [0; 6])?[0] as Pid;
+        // SAFETY: both lwps were made above and are not bound to any other thread.
+        unsafe { (self.f.switch)(pump_lwp) };
+        let started = stdio::Stdio::start(&me, pump_pid, pump_ends);
+        unsafe { (self.f.switch)(guest_lwp) };
+        self.stdio.set(started?).ok();
+        self.id_of(guest_lwp);
+        Ok(pid)
     }
 
     fn path_call(&self, nr: u32, path: &str, rest: [u64; 5]) -> SysResult {
@@ -274,25 +311,13 @@ impl RumpKernel for LibrumpKernel {
     }
 
     fn lwproc_rfork(&self, share_files: bool) -> Result<Pid, Errno> {
-        let flags = if share_files { RUMP_RFFD_SHARE } else { RUMP_RFFDG };
-        // A process made from nothing is forked from init (pid 1), whose fds 0-2 rump_init opened
-        // on rumpcons (write-only; output goes to the host's stdout through rumpuser_putchar):
-        // the nearest the rump kernel has to the host's stdio. A temporary lwp in init does it.
-        // SAFETY: rump entry points with plain arguments; the temporary lwp is released below.
-        let from_init = unsafe { (self.f.curlwp)() }.is_null() && unsafe { (self.f.newlwp)(1) } == 0;
-        let init_lwp = if from_init { unsafe { (self.f.curlwp)() } } else { std::ptr::null_mut() };
-        let rv = unsafe { (self.f.rfork)(flags) };
-        if from_init {
-            // SAFETY: `init_lwp` is the lwp made above; switch to it, release it, come back.
-            unsafe {
-                let new = (self.f.curlwp)();
-                (self.f.switch)(init_lwp);
-                (self.f.releaselwp)();
-                if rv == 0 {
-                    (self.f.switch)(new);
-                }
-            }
+        // SAFETY: rump entry point without arguments.
+        if unsafe { (self.f.curlwp)() }.is_null() {
+            return self.first_process();
         }
+        let flags = if share_files { RUMP_RFFD_SHARE } else { RUMP_RFFDG };
+        // SAFETY: rump entry point with rfork flags; binds the new process's lwp to this thread.
+        let rv = unsafe { (self.f.rfork)(flags) };
         if rv != 0 {
             return Err(Errno(rv));
         }
@@ -396,5 +421,11 @@ impl RumpKernel for LibrumpKernel {
     fn host_fd(&self, _fd: i32) -> Option<i32> {
         // etfs keeps its host descriptors inside rumpuser.
         None
+    }
+
+    fn end_run(&self) {
+        if let Some(stdio) = self.stdio.get() {
+            stdio.drain(self);
+        }
     }
 }
