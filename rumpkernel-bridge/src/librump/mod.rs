@@ -32,6 +32,7 @@ use abi_netbsd::errno as ne;
 use abi_netbsd::nr;
 use libloading::os::unix::{Library, RTLD_GLOBAL, RTLD_NOW};
 
+mod remote;
 mod stdio;
 
 use crate::{Errno, HostKind, LwpId, Pid, RumpKernel, SysResult};
@@ -39,12 +40,14 @@ use crate::{Errno, HostKind, LwpId, Pid, RumpKernel, SysResult};
 /// Libraries that must be present, in load order.
 pub const REQUIRED: &[&str] = &["librumpuser.so", "librump.so", "librumpvfs.so", "librumpfs_tmpfs.so"];
 
-/// Components loaded when present (after the required ones, in this order): devices, the
+/// Components loaded when present (after the required ones, in this order): sysproxy (processes
+/// in other host processes: fork), devices, the
 /// networking base, local-domain sockets, sockin (AF_INET/AF_INET6 sockets are the host's, so
 /// servers are reachable from the host; NetBSD's own TCP/IP stack, librumpnet_netinet, would
 /// register the same domains and is not loaded), /dev/random and /dev/urandom, disks,
 /// fifos, and file systems for images.
 pub const OPTIONAL: &[&str] = &[
+    "librumpkern_sysproxy.so",
     "librumpdev.so",
     "librumpnet.so",
     "librumpnet_net.so",
@@ -65,6 +68,8 @@ pub const DIR_ENV: &str = "RUMPLX_LIBRUMP_DIR";
 /// `rump.h`: rfork flags.
 const RUMP_RFFDG: c_int = 0x01;
 const RUMP_RFCFDG: c_int = 0x02;
+/// `enum rump_sigmodel`: RUMP_SIGMODEL_IGNORE.
+const RUMP_SIGMODEL_IGNORE: c_int = 1;
 const RUMP_RFFD_SHARE: c_int = 0x00;
 /// `enum rump_etfs_type`.
 const RUMP_ETFS_REG: c_int = 0;
@@ -92,6 +97,7 @@ type NewlwpFn = unsafe extern "C" fn(c_int) -> c_int;
 type SwitchFn = unsafe extern "C" fn(*mut c_void);
 type ReleaseFn = unsafe extern "C" fn();
 type CurlwpFn = unsafe extern "C" fn() -> *mut c_void;
+type HypRforkFn = unsafe extern "C" fn(*mut c_void, c_int, *const c_char) -> c_int;
 type EtfsFn = unsafe extern "C" fn(*const c_char, *const c_char, c_int) -> c_int;
 
 struct Entry {
@@ -118,6 +124,9 @@ pub struct LibrumpKernel {
     lwps: Mutex<Lwps>,
     dir: PathBuf,
     loaded: Vec<String>,
+    /// The sysproxy component's `hyp_rfork`, when it is loaded: makes processes for other host
+    /// processes.
+    hyp_rfork: Option<HypRforkFn>,
     /// The guest's stdin/stdout/stderr pumps, once the first process exists.
     stdio: std::sync::OnceLock<stdio::Stdio>,
     /// Kept open for the life of the process (the kernel cannot be unloaded).
@@ -185,6 +194,12 @@ impl LibrumpKernel {
             Err(format!("librump: symbol {name} not found in the loaded rump kernel libraries"))
         }
         let init: InitFn = sym(&libs, "rump_init")?;
+        // The layer delivers signals by Linux's rules; the kernel's own posting (a SIGPIPE for a
+        // broken pipe, which it would raise on the host) would come on top of it.
+        if let Ok(set_sigmodel) = sym::<unsafe extern "C" fn(c_int)>(&libs, "rump_boot_setsigmodel") {
+            // SAFETY: a boot-time setting, before rump_init.
+            unsafe { set_sigmodel(RUMP_SIGMODEL_IGNORE) };
+        }
         let f = Entry {
             syscall: sym(&libs, "rump_syscall")?,
             rfork: sym(&libs, "rump_pub_lwproc_rfork")?,
@@ -215,7 +230,19 @@ impl LibrumpKernel {
         if rv != 0 {
             return Err(format!("librump: rump_init failed: {}", errno_name(rv)));
         }
-        let k = Arc::new(LibrumpKernel { f, lwps: Mutex::new(Lwps { next: 1, ..Lwps::default() }), dir, loaded, stdio: Default::default(), _libs: libs });
+        // With the sysproxy component, forked guests get processes with remote vmspaces whose
+        // copyin/copyout reach them through rumplx's own transport.
+        let hyp_rfork = if loaded.iter().any(|l| l == "librumpkern_sysproxy.so") {
+            let ops: *mut remote::SysproxyOps = sym::<*mut c_void>(&libs, "rump_sysproxy_ops").map(|p| p.cast())?;
+            // SAFETY: the kernel's hook table, filled by the component during rump_init; no remote
+            // process exists yet.
+            unsafe {
+                remote::install(ops);
+                (*ops).hyp_rfork
+            }
+        } else {
+            None
+        };        let k = Arc::new(LibrumpKernel { f, lwps: Mutex::new(Lwps { next: 1, ..Lwps::default() }), dir, loaded, stdio: Default::default(), hyp_rfork, _libs: libs });
         *booted = Some(k.clone());
         Ok(k)
     }
@@ -316,8 +343,13 @@ impl RumpKernel for LibrumpKernel {
             return self.first_process();
         }
         let flags = if share_files { RUMP_RFFD_SHARE } else { RUMP_RFFDG };
-        // SAFETY: rump entry point with rfork flags; binds the new process's lwp to this thread.
-        let rv = unsafe { (self.f.rfork)(flags) };
+        // Every process after the first runs in another host process (a forked guest, or a
+        // CLONE_VM child): its vmspace is remote, its user memory reached through `remote`.
+        let hyp_rfork = self.hyp_rfork.ok_or(ne::ENOSYS)?;
+        // SAFETY: the component's rfork with a non-null private pointer (the hooks ignore it: the
+        // serving thread knows its client), rfork flags and no name; binds the new process's lwp
+        // to this thread.
+        let rv = unsafe { hyp_rfork(std::ptr::NonNull::<u8>::dangling().as_ptr().cast(), flags, std::ptr::null()) };
         if rv != 0 {
             return Err(Errno(rv));
         }
@@ -336,6 +368,12 @@ impl RumpKernel for LibrumpKernel {
 
     fn lwproc_switch(&self, lwp: LwpId) -> Result<(), Errno> {
         let ptr = *self.lwps.lock().unwrap_or_else(|e| e.into_inner()).by_id.get(&lwp).ok_or(ne::ESRCH)?;
+        // Already this thread's: NetBSD panics on a switch to a running lwp ("already running"),
+        // where the trait's contract (and the embedded backend) makes it a no-op.
+        // SAFETY: rump entry point without arguments.
+        if unsafe { (self.f.curlwp)() } as usize == ptr {
+            return Ok(());
+        }
         // SAFETY: `ptr` is an lwp the kernel handed out and that was not released through us.
         unsafe { (self.f.switch)(ptr as *mut c_void) };
         Ok(())
