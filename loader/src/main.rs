@@ -104,6 +104,10 @@ pub struct RunArgs {
     /// Where NetBSD's rump kernel libraries are, for --backend librump (default: $RUMPLX_LIBRUMP_DIR).
     #[arg(long, value_name = "DIR")]
     pub librump_dir: Option<String>,
+    /// With --backend librump: the guest's TCP/IP is the host's through sockin (default; servers
+    /// are reachable from the host) or NetBSD's own stack with only its loopback (netinet).
+    #[arg(long, value_enum, value_name = "STACK")]
+    pub net: Option<NetStack>,
     /// Append per-syscall counts and outcomes to FILE when each guest process ends (one JSON line
     /// per process).
     #[arg(long, value_name = "FILE")]
@@ -124,6 +128,15 @@ pub enum Backend {
     Embedded,
     /// NetBSD's rump kernel libraries, loaded at run time.
     Librump,
+}
+
+/// `--net`: where a librump guest's internet sockets go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum NetStack {
+    /// Host sockets under NetBSD's socket layer (rump's sockin).
+    Sockin,
+    /// NetBSD's own TCP/IP stack, loopback only.
+    Netinet,
 }
 
 /// A failure of rumplx itself, with the exit status a shell would use for it.

@@ -23,6 +23,11 @@ pub fn kernel(args: &RunArgs) -> Result<Arc<dyn RumpKernel>, Failure> {
             if args.librump_dir.is_some() {
                 return Err(Failure::Other("--librump-dir is only for --backend librump".into()));
             }
+            if args.net.is_some() {
+                return Err(Failure::Other(
+                    "--net is only for --backend librump (the embedded backend's sockets are always the host's)".into(),
+                ));
+            }
             Ok(Arc::new(EmbeddedKernel::new()))
         }
         Backend::Librump => {
@@ -33,7 +38,11 @@ pub fn kernel(args: &RunArgs) -> Result<Arc<dyn RumpKernel>, Failure> {
                     librump::DIR_ENV
                 ))
             })?;
-            let k = librump::LibrumpKernel::open(&dir).map_err(Failure::Other)?;
+            let net = match args.net {
+                None | Some(crate::NetStack::Sockin) => librump::NetStack::Sockin,
+                Some(crate::NetStack::Netinet) => librump::NetStack::Netinet,
+            };
+            let k = librump::LibrumpKernel::open(&dir, net).map_err(Failure::Other)?;
             Ok(k)
         }
     }

@@ -2213,7 +2213,7 @@ fn librump() {
 fn librump_child() {
     let Ok(name) = std::env::var(SEQUENCE_ENV) else { return };
     let (dir, _) = librump_dir();
-    let k = rumpkernel_bridge::librump::LibrumpKernel::open(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let k = rumpkernel_bridge::librump::LibrumpKernel::open(&dir, Default::default()).unwrap_or_else(|e| panic!("{e}"));
     let (_, start, f) = SEQUENCES.iter().find(|(n, _, _)| *n == name).expect("a known sequence");
     prepare(k.as_ref(), *start);
     f(k.as_ref());

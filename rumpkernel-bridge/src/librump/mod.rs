@@ -62,6 +62,21 @@ pub const OPTIONAL: &[&str] = &[
     "librumpfs_cd9660.so",
 ];
 
+/// Where the guest's AF_INET/AF_INET6 sockets go on this backend.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NetStack {
+    /// sockin: the host's sockets under NetBSD's socket layer, so servers are reachable from the
+    /// host and the guest reaches host services.
+    #[default]
+    Sockin,
+    /// NetBSD's own TCP/IP stack (librumpnet_netinet, librumpnet_netinet6): a network of the
+    /// kernel's own with only its loopback interface (127.0.0.1 and ::1), apart from the host's.
+    Netinet,
+}
+
+/// The libraries the NetBSD TCP/IP stack needs beyond the networking base, in load order.
+const NETINET: &[&str] = &["librumpnet_netinet.so", "librumpnet_netinet6.so"];
+
 /// The environment variable naming the library directory.
 pub const DIR_ENV: &str = "RUMPLX_LIBRUMP_DIR";
 
@@ -161,7 +176,7 @@ pub fn missing_library(dir: &Path) -> Option<String> {
 impl LibrumpKernel {
     /// Loads the libraries from `dir` and boots the kernel, or returns the booted one. The error is
     /// one line naming the library or symbol that is missing, or what failed.
-    pub fn open(dir: &Path) -> Result<Arc<LibrumpKernel>, String> {
+    pub fn open(dir: &Path, net: NetStack) -> Result<Arc<LibrumpKernel>, String> {
         let mut booted = BOOTED.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(k) = booted.as_ref() {
             return Ok(k.clone());
@@ -169,7 +184,15 @@ impl LibrumpKernel {
         let dir = resolve_dir(dir);
         let mut libs = Vec::new();
         let mut loaded = Vec::new();
-        for (name, required) in REQUIRED.iter().map(|n| (n, true)).chain(OPTIONAL.iter().map(|n| (n, false))) {
+        // sockin and netinet register the same domains: one of them.
+        let mut wanted: Vec<(&str, bool)> = REQUIRED.iter().map(|n| (*n, true)).collect();
+        for name in OPTIONAL {
+            match (*name, net) {
+                ("librumpnet_sockin.so", NetStack::Netinet) => wanted.extend(NETINET.iter().map(|n| (*n, true))),
+                _ => wanted.push((name, false)),
+            }
+        }
+        for (name, required) in wanted {
             let path = dir.join(name);
             if !path.exists() {
                 if required {
