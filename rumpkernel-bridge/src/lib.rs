@@ -13,6 +13,7 @@
 pub mod embedded;
 pub mod ext;
 pub mod ext_events;
+pub mod fsimage;
 pub mod librump;
 pub mod sysproxy;
 pub mod uaccess;
@@ -86,6 +87,18 @@ pub trait RumpKernel: Send + Sync {
 
     /// Mounts an empty in-memory file system (tmpfs) at `guest_path`, creating the directory.
     fn mount_tmpfs(&self, guest_path: &str) -> Result<(), Errno>;
+
+    /// Mounts the file system of the host file (or block device) `image`, of format `fs`, at
+    /// `guest_dir`, creating the directory; read-only when `read_only` (always for a read-only
+    /// medium). A backend that cannot mount images answers `EOPNOTSUPP`.
+    fn mount_image(&self, image: &str, guest_dir: &str, fs: fsimage::FsType, read_only: bool) -> Result<(), Errno> {
+        let _ = (image, guest_dir, fs, read_only);
+        Err(abi_netbsd::errno::EOPNOTSUPP)
+    }
+
+    /// The run is ending: write back to the host what only the kernel holds (images mounted
+    /// read-write). Called once, by the thread that ends the run.
+    fn shutdown(&self) {}
 
     /// This kernel as a sysproxy client, when its calls go to a server in another process.
     fn as_remote(&self) -> Option<&sysproxy::RemoteKernel> {

@@ -568,6 +568,12 @@ impl RumpKernel for KernelSlot {
     fn mount_tmpfs(&self, p: &str) -> Result<(), Errno> {
         self.get().mount_tmpfs(p)
     }
+    fn mount_image(&self, image: &str, dir: &str, fs: crate::fsimage::FsType, ro: bool) -> Result<(), Errno> {
+        self.get().mount_image(image, dir, fs, ro)
+    }
+    fn shutdown(&self) {
+        self.get().shutdown()
+    }
     fn host_fd(&self, fd: i32) -> Option<i32> {
         self.get().host_fd(fd)
     }

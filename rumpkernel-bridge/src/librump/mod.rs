@@ -14,6 +14,10 @@
 //! - `rump_pub_lwproc_{rfork,newlwp,switch,releaselwp,curlwp}` for processes and threads; the
 //!   kernel binds an lwp to the calling host thread (rumpuser keeps it in thread-local storage).
 //! - `rump_pub_etfs_register` for host files and directories, `__mount50("tmpfs")` for tmpfs.
+//! - File-system images: the host file registered as a block device
+//!   (`rump_pub_etfs_register_withsize(RUMP_ETFS_BLK)` at `/dev/rumplx-imgN`), then
+//!   `__mount50(type, dir, flags, &args, sizeof args)` with that file system's argument struct;
+//!   unmounted when the run ends so that everything written reaches the host file.
 //!
 //! Living with rumplx's Syscall User Dispatch: rumpuser creates host threads (pthread_create) for
 //! the kernel's own threads and clock, and makes host syscalls from the calling thread. rumplx
@@ -26,6 +30,7 @@
 use std::collections::HashMap;
 use std::ffi::{c_char, c_int, c_void, CString};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use abi_netbsd::errno as ne;
@@ -35,6 +40,7 @@ use libloading::os::unix::{Library, RTLD_GLOBAL, RTLD_NOW};
 mod remote;
 mod stdio;
 
+use crate::fsimage::FsType;
 use crate::{Errno, HostKind, LwpId, Pid, RumpKernel, SysResult};
 
 /// Libraries that must be present, in load order.
@@ -88,11 +94,21 @@ const RUMP_SIGMODEL_IGNORE: c_int = 1;
 const RUMP_RFFD_SHARE: c_int = 0x00;
 /// `enum rump_etfs_type`.
 const RUMP_ETFS_REG: c_int = 0;
+const RUMP_ETFS_BLK: c_int = 1;
 const RUMP_ETFS_DIR_SUBDIRS: c_int = 4;
 /// `SYS_NSYSENT` of this snapshot: numbers past it would index outside the syscall table.
 const NSYSENT: u32 = 512;
 /// `TMPFS_ARGS_VERSION`.
 const TMPFS_ARGS_VERSION: c_int = 1;
+/// `RUMP_ETFS_SIZE_ENDOFF`: up to the end of the host file.
+const RUMP_ETFS_SIZE_ENDOFF: u64 = u64::MAX;
+/// `MNT_RDONLY`, `MNT_FORCE` (sys/fstypes.h).
+const MNT_RDONLY: u64 = 0x0000_0001;
+const MNT_FORCE: u64 = 0x0008_0000;
+/// `MSDOSFSMNT_LONGNAME`, `MSDOSFSMNT_VERSIONED`, `MSDOSFSMNT_VERSION` (fs/msdosfs/msdosfsmount.h).
+const MSDOSFSMNT_LONGNAME: c_int = 2;
+const MSDOSFSMNT_VERSIONED: c_int = 16;
+const MSDOSFSMNT_VERSION: c_int = 3;
 
 /// `struct tmpfs_args` (fs/tmpfs/tmpfs_args.h), LP64.
 #[repr(C)]
@@ -105,6 +121,58 @@ struct TmpfsArgs {
     ta_root_mode: u32,
 }
 
+/// `struct ufs_args` (ufs/ufs/ufsmount.h): ffs and ext2fs.
+#[repr(C)]
+struct UfsArgs {
+    fspec: *const c_char,
+}
+
+/// `struct export_args30` (sys/mount.h), LP64: an unused compatibility member of the msdosfs and
+/// cd9660 arguments (`struct uucred` with NGROUPS_MAX 16 groups, then pointers and lengths).
+#[repr(C)]
+struct ExportArgs30 {
+    ex_flags: c_int,
+    ex_root: u32,
+    ex_anon: [u32; 20],
+    ex_addr: *const c_void,
+    ex_addrlen: c_int,
+    ex_mask: *const c_void,
+    ex_masklen: c_int,
+    ex_indexfile: *const c_char,
+}
+
+/// `struct msdosfs_args` (fs/msdosfs/msdosfsmount.h), LP64, version 3.
+#[repr(C)]
+struct MsdosfsArgs {
+    fspec: *const c_char,
+    _pad1: ExportArgs30,
+    uid: u32,
+    gid: u32,
+    mask: u32,
+    flags: c_int,
+    version: c_int,
+    dirmask: u32,
+    gmtoff: c_int,
+}
+
+/// `struct iso_args` (fs/cd9660/cd9660_mount.h), LP64.
+#[repr(C)]
+struct IsoArgs {
+    fspec: *const c_char,
+    _pad1: ExportArgs30,
+    flags: c_int,
+}
+
+const _: () = {
+    assert!(std::mem::size_of::<ExportArgs30>() == 128);
+    assert!(std::mem::size_of::<MsdosfsArgs>() == 168);
+    assert!(std::mem::offset_of!(MsdosfsArgs, uid) == 136);
+    assert!(std::mem::offset_of!(MsdosfsArgs, gmtoff) == 160);
+    assert!(std::mem::size_of::<IsoArgs>() == 144);
+    assert!(std::mem::offset_of!(IsoArgs, flags) == 136);
+    assert!(std::mem::size_of::<TmpfsArgs>() == 40);
+};
+
 type SyscallFn = unsafe extern "C" fn(c_int, *mut c_void, usize, *mut i64) -> c_int;
 type InitFn = unsafe extern "C" fn() -> c_int;
 type RforkFn = unsafe extern "C" fn(c_int) -> c_int;
@@ -114,6 +182,7 @@ type ReleaseFn = unsafe extern "C" fn();
 type CurlwpFn = unsafe extern "C" fn() -> *mut c_void;
 type HypRforkFn = unsafe extern "C" fn(*mut c_void, c_int, *const c_char) -> c_int;
 type EtfsFn = unsafe extern "C" fn(*const c_char, *const c_char, c_int) -> c_int;
+type EtfsSizeFn = unsafe extern "C" fn(*const c_char, *const c_char, c_int, u64, u64) -> c_int;
 
 struct Entry {
     syscall: SyscallFn,
@@ -123,6 +192,7 @@ struct Entry {
     releaselwp: ReleaseFn,
     curlwp: CurlwpFn,
     etfs_register: EtfsFn,
+    etfs_register_withsize: EtfsSizeFn,
 }
 
 /// Ids for the kernel's `struct lwp *` handles (the trait speaks in small integers).
@@ -144,6 +214,10 @@ pub struct LibrumpKernel {
     hyp_rfork: Option<HypRforkFn>,
     /// The guest's stdin/stdout/stderr pumps, once the first process exists.
     stdio: std::sync::OnceLock<stdio::Stdio>,
+    /// Images registered so far (numbers their block devices).
+    images: AtomicUsize,
+    /// Where images are mounted read-write, in mount order (unmounted at the end of the run).
+    rw_mounts: Mutex<Vec<String>>,
     /// Kept open for the life of the process (the kernel cannot be unloaded).
     _libs: Vec<Library>,
 }
@@ -231,6 +305,7 @@ impl LibrumpKernel {
             releaselwp: sym(&libs, "rump_pub_lwproc_releaselwp")?,
             curlwp: sym(&libs, "rump_pub_lwproc_curlwp")?,
             etfs_register: sym(&libs, "rump_pub_etfs_register")?,
+            etfs_register_withsize: sym(&libs, "rump_pub_etfs_register_withsize")?,
         };
         // The kernel's console (its printf) writes through rumpuser_putchar, i.e. the host libc's
         // putchar: unbuffered, so that nothing is left in a buffer when the run ends with _exit.
@@ -265,7 +340,18 @@ impl LibrumpKernel {
             }
         } else {
             None
-        };        let k = Arc::new(LibrumpKernel { f, lwps: Mutex::new(Lwps { next: 1, ..Lwps::default() }), dir, loaded, stdio: Default::default(), hyp_rfork, _libs: libs });
+        };
+        let k = Arc::new(LibrumpKernel {
+            f,
+            lwps: Mutex::new(Lwps { next: 1, ..Lwps::default() }),
+            dir,
+            loaded,
+            stdio: Default::default(),
+            hyp_rfork,
+            images: AtomicUsize::new(0),
+            rw_mounts: Mutex::new(Vec::new()),
+            _libs: libs,
+        });
         *booted = Some(k.clone());
         Ok(k)
     }
@@ -278,6 +364,40 @@ impl LibrumpKernel {
     /// The libraries loaded, in order.
     pub fn loaded(&self) -> &[String] {
         &self.loaded
+    }
+
+    /// The library of the file-system component that mounts `fs`.
+    pub fn component_of(fs: FsType) -> String {
+        format!("librumpfs_{}.so", fs.name())
+    }
+
+    /// Whether the component that mounts `fs` was loaded.
+    pub fn has_component(&self, fs: FsType) -> bool {
+        let lib = Self::component_of(fs);
+        self.loaded.contains(&lib)
+    }
+
+    /// `mkdir -p`: every component of the absolute `guest_path`.
+    fn mkdir_p(&self, guest_path: &str) -> Result<(), Errno> {
+        let mut p = String::new();
+        for comp in guest_path.split('/').filter(|c| !c.is_empty()) {
+            p.push('/');
+            p.push_str(comp);
+            match self.path_call(nr::SYS_mkdir, &p, [0o755, 0, 0, 0, 0]) {
+                Ok(_) | Err(ne::EEXIST) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// `__mount50(type, dir, flags, args, sizeof *args)`.
+    fn mount<A>(&self, fstype: &str, dir: &str, flags: u64, args: &A) -> Result<(), Errno> {
+        let ty = CString::new(fstype).map_err(|_| ne::EINVAL)?;
+        let path = CString::new(dir).map_err(|_| ne::EINVAL)?;
+        let data = args as *const A as u64;
+        self.syscall(nr::SYS___mount50, [ty.as_ptr() as u64, path.as_ptr() as u64, flags, data, std::mem::size_of::<A>() as u64, 0])
+            .map(|_| ())
     }
 
     fn id_of(&self, ptr: *mut c_void) -> Option<LwpId> {
@@ -445,15 +565,7 @@ impl RumpKernel for LibrumpKernel {
         if !guest_path.starts_with('/') {
             return Err(ne::EINVAL);
         }
-        let mut p = String::new();
-        for comp in guest_path.split('/').filter(|c| !c.is_empty()) {
-            p.push('/');
-            p.push_str(comp);
-            match self.path_call(nr::SYS_mkdir, &p, [0o755, 0, 0, 0, 0]) {
-                Ok(_) | Err(ne::EEXIST) => {}
-                Err(e) => return Err(e),
-            }
-        }
+        self.mkdir_p(guest_path)?;
         let args = TmpfsArgs {
             ta_version: TMPFS_ARGS_VERSION,
             ta_nodes_max: 0,
@@ -463,20 +575,73 @@ impl RumpKernel for LibrumpKernel {
             // Like a /tmp: world-writable and sticky, as the embedded backend's tmpfs.
             ta_root_mode: 0o1777,
         };
-        let ty = CString::new("tmpfs").unwrap();
-        let path = CString::new(guest_path).map_err(|_| ne::EINVAL)?;
-        self.syscall(
-            nr::SYS___mount50,
-            [
-                ty.as_ptr() as u64,
-                path.as_ptr() as u64,
-                0,
-                &args as *const TmpfsArgs as u64,
-                std::mem::size_of::<TmpfsArgs>() as u64,
-                0,
-            ],
-        )
-        .map(|_| ())
+        self.mount("tmpfs", guest_path, 0, &args)
+    }
+
+    fn mount_image(&self, image: &str, guest_dir: &str, fs: FsType, read_only: bool) -> Result<(), Errno> {
+        if !guest_dir.starts_with('/') {
+            return Err(ne::EINVAL);
+        }
+        if !self.has_component(fs) {
+            return Err(ne::ENODEV);
+        }
+        let host = CString::new(image).map_err(|_| ne::EINVAL)?;
+        let n = self.images.fetch_add(1, Ordering::Relaxed);
+        let dev = CString::new(format!("/dev/rumplx-img{n}")).unwrap();
+        // rumpblk opens the host file read-write, or read-only when it cannot write it.
+        // SAFETY: two NUL-terminated strings, an etfs type and a byte range.
+        let rv = unsafe { (self.f.etfs_register_withsize)(dev.as_ptr(), host.as_ptr(), RUMP_ETFS_BLK, 0, RUMP_ETFS_SIZE_ENDOFF) };
+        if rv != 0 {
+            return Err(Errno(rv));
+        }
+        self.mkdir_p(guest_dir)?;
+        let read_only = read_only || fs.read_only_medium();
+        let flags = if read_only { MNT_RDONLY } else { 0 };
+        let fspec = dev.as_ptr();
+        match fs {
+            FsType::Ffs | FsType::Ext2fs => self.mount(fs.name(), guest_dir, flags, &UfsArgs { fspec })?,
+            FsType::Msdos => {
+                // Files belong to the mounting process's user, rwxr-xr-x, with long names: what
+                // Linux's vfat gives by default.
+                let [_, euid] = self.syscall(nr::SYS_getuid, [0; 6])?;
+                let [_, egid] = self.syscall(nr::SYS_getgid, [0; 6])?;
+                let args = MsdosfsArgs {
+                    fspec,
+                    // SAFETY: integers and null pointers: all-zero is a valid value.
+                    _pad1: unsafe { std::mem::zeroed() },
+                    uid: euid as u32,
+                    gid: egid as u32,
+                    mask: 0o755,
+                    flags: MSDOSFSMNT_VERSIONED | MSDOSFSMNT_LONGNAME,
+                    version: MSDOSFSMNT_VERSION,
+                    dirmask: 0o755,
+                    gmtoff: 0,
+                };
+                self.mount(fs.name(), guest_dir, flags, &args)?
+            }
+            FsType::Cd9660 => {
+                // Flags 0: Rock Ridge and Joliet names when present, plain ISO names lower-cased.
+                // SAFETY: as above.
+                let args = IsoArgs { fspec, _pad1: unsafe { std::mem::zeroed() }, flags: 0 };
+                self.mount(fs.name(), guest_dir, flags, &args)?
+            }
+        }
+        if !read_only {
+            self.rw_mounts.lock().unwrap_or_else(|e| e.into_inner()).push(guest_dir.to_string());
+        }
+        Ok(())
+    }
+
+    fn shutdown(&self) {
+        // Unmounting writes every dirty buffer and the superblock back through rumpblk, and waits
+        // for it (sync(2) only starts the writes). The guest may still hold files open there, or
+        // have its working directory there: then forcibly.
+        let mounts = std::mem::take(&mut *self.rw_mounts.lock().unwrap_or_else(|e| e.into_inner()));
+        for dir in mounts.iter().rev() {
+            if self.path_call(nr::SYS_unmount, dir, [0; 5]).is_err() {
+                let _ = self.path_call(nr::SYS_unmount, dir, [MNT_FORCE, 0, 0, 0, 0]);
+            }
+        }
     }
 
     fn host_fd(&self, _fd: i32) -> Option<i32> {
