@@ -83,6 +83,10 @@ pub struct RunArgs {
     /// Make host file or directory HOST appear at GUEST (append :ro for read-only). Repeatable.
     #[arg(short = 'v', long = "volume", value_name = "HOST:GUEST[:ro]")]
     pub volumes: Vec<String>,
+    /// Mount the file system in image FILE at DIR with NetBSD's own driver (--backend librump;
+    /// TYPE ffs, ext2fs, msdos or cd9660, else told from the image; :ro for read-only). Repeatable.
+    #[arg(long = "image", value_name = "FILE:DIR[:TYPE][:ro]")]
+    pub images: Vec<String>,
     /// Mount an empty in-memory directory at PATH. Repeatable.
     #[arg(long = "tmpfs", value_name = "PATH")]
     pub tmpfs: Vec<String>,

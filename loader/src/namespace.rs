@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use rumpkernel_bridge::fsimage::FsType;
 use rumpkernel_bridge::{embedded::EmbeddedKernel, librump, HostKind, RumpKernel};
 
 use crate::{Backend, Failure, RunArgs};
@@ -28,6 +29,11 @@ pub fn kernel(args: &RunArgs) -> Result<Arc<dyn RumpKernel>, Failure> {
                     "--net is only for --backend librump (the embedded backend's sockets are always the host's)".into(),
                 ));
             }
+            if let Some(v) = args.images.first() {
+                return Err(Failure::Other(format!(
+                    "--image {v}: file-system images need --backend librump (NetBSD's own file-system drivers; the embedded backend mounts no images)"
+                )));
+            }
             Ok(Arc::new(EmbeddedKernel::new()))
         }
         Backend::Librump => {
@@ -43,6 +49,17 @@ pub fn kernel(args: &RunArgs) -> Result<Arc<dyn RumpKernel>, Failure> {
                 Some(crate::NetStack::Netinet) => librump::NetStack::Netinet,
             };
             let k = librump::LibrumpKernel::open(&dir, net).map_err(Failure::Other)?;
+            for v in &args.images {
+                let img = parse_image(v)?;
+                if !k.has_component(img.fs) {
+                    return Err(Failure::Other(format!(
+                        "--image {v}: {} is not in {} (the rump kernel's {} file-system component)",
+                        librump::LibrumpKernel::component_of(img.fs),
+                        k.dir().display(),
+                        img.fs
+                    )));
+                }
+            }
             Ok(k)
         }
     }
@@ -64,6 +81,9 @@ fn librump_refusals(args: &RunArgs) -> Result<(), Failure> {
         if std::fs::metadata(host).is_ok_and(|m| m.is_dir()) {
             return Err(Failure::Other(format!("--volume {v}: directory volumes are not available with --backend librump (etfs directories follow host symlinks: not confined)")));
         }
+    }
+    for v in &args.images {
+        parse_image(v)?;
     }
     Ok(())
 }
@@ -125,6 +145,18 @@ fn build_rest(kernel: &dyn RumpKernel, args: &RunArgs) -> Result<(), Failure> {
             .register_host(guest, host, kind, ro)
             .map_err(|e| Failure::Other(format!("--volume {v}: {}", errno_text(e))))?;
     }
+    for v in &args.images {
+        let img = parse_image(v)?;
+        kernel.mount_image(&img.file, img.dir, img.fs, img.read_only).map_err(|e| {
+            // etfs directories (the host's, at their own paths) cannot have entries created in them.
+            let hint = if kernel.name() == "librump" && e == abi_netbsd::errno::ENOENT {
+                " (a mount point inside a host directory must already exist on the host: the rump kernel creates nothing there)"
+            } else {
+                ""
+            };
+            Failure::Other(format!("--image {v}: cannot mount {} ({}) on {}: {}{hint}", img.file, img.fs, img.dir, errno_text(e)))
+        })?;
+    }
     for t in &args.tmpfs {
         if !t.starts_with('/') {
             return Err(Failure::Other(format!("--tmpfs {t}: the path must be absolute")));
@@ -164,4 +196,50 @@ fn parse_volume(v: &str) -> Result<(&str, &str, bool), Failure> {
         return Err(bad());
     }
     Ok((host, guest, ro))
+}
+
+/// One `--image FILE:DIR[:TYPE][:ro]`: the host file (absolute), where it goes, its format (named,
+/// or told from its signature) and whether read-only.
+struct ImageSpec<'a> {
+    file: String,
+    dir: &'a str,
+    fs: FsType,
+    read_only: bool,
+}
+
+/// Reads an `--image` option and the start of its file.
+fn parse_image(v: &str) -> Result<ImageSpec<'_>, Failure> {
+    let types = FsType::ALL.map(FsType::name).join(", ");
+    let bad = || Failure::Other(format!("--image {v}: expected FILE:DIR[:TYPE][:ro] (TYPE one of {types})"));
+    let mut parts = v.split(':');
+    let file = parts.next().filter(|s| !s.is_empty()).ok_or_else(bad)?;
+    let dir = parts.next().filter(|s| s.starts_with('/')).ok_or_else(bad)?;
+    let (mut fs, mut read_only) = (None, None);
+    for p in parts {
+        match (p, FsType::from_name(p)) {
+            ("ro" | "rw", _) if read_only.is_none() => read_only = Some(p == "ro"),
+            (_, Some(t)) if fs.is_none() => fs = Some(t),
+            _ => return Err(bad()),
+        }
+    }
+    let meta = std::fs::metadata(file).map_err(|e| Failure::Other(format!("--image {v}: {file}: {e}")))?;
+    use std::os::unix::fs::FileTypeExt;
+    if !meta.is_file() && !meta.file_type().is_block_device() {
+        return Err(Failure::Other(format!("--image {v}: {file}: not a regular file or block device")));
+    }
+    let fs = match fs {
+        Some(t) => t,
+        None => FsType::detect_file(std::path::Path::new(file))
+            .map_err(|e| Failure::Other(format!("--image {v}: {file}: {e}")))?
+            .ok_or_else(|| {
+                Failure::Other(format!(
+                    "--image {v}: {file} has no ffs, ext2, FAT or ISO 9660 signature: name its type (FILE:DIR:TYPE, one of {types})"
+                ))
+            })?,
+    };
+    let file = std::fs::canonicalize(file)
+        .map_err(|e| Failure::Other(format!("--image {v}: {file}: {e}")))?
+        .to_string_lossy()
+        .into_owned();
+    Ok(ImageSpec { file, dir, fs, read_only: read_only.unwrap_or(false) })
 }

@@ -13,6 +13,13 @@ use crate::{elf, image, namespace, Failure, RunArgs};
 pub fn run(args: RunArgs) -> Result<std::convert::Infallible, Failure> {
     let slot = Arc::new(KernelSlot::new(namespace::kernel(&args)?));
     crate::platform::KERNEL.set(slot.clone()).ok();
+    let failure = start(args, slot.clone());
+    // Only a failure comes back here: what was mounted read-write is written back all the same.
+    slot.shutdown();
+    failure
+}
+
+fn start(args: RunArgs, slot: Arc<KernelSlot>) -> Result<std::convert::Infallible, Failure> {
     let kernel: Arc<dyn RumpKernel> = slot;
     kernel
         .lwproc_rfork(false)
