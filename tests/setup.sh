@@ -10,8 +10,11 @@ if [ "${1:-}" = "--quick" ]; then
 else
   # gcc + libc6-dev: glibc `gcc -static`; musl-tools (pulls musl-dev): musl-gcc and rcrt1.o for
   # static-pie; busybox-static and bash-static: real programs; file: checks the build variants;
-  # apache2-utils: ab, the load generator of the HTTP server test.
-  pkgs=(gcc libc6-dev musl-tools musl-dev busybox-static bash-static file apache2-utils)
+  # apache2-utils: ab, the load generator of the HTTP server test; e2fsprogs (mkfs.ext2 -d,
+  # debugfs, e2fsck), dosfstools + mtools (mkfs.fat, mcopy, mtype), genisoimage and makefs (ffs):
+  # the file-system images of the --image tests.
+  pkgs=(gcc libc6-dev musl-tools musl-dev busybox-static bash-static file apache2-utils
+        e2fsprogs dosfstools mtools genisoimage makefs)
 fi
 
 missing=()
