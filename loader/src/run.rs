@@ -14,8 +14,9 @@ pub fn run(args: RunArgs) -> Result<std::convert::Infallible, Failure> {
     let slot = Arc::new(KernelSlot::new(namespace::kernel(&args)?));
     crate::platform::KERNEL.set(slot.clone()).ok();
     let failure = start(args, slot.clone());
-    // Only a failure comes back here: what was mounted read-write is written back all the same.
-    slot.shutdown();
+    // Only a failure comes back here: the run ends all the same (images mounted read-write are
+    // written back).
+    slot.end_run();
     failure
 }
 

@@ -96,10 +96,6 @@ pub trait RumpKernel: Send + Sync {
         Err(abi_netbsd::errno::EOPNOTSUPP)
     }
 
-    /// The run is ending: write back to the host what only the kernel holds (images mounted
-    /// read-write). Called once, by the thread that ends the run.
-    fn shutdown(&self) {}
-
     /// This kernel as a sysproxy client, when its calls go to a server in another process.
     fn as_remote(&self) -> Option<&sysproxy::RemoteKernel> {
         None
@@ -110,6 +106,7 @@ pub trait RumpKernel: Send + Sync {
     fn host_fd(&self, fd: i32) -> Option<i32>;
 
     /// The run is about to end (the host process exits next): the backend finishes what it does
-    /// for the guest on the host's side (librump copies the guest's last output to the host).
+    /// for the guest on the host's side (librump copies the guest's last output to the host, and
+    /// unmounts the images mounted read-write so that what only the kernel holds reaches them).
     fn end_run(&self) {}
 }

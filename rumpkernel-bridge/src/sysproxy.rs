@@ -571,9 +571,6 @@ impl RumpKernel for KernelSlot {
     fn mount_image(&self, image: &str, dir: &str, fs: crate::fsimage::FsType, ro: bool) -> Result<(), Errno> {
         self.get().mount_image(image, dir, fs, ro)
     }
-    fn shutdown(&self) {
-        self.get().shutdown()
-    }
     fn host_fd(&self, fd: i32) -> Option<i32> {
         self.get().host_fd(fd)
     }

@@ -17,7 +17,7 @@
 //! - File-system images: the host file registered as a block device
 //!   (`rump_pub_etfs_register_withsize(RUMP_ETFS_BLK)` at `/dev/rumplx-imgN`), then
 //!   `__mount50(type, dir, flags, &args, sizeof args)` with that file system's argument struct;
-//!   unmounted when the run ends so that everything written reaches the host file.
+//!   unmounted when the run ends (`end_run`) so that everything written reaches the host file.
 //!
 //! Living with rumplx's Syscall User Dispatch: rumpuser creates host threads (pthread_create) for
 //! the kernel's own threads and clock, and makes host syscalls from the calling thread. rumplx
@@ -632,18 +632,6 @@ impl RumpKernel for LibrumpKernel {
         Ok(())
     }
 
-    fn shutdown(&self) {
-        // Unmounting writes every dirty buffer and the superblock back through rumpblk, and waits
-        // for it (sync(2) only starts the writes). The guest may still hold files open there, or
-        // have its working directory there: then forcibly.
-        let mounts = std::mem::take(&mut *self.rw_mounts.lock().unwrap_or_else(|e| e.into_inner()));
-        for dir in mounts.iter().rev() {
-            if self.path_call(nr::SYS_unmount, dir, [0; 5]).is_err() {
-                let _ = self.path_call(nr::SYS_unmount, dir, [MNT_FORCE, 0, 0, 0, 0]);
-            }
-        }
-    }
-
     fn host_fd(&self, _fd: i32) -> Option<i32> {
         // etfs keeps its host descriptors inside rumpuser.
         None
@@ -652,6 +640,15 @@ impl RumpKernel for LibrumpKernel {
     fn end_run(&self) {
         if let Some(stdio) = self.stdio.get() {
             stdio.drain(self);
+        }
+        // Unmounting writes every dirty buffer and the superblock back through rumpblk, and waits
+        // for it (sync(2) only starts the writes). The guest may still hold files open there, or
+        // have its working directory there: then forcibly.
+        let mounts = std::mem::take(&mut *self.rw_mounts.lock().unwrap_or_else(|e| e.into_inner()));
+        for dir in mounts.iter().rev() {
+            if self.path_call(nr::SYS_unmount, dir, [0; 5]).is_err() {
+                let _ = self.path_call(nr::SYS_unmount, dir, [MNT_FORCE, 0, 0, 0, 0]);
+            }
         }
     }
 }
