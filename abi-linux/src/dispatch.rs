@@ -425,6 +425,17 @@ impl Personality {
         self.platform.signal_host_thread(target.host_tid, &wire)
     }
 
+    /// Whether `sig`, arriving for a thread whose mask is `mask`, ends the process by its default
+    /// action. Safe in a host signal handler: it never waits for the signal state's lock (false
+    /// when the lock is held; the signal is then taken the usual way, when the call returns).
+    pub fn kills_by_default(&self, sig: u32, mask: u64) -> bool {
+        if sig == 0 || sig as usize > signal::NSIG || mask & signal::bit(sig) != 0 {
+            return false;
+        }
+        let Some(st) = self.signals.try_lock() else { return false };
+        matches!(signal::disposition(&st.actions[sig as usize - 1], sig), Disposition::Terminate)
+    }
+
     /// Delivers every signal that is due to this thread: ignored ones vanish, default actions end
     /// the process, handlers get frames (each new frame on top of the last, as on Linux).
     pub fn deliver_pending(&self, thread: &mut Thread, regs: &mut Sigcontext) {

@@ -82,6 +82,10 @@ fn start(args: RunArgs, slot: Arc<KernelSlot>) -> Result<std::convert::Infallibl
         std::env::set_var("RUMPLX_NO_FAST_PATH", "1");
     }
     crate::platform::fastpath::configure();
+    if kernel.name() == "librump" {
+        // NetBSD's rump kernel sleeps until woken, whatever signal comes.
+        crate::platform::fatal_watch::start();
+    }
     if let Some(path) = &args.stats {
         // Opened now, so a bad path is refused before the program runs; appended to at exit.
         let file = std::fs::OpenOptions::new().create(true).append(true).open(path)

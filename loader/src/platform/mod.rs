@@ -2,6 +2,7 @@
 //! implementation the personality uses for mappings and thread state.
 
 pub mod fastpath;
+pub mod fatal_watch;
 pub mod signals;
 pub mod sud;
 pub mod threads;
@@ -238,6 +239,7 @@ impl Platform for HostPlatform {
             drop(server_end);
             close_inherited_fds(&[client_end.as_raw_fd()]);
             fastpath::forked();
+            fatal_watch::forked();
             let stale = slot.replace(Arc::new(sysproxy::RemoteKernel::new(client_end, child_lwp)));
             // The copy of the kernel is never used here, and its descriptors are already closed:
             // dropping it would close them again.
@@ -429,6 +431,15 @@ fn write_stats() {
 
 /// When the process holding the kernel ends, the run ends: its other processes go with it.
 fn end_run() {
+    // One ending per process: a second thread ending the run (a fatal signal noted by the
+    // watcher while the guest exits, say) waits for the first one's _exit.
+    static ENDING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if ENDING.swap(true, std::sync::atomic::Ordering::AcqRel) {
+        loop {
+            // SAFETY: waits for a signal that, with everything blocked, never comes.
+            unsafe { libc::pause() };
+        }
+    }
     write_stats();
     let Some(slot) = kernel_slot() else { return };
     if slot.get().as_remote().is_some() {

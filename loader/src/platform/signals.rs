@@ -113,6 +113,15 @@ pub extern "C" fn on_signal(signo: i32, info: *mut libc::siginfo_t, uc: *mut lib
         // SAFETY: only this thread writes its slots, and it is not reading them now.
         unsafe { *block.host_info[i].get() = std::mem::transmute::<Siginfo, [u8; 128]>(raw) };
         block.host_pending.fetch_or(1 << i, Ordering::Release);
+        // A kernel whose sleeps signals cannot interrupt would hold a dying guest (see
+        // fatal_watch); a CLONE_VM child shares this memory but not the watcher's process.
+        if super::fatal_watch::armed() && super::vmchild::current().is_none() {
+            if let Some(p) = personality() {
+                if p.kills_by_default(signo as u32, block.thread.sigmask) {
+                    super::fatal_watch::notify(signo);
+                }
+            }
+        }
         return;
     }
     CURRENT_BLOCK.with(|b| b.set(block));

@@ -321,12 +321,33 @@ impl LibrumpKernel {
             let mut old: libc::sigset_t = std::mem::zeroed();
             libc::sigfillset(&mut all);
             libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
+            // What the boot prints on stderr (rumpuser's loader complaining about a library
+            // without a SysV symbol hash, for one) is kept aside: the guest's stderr is its own.
+            // It is shown when the boot fails.
+            let boot_log = libc::memfd_create(c"rump-boot".as_ptr(), libc::MFD_CLOEXEC);
+            let saved = if boot_log >= 0 { libc::fcntl(2, libc::F_DUPFD_CLOEXEC, 3) } else { -1 };
+            if saved >= 0 {
+                libc::dup2(boot_log, 2);
+            }
             let rv = init();
+            if saved >= 0 {
+                libc::dup2(saved, 2);
+                libc::close(saved);
+            }
             libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
-            rv
+            let log = if boot_log >= 0 {
+                let text = std::fs::read_to_string(format!("/proc/self/fd/{boot_log}")).unwrap_or_default();
+                libc::close(boot_log);
+                text
+            } else {
+                String::new()
+            };
+            (rv, log)
         };
+        let (rv, boot_log) = rv;
         if rv != 0 {
-            return Err(format!("librump: rump_init failed: {}", errno_name(rv)));
+            let said = boot_log.lines().last().map(|l| format!(" ({l})")).unwrap_or_default();
+            return Err(format!("librump: rump_init failed: {}{said}", errno_name(rv)));
         }
         // With the sysproxy component, forked guests get processes with remote vmspaces whose
         // copyin/copyout reach them through rumplx's own transport.
