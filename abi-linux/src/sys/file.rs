@@ -808,11 +808,21 @@ fn linkat(ctx: &mut Ctx) -> LxResult {
     with_paths(ctx, nb::SYS_linkat, &[1, 3])
 }
 
+/// Linux refuses an empty link target (ENOENT); NetBSD's file systems store one.
+fn refuse_empty_target(ctx: &Ctx) -> Result<(), Errno> {
+    if path(ctx, 0)?.first().is_none_or(|&b| b == 0) {
+        return Err(ENOENT);
+    }
+    Ok(())
+}
+
 fn symlink(ctx: &mut Ctx) -> LxResult {
+    refuse_empty_target(ctx)?;
     with_paths(ctx, nb::SYS_symlink, &[0, 1])
 }
 
 fn symlinkat(ctx: &mut Ctx) -> LxResult {
+    refuse_empty_target(ctx)?;
     ctx.args[1] = at::dirfd(ctx.args[1]);
     with_paths(ctx, nb::SYS_symlinkat, &[0, 2])
 }
