@@ -235,14 +235,20 @@ fn wait4(ctx: &mut Ctx) -> LxResult {
 /// from then on) out of the kernel, whose server thread lets its process go on seeing the channel
 /// close, which happens before the host process is a zombie but may not have been handled yet.
 /// Waits a bounded time for that, so the pid is never taken for a live process after the reap.
+/// The bound is a time (2 s), not a number of pauses: while the child's SIGCHLD is pending for
+/// this thread each pause ends at once (EINTR), and a count of them ran out in a few
+/// milliseconds on a loaded machine, before the server thread had let the process go (its pid
+/// then still answered getpgid and /proc/<pid> after the wait).
 fn forget_reaped(ctx: &mut Ctx, guest: i32, host: i32) {
     ctx.p.children.lock().retain(|(_, h)| *h != host);
     let pause = abi_netbsd::structs::Timespec { tv_sec: 0, tv_nsec: 200_000 };
-    for _ in 0..5000 {
-        if ctx.nb(nb::SYS_getpgid, [guest as u32 as u64, 0, 0, 0, 0, 0]).is_err() {
-            return;
+    let now = |ctx: &mut Ctx| super::time::monotonic(ctx).map_or(i128::MAX, |t| super::time::nanos(&t));
+    let deadline = now(ctx).saturating_add(2_000_000_000);
+    while ctx.nb(nb::SYS_getpgid, [guest as u32 as u64, 0, 0, 0, 0, 0]).is_ok() && now(ctx) < deadline {
+        if ctx.nb(nb::SYS___nanosleep50, [&pause as *const _ as u64, 0, 0, 0, 0, 0]).is_err() {
+            // Interrupted at once: let the server thread run instead of spinning.
+            let _ = ctx.nb(nb::SYS_sched_yield, [0; 6]);
         }
-        let _ = ctx.nb(nb::SYS___nanosleep50, [&pause as *const _ as u64, 0, 0, 0, 0, 0]);
     }
 }
 
