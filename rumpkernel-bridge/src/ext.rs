@@ -1,4 +1,6 @@
 //! Backend extensions: calls NetBSD does not have, numbered outside NetBSD's ranges.
+//! (Extension syscalls are in [`crate::ext_events`], eventfd, timerfd and signalfd, and
+//! [`crate::ext_proc`], other processes for /proc/<pid>.)
 //!
 //! Like F_GETPATH (taken from NetBSD 10, newer than the 2016 tables), these are fcntl commands in
 //! NetBSD's calling convention (NetBSD `struct flock`, NetBSD errno values). NetBSD's own fcntl

@@ -335,7 +335,7 @@ pub fn client_host_pids() -> Vec<i32> {
     processes_local().into_iter().map(|(_, h)| h).filter(|h| *h != own).collect()
 }
 
-fn host_pid_of_local(pid: Pid) -> Option<i32> {
+pub(crate) fn host_pid_of_local(pid: Pid) -> Option<i32> {
     HOST_PIDS.lock().unwrap().as_ref().and_then(|m| m.get(&pid).copied())
 }
 

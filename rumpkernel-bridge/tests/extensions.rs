@@ -74,3 +74,65 @@ fn host_files() {
     assert_eq!(md.len(), 0);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The process extension calls (`rumpkernel_bridge::ext_proc`): a published record, inherited
+/// by an rforked child until it publishes its own; ids, descriptors and cwd of another process;
+/// ESRCH once it is gone.
+#[test]
+fn other_processes() {
+    use rumpkernel_bridge::ext_proc::*;
+    let k = EmbeddedKernel::new();
+    let parent = k.lwproc_rfork(false).unwrap();
+    let parent_lwp = k.lwproc_curlwp().unwrap();
+    let (exe, args) = (b"/bin/prog".to_vec(), b"prog\0-x\0".to_vec());
+    let mut comm = [0u8; 16];
+    comm[..4].copy_from_slice(b"prog");
+    let rec = ProcPublish { comm, exe: exe.as_ptr() as u64, exe_len: exe.len() as u64, args: args.as_ptr() as u64, args_len: args.len() as u64 };
+    k.syscall(SYS_EXT_proc_publish, [&rec as *const _ as u64, 0, 0, 0, 0, 0]).unwrap();
+    let mut fds = [0i32; 2];
+    k.syscall(SYS_pipe2, [fds.as_mut_ptr() as u64, 0, 0, 0, 0, 0]).unwrap();
+
+    let child = k.lwproc_rfork(false).unwrap();
+    let child_lwp = k.lwproc_curlwp().unwrap();
+    k.syscall(SYS_close, [fds[1] as u64, 0, 0, 0, 0, 0]).unwrap();
+    let cwd = CString::new("/dev").unwrap();
+    k.syscall(SYS_chdir, [cwd.as_ptr() as u64, 0, 0, 0, 0, 0]).unwrap();
+    k.lwproc_switch(parent_lwp).unwrap();
+
+    let info = |pid: i32| {
+        let mut i = ProcInfo::default();
+        k.syscall(SYS_EXT_proc_info, [pid as u64, &mut i as *mut _ as u64, 0, 0, 0, 0]).map(|_| i)
+    };
+    let i = info(child).unwrap();
+    assert_eq!((i.pid, i.ppid, i.nlwp), (child, parent, 1));
+    assert_eq!(&i.comm[..5], b"prog\0", "inherited from the parent");
+    let text = |pid: i32, what: u32| {
+        let mut b = vec![0u8; 4];
+        let n = k.syscall(SYS_EXT_proc_text, [pid as u64, what as u64, b.as_mut_ptr() as u64, b.len() as u64, 0, 0]).unwrap()[0] as usize;
+        b.resize(n, 0);
+        k.syscall(SYS_EXT_proc_text, [pid as u64, what as u64, b.as_mut_ptr() as u64, b.len() as u64, 0, 0]).unwrap();
+        b
+    };
+    assert_eq!(text(child, PROC_TEXT_ARGS), args);
+    assert_eq!(text(child, PROC_TEXT_EXE), exe);
+    assert_eq!(text(child, PROC_TEXT_CWD), b"/dev");
+    let mut list = [0i32; 8];
+    let n = k.syscall(SYS_EXT_proc_fds, [child as u64, list.as_mut_ptr() as u64, 8, 0, 0, 0]).unwrap()[0] as usize;
+    assert!(list[..n].contains(&fds[0]) && !list[..n].contains(&fds[1]), "the child closed the write end: {:?}", &list[..n]);
+    let mut st = Stat::default();
+    k.syscall(SYS_EXT_proc_fdstat, [child as u64, fds[0] as u64, &mut st as *mut _ as u64, 0, 0, 0]).unwrap();
+    assert_eq!(st.st_mode & abi_netbsd::consts::stat_mode::S_IFMT, abi_netbsd::consts::stat_mode::S_IFIFO);
+    assert_eq!(k.syscall(SYS_EXT_proc_fdstat, [child as u64, fds[1] as u64, &mut st as *mut _ as u64, 0, 0, 0]).err(), Some(ne::EBADF));
+    let n = k.syscall(SYS_EXT_proc_list, [list.as_mut_ptr() as u64, 8, 0, 0, 0, 0]).unwrap()[0] as usize;
+    assert_eq!(&list[..n], &[parent, child]);
+
+    // The child's own record replaces the inherited one.
+    k.lwproc_switch(child_lwp).unwrap();
+    let rec = ProcPublish { comm: *b"kid\0\0\0\0\0\0\0\0\0\0\0\0\0", ..rec };
+    k.syscall(SYS_EXT_proc_publish, [&rec as *const _ as u64, 0, 0, 0, 0, 0]).unwrap();
+    k.lwproc_releaselwp();
+    k.lwproc_switch(parent_lwp).unwrap();
+    assert_eq!(info(child).err(), Some(ne::ESRCH), "gone with its last lwp");
+    assert_eq!(&info(parent).unwrap().comm[..5], b"prog\0");
+    assert_eq!(info(0).err(), Some(ne::ESRCH));
+}

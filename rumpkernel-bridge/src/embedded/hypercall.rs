@@ -2197,3 +2197,68 @@ mod tests {
         assert_eq!(back.c_cc[libc::VQUIT], 0);
     }
 }
+
+/// What the host's /proc says of one of its processes: its state letter, nice value, faults and
+/// times of it and of its reaped children.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HostProcStat {
+    pub state: u8,
+    pub nice: i32,
+    /// minflt, cminflt, majflt, cmajflt.
+    pub faults: [u64; 4],
+    /// utime, stime, cutime, cstime.
+    pub times: [Timeval; 4],
+}
+
+/// The host's /proc/<host_pid>/stat, `None` if the host has no such process (or no /proc).
+pub fn host_proc_stat(host_pid: i32) -> Option<HostProcStat> {
+    let text = std::fs::read(format!("/proc/{host_pid}/stat")).ok()?;
+    parse_host_proc_stat(&text)
+}
+
+/// Fields after the command name (which may hold spaces and parentheses, so the last ')' ends
+/// it): state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime
+/// cutime cstime priority nice …, times in clock ticks.
+fn parse_host_proc_stat(text: &[u8]) -> Option<HostProcStat> {
+    let close = text.iter().rposition(|&b| b == b')')?;
+    let rest = std::str::from_utf8(&text[close + 1..]).ok()?;
+    let f: Vec<&str> = rest.split_ascii_whitespace().collect();
+    let num = |i: usize| f.get(i).and_then(|v| v.parse::<i64>().ok());
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1);
+    let tv = |ticks: i64| Timeval {
+        tv_sec: ticks / hz,
+        tv_usec: ((ticks % hz) * (1_000_000 / hz)) as i32,
+        _pad: 0,
+    };
+    Some(HostProcStat {
+        state: *f.first()?.as_bytes().first()?,
+        nice: num(16)? as i32,
+        faults: [num(7)? as u64, num(8)? as u64, num(9)? as u64, num(10)? as u64],
+        times: [tv(num(11)?), tv(num(12)?), tv(num(13)?), tv(num(14)?)],
+    })
+}
+
+#[cfg(test)]
+mod host_proc_stat_tests {
+    use super::*;
+
+    #[test]
+    fn parses_after_the_last_parenthesis() {
+        let s = b"42 (a) b (c)) S 1 42 42 0 -1 4194560 10 20 1 2 300 50 7 8 20 5 1 0 99 1000 10 0\n";
+        let p = parse_host_proc_stat(s).unwrap();
+        assert_eq!(p.state, b'S');
+        assert_eq!(p.nice, 5);
+        assert_eq!(p.faults, [10, 20, 1, 2]);
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+        assert_eq!(p.times[0].tv_sec * hz + p.times[0].tv_usec as i64 * hz / 1_000_000, 300);
+        assert!(parse_host_proc_stat(b"1 (x) R 1").is_none());
+    }
+
+    #[test]
+    fn reads_our_own_process() {
+        // The leader's state: the test harness's main thread may be running or waiting.
+        let p = host_proc_stat(std::process::id() as i32).unwrap();
+        assert!(p.state.is_ascii_uppercase(), "{}", p.state as char);
+    }
+}

@@ -7,7 +7,7 @@
 //!
 //! Module map: `vfs` (mounts, path resolution), `memfs` (rumpfs root and tmpfs), `hostfs`
 //! (registered host files/directories), `devfs` (/dev), `file` (open file descriptions and fd
-//! tables), `proc` (processes, lwps, credentials), `time` (clocks), `syscalls` (one function per
+//! tables), `proc` (processes, lwps, credentials), `procinfo` (other processes, for /proc/<pid>), `time` (clocks), `syscalls` (one function per
 //! NetBSD syscall, dispatched by number), `socket` (sockin: host sockets behind NetBSD's socket
 //! calls), `unix` (Linux's abstract local names and LOCAL_PEEREID's ids, which host sockets do
 //! not keep for the kernel), `lock` (advisory locks on in-memory files), `name` (file names as
@@ -34,6 +34,7 @@ mod lock;
 mod memfs;
 mod name;
 mod proc;
+mod procinfo;
 mod sigfd;
 mod socket;
 mod syscalls;
@@ -135,6 +136,7 @@ impl EmbeddedKernel {
             cred,
             limits: proc::initial_limits(),
             lwps: Vec::new(),
+            published: None,
         }
     }
 
@@ -262,6 +264,7 @@ impl RumpKernel for EmbeddedKernel {
                     cred: pp.cred.clone(),
                     limits: pp.limits,
                     lwps: Vec::new(),
+                    published: pp.published.clone(),
                 }
             }
             None => {

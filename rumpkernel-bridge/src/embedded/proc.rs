@@ -147,6 +147,17 @@ pub struct Proc {
     pub cred: std::sync::Arc<Cred>,
     pub limits: [Rlimit; rl::RLIM_NLIMITS as usize],
     pub lwps: Vec<i32>,
+    /// What the process's layer published of itself (`ext_proc`), shared with its fork children
+    /// until they publish their own.
+    pub published: Option<Arc<Published>>,
+}
+
+/// A process's own facts, as its layer published them (`SYS_EXT_proc_publish`).
+#[derive(Debug, Default)]
+pub struct Published {
+    pub comm: [u8; 16],
+    pub exe: Vec<u8>,
+    pub args: Vec<u8>,
 }
 
 /// Initial resource limits: the host's, where it has the resource.

@@ -683,6 +683,7 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
             .or_else(|| super::kqueue::dispatch(k, &c, nr, a))
             .or_else(|| super::evfd::dispatch(k, &c, nr, a))
             .or_else(|| super::sigfd::dispatch(k, &c, nr, a))
+            .or_else(|| super::procinfo::dispatch(k, &c, nr, a))
             .unwrap_or(Err(ne::ENOSYS)),
     }
 }
@@ -956,6 +957,21 @@ fn sys_dup3(c: &Current, from: i32, to: i32, cloexec: bool) -> SysResult {
 /// F_GETPATH, from newer NetBSD (10) than the 2016 tables in abi-netbsd.
 const F_GETPATH: u32 = 15;
 
+/// F_GETPATH: the path `f` was opened by, NUL-terminated, into the MAXPATHLEN buffer at `arg`.
+pub(super) fn get_path(f: &OpenFile, arg: u64) -> SysResult {
+    if !f.path.starts_with('/') {
+        return Err(ne::EOPNOTSUPP);
+    }
+    let p = name::encode(&f.path);
+    if p.len() >= limits::MAXPATHLEN as usize {
+        return Err(ne::ENAMETOOLONG);
+    }
+    let b = buf_mut(arg, p.len() as u64 + 1)?;
+    b[..p.len()].copy_from_slice(&p);
+    b[p.len()] = 0;
+    ok(0)
+}
+
 fn sys_fcntl(k: &EmbeddedKernel, c: &Current, fd: i32, cmd: u32, arg: u64) -> SysResult {
     match cmd {
         fc::F_DUPFD | fc::F_DUPFD_CLOEXEC => {
@@ -1049,21 +1065,7 @@ fn sys_fcntl(k: &EmbeddedKernel, c: &Current, fd: i32, cmd: u32, arg: u64) -> Sy
             }
             ok(0)
         }
-        F_GETPATH => {
-            // The path the file was opened by, NUL-terminated, into a MAXPATHLEN buffer.
-            let f = k.file(c, fd as u64)?;
-            if !f.path.starts_with('/') {
-                return Err(ne::EOPNOTSUPP);
-            }
-            let p = name::encode(&f.path);
-            if p.len() >= limits::MAXPATHLEN as usize {
-                return Err(ne::ENAMETOOLONG);
-            }
-            let b = buf_mut(arg, p.len() as u64 + 1)?;
-            b[..p.len()].copy_from_slice(&p);
-            b[p.len()] = 0;
-            ok(0)
-        }
+        F_GETPATH => get_path(&*k.file(c, fd as u64)?, arg),
         fc::F_MAXFD => {
             let t = c.fds.lock().unwrap();
             Ok([t.fds().last().map_or(-1i64, |&x| x as i64) as u64, 0])
