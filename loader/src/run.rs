@@ -100,6 +100,8 @@ fn start(args: RunArgs, slot: Arc<KernelSlot>) -> Result<std::convert::Infallibl
     personality.register_thread(ThreadEntry { tid: pid, host_tid, sigmask: 0 });
     // SAFETY: getpid has no preconditions.
     rumpkernel_bridge::sysproxy::record_kernel_process(pid, unsafe { libc::getpid() });
+    // Name, program and argv, for the other processes' /proc/<pid>.
+    abi_linux::sys::procfs::publish(&personality, &[0; 16]);
     if signals::PERSONALITY.set(personality).is_err() {
         return Err(Failure::Other("the guest was already started".into()));
     }

@@ -22,6 +22,14 @@ macro_rules! simple_guests {
 
 simple_guests!(proc_fork_wait, proc_children, proc_pipe, proc_script, proc_shm, proc_sigqueue);
 
+/// /proc/<pid> of other processes: a blocked child's stat, status, comm, cmdline, exe, cwd and fd/
+/// read by its parent, the parent's comm read by the child, after PR_SET_NAME and execve, and
+/// gone once reaped (see abi_linux::sys::procfs).
+#[test]
+fn proc_pidfs() {
+    check_guest("proc_pidfs", |c| c.timeout_secs(120));
+}
+
 /// SIGCHLD handlers, waitid and process groups; a child killed while its pipe read sleeps in the
 /// kernel (its server thread is interrupted, see rumpkernel_bridge::sysproxy).
 #[test]

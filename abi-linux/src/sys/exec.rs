@@ -248,6 +248,7 @@ fn point_of_no_return(ctx: &mut Ctx, bytes: &[u8], exe_path: &str, execfn: &[u8]
     ctx.thread.comm = [0; 16];
     let n = name.len().min(15);
     ctx.thread.comm[..n].copy_from_slice(&name[..n]);
+    super::procfs::publish(p, &ctx.thread.comm);
     ctx.thread.altstack = (0, signal::SS_DISABLE, 0);
     p.platform.set_fs_base(0);
     let host = *ctx.regs;

@@ -250,6 +250,10 @@ fn prctl(ctx: &mut Ctx) -> LxResult {
                 *slot = b;
             }
             ctx.thread.comm = name;
+            // The main thread's name is the process's in /proc/<pid> of other processes.
+            if ctx.nb(nb::SYS_getpid, [0; 6]).is_ok_and(|r| r[0] as i32 == ctx.thread.tid) {
+                super::procfs::publish(ctx.p, &name);
+            }
             Ok(0)
         }
         PR_GET_NAME => {

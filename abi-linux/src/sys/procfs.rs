@@ -2,6 +2,16 @@
 //! programs actually read: /proc/self (= /proc/<pid>) with exe, cwd, root, maps, cmdline, status,
 //! stat, statm, comm and fd/N, and /proc/cpuinfo, /proc/meminfo.
 //!
+//! - /proc/<pid> of another process of the run (a parent, a child, a sibling) is served from the
+//!   kernel's record of it (`rumpkernel_bridge::ext_proc`): ids, credentials, threads, descriptors
+//!   and cwd the kernel keeps; name, program and argv each process publishes into it ([`publish`])
+//!   at start, after execve and on PR_SET_NAME of its main thread; state, times and faults are the
+//!   host's for the host process running it. It has cmdline, comm, stat, status, exe, cwd, root and
+//!   fd/N (not maps or statm: the address space is only its own layer's). The same formatters
+//!   serve both sources ([`Facts`]); what the kernel does not know reads 0 (the size of the
+//!   address space, with the fields /proc/self also leaves 0). A backend without the extension
+//!   (NetBSD's rump kernel) has no /proc/<pid> but the caller's own: ENOENT.
+//!
 //! - Absolute paths are recognised, and paths relative to a descriptor of a listed /proc directory
 //!   (below); a relative path reaching /proc through the cwd goes to the kernel, which has no /proc
 //!   (ENOENT).
@@ -18,6 +28,7 @@ use core::fmt::Write;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use abi_netbsd::{consts as nbc, nr as nb, structs as nbs};
+use rumpkernel_bridge::ext_proc as ext;
 
 use super::file::{do_open, nb_fstat, nb_fstatat};
 use crate::consts::{access_mode as la, open_flags as lo};
@@ -60,6 +71,14 @@ fn components(path: &[u8]) -> Option<Vec<&[u8]>> {
     Some(out)
 }
 
+/// Whose /proc/<pid> directory: the caller's (served from what its layer knows) or another
+/// process's of the run (served from the kernel's record of it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Who {
+    Own,
+    Other(i32),
+}
+
 /// A generated file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Gen {
@@ -76,24 +95,24 @@ enum Gen {
 enum Link {
     /// /proc/self → "<pid>".
     SelfPid,
-    Exe,
-    Cwd,
+    Exe(Who),
+    Cwd(Who),
     Root,
-    Fd(i32),
+    Fd(Who, i32),
 }
 
 /// A /proc directory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Dir {
     Root,
-    Process,
-    Fds,
+    Process(Who),
+    Fds(Who),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Node {
     Dir(Dir),
-    File(Gen),
+    File(Gen, Who),
     Host(&'static [u8]),
     Link(Link),
     /// A path through a symlink (/proc/self/cwd/x): the real path, NUL-terminated.
@@ -122,13 +141,13 @@ fn lookup(ctx: &mut Ctx, path: &[u8]) -> Result<Node, Errno> {
     }
     match node {
         Node::Dir(_) | Node::Redirect(_) => Ok(node),
-        Node::Link(Link::SelfPid) => Ok(Node::Dir(Dir::Process)),
+        Node::Link(Link::SelfPid) => Ok(Node::Dir(Dir::Process(Who::Own))),
         Node::Link(l) => {
             let mut t = link_target(ctx, l)?;
             t.extend_from_slice(b"/\0");
             Ok(Node::Redirect(t))
         }
-        Node::File(_) | Node::Host(_) => Err(ENOTDIR),
+        Node::File(..) | Node::Host(_) => Err(ENOTDIR),
     }
 }
 
@@ -140,23 +159,33 @@ fn lookup_components(ctx: &mut Ctx, path: &[u8]) -> Result<Node, Errno> {
         b"cpuinfo" if rest.is_empty() => return Ok(Node::Host(HOST_CPUINFO)),
         b"meminfo" if rest.is_empty() => return Ok(Node::Host(HOST_MEMINFO)),
         b"self" if rest.is_empty() => return Ok(Node::Link(Link::SelfPid)),
-        b"self" => {}
-        c if parse_int(c).is_some_and(|n| n == pid(ctx).unwrap_or(-1)) => {}
-        _ => return Err(ENOENT),
+        _ => {}
     }
-    let Some((what, rest)) = rest.split_first() else { return Ok(Node::Dir(Dir::Process)) };
+    let who = match parse_int(first) {
+        _ if *first == b"self" => Who::Own,
+        Some(n) if n == pid(ctx).unwrap_or(-1) => Who::Own,
+        Some(n) => {
+            // Another process of the run, if the kernel has it.
+            info(ctx, n).map_err(|_| ENOENT)?;
+            Who::Other(n)
+        }
+        None => return Err(ENOENT),
+    };
+    let Some((what, rest)) = rest.split_first() else { return Ok(Node::Dir(Dir::Process(who))) };
     let leaf = |n: Node| if rest.is_empty() { Ok(n) } else { Err(ENOTDIR) };
     match *what {
-        b"maps" => leaf(Node::File(Gen::Maps)),
-        b"cmdline" => leaf(Node::File(Gen::Cmdline)),
-        b"status" => leaf(Node::File(Gen::Status)),
-        b"comm" => leaf(Node::File(Gen::Comm)),
-        b"stat" => leaf(Node::File(Gen::Stat)),
-        b"statm" => leaf(Node::File(Gen::Statm)),
+        // The address space is known to its own layer only.
+        b"maps" | b"statm" if who != Who::Own => Err(ENOENT),
+        b"maps" => leaf(Node::File(Gen::Maps, who)),
+        b"cmdline" => leaf(Node::File(Gen::Cmdline, who)),
+        b"status" => leaf(Node::File(Gen::Status, who)),
+        b"comm" => leaf(Node::File(Gen::Comm, who)),
+        b"stat" => leaf(Node::File(Gen::Stat, who)),
+        b"statm" => leaf(Node::File(Gen::Statm, who)),
         b"exe" | b"cwd" | b"root" => {
             let l = match *what {
-                b"exe" => Link::Exe,
-                b"cwd" => Link::Cwd,
+                b"exe" => Link::Exe(who),
+                b"cwd" => Link::Cwd(who),
                 _ => Link::Root,
             };
             if rest.is_empty() {
@@ -171,12 +200,19 @@ fn lookup_components(ctx: &mut Ctx, path: &[u8]) -> Result<Node, Errno> {
             Ok(Node::Redirect(p))
         }
         b"fd" => match rest {
-            [] => Ok(Node::Dir(Dir::Fds)),
+            [] => Ok(Node::Dir(Dir::Fds(who))),
             [n] => {
                 let fd = parse_int(n).ok_or(ENOENT)?;
                 // A closed descriptor has no entry.
-                ctx.nb(nb::SYS_fcntl, [fd as u64, nbc::fcntl_cmd::F_GETFD as u64, 0, 0, 0, 0]).map_err(|_| ENOENT)?;
-                Ok(Node::Link(Link::Fd(fd)))
+                match who {
+                    Who::Own => {
+                        ctx.nb(nb::SYS_fcntl, [fd as u64, nbc::fcntl_cmd::F_GETFD as u64, 0, 0, 0, 0]).map_err(|_| ENOENT)?;
+                    }
+                    Who::Other(_) => {
+                        fd_stat(ctx, who, fd)?;
+                    }
+                }
+                Ok(Node::Link(Link::Fd(who, fd)))
             }
             _ => Err(ENOTDIR),
         },
@@ -191,17 +227,19 @@ const F_GETPATH: u64 = 15;
 fn link_target(ctx: &mut Ctx, l: Link) -> Result<Vec<u8>, Errno> {
     match l {
         Link::SelfPid => Ok(format!("{}", pid(ctx)?).into_bytes()),
-        Link::Exe => Ok(ctx.p.info.lock().exe_path.as_bytes().to_vec()),
+        Link::Exe(Who::Own) => Ok(ctx.p.info.lock().exe_path.as_bytes().to_vec()),
+        Link::Exe(Who::Other(p)) => text(ctx, p, ext::PROC_TEXT_EXE),
         Link::Root => Ok(b"/".to_vec()),
-        Link::Cwd => {
+        Link::Cwd(Who::Own) => {
             let mut buf = alloc::vec![0u8; 1024];
             let n = ctx.nb(nb::SYS___getcwd, [buf.as_mut_ptr() as u64, buf.len() as u64, 0, 0, 0, 0])?[0] as usize;
             let len = buf[..n.min(buf.len())].iter().position(|&b| b == 0).unwrap_or(n);
             buf.truncate(len);
             Ok(buf)
         }
-        Link::Fd(fd) => {
-            let st = nb_fstat(ctx, fd as u64).map_err(|_| ENOENT)?;
+        Link::Cwd(Who::Other(p)) => text(ctx, p, ext::PROC_TEXT_CWD),
+        Link::Fd(who, fd) => {
+            let st = fd_stat(ctx, who, fd)?;
             // What Linux shows for objects that have no path.
             match st.st_mode & nbc::stat_mode::S_IFMT {
                 nbc::stat_mode::S_IFIFO => return Ok(format!("pipe:[{}]", st.st_ino).into_bytes()),
@@ -209,12 +247,118 @@ fn link_target(ctx: &mut Ctx, l: Link) -> Result<Vec<u8>, Errno> {
                 _ => {}
             }
             let mut buf = alloc::vec![0u8; 1024];
-            ctx.nb(nb::SYS_fcntl, [fd as u64, F_GETPATH, buf.as_mut_ptr() as u64, 0, 0, 0]).map_err(|_| ENOENT)?;
+            let path = buf.as_mut_ptr() as u64;
+            match who {
+                Who::Own => ctx.nb(nb::SYS_fcntl, [fd as u64, F_GETPATH, path, 0, 0, 0]),
+                Who::Other(p) => ctx.nb(ext::SYS_EXT_proc_fdpath, [p as u64, fd as u64, path, 0, 0, 0]),
+            }
+            .map_err(|_| ENOENT)?;
             let len = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
             buf.truncate(len);
             Ok(buf)
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Another process, from the kernel's record (`rumpkernel_bridge::ext_proc`)
+
+/// A failure to read another process's record: it is gone (ENOENT), unless the caller may not
+/// look (EACCES).
+fn absent(e: Errno) -> Errno {
+    if e == EACCES {
+        EACCES
+    } else {
+        ENOENT
+    }
+}
+
+/// What the kernel knows of process `pid`.
+fn info(ctx: &mut Ctx, pid: i32) -> Result<ext::ProcInfo, Errno> {
+    let mut i = ext::ProcInfo::default();
+    ctx.nb(ext::SYS_EXT_proc_info, [pid as u64, &mut i as *mut _ as u64, 0, 0, 0, 0]).map_err(absent)?;
+    Ok(i)
+}
+
+/// One of process `pid`'s texts (program path, argv, cwd), whatever its length.
+fn text(ctx: &mut Ctx, pid: i32, what: u32) -> Result<Vec<u8>, Errno> {
+    let mut buf = alloc::vec![0u8; 4096];
+    loop {
+        let n = ctx.nb(ext::SYS_EXT_proc_text, [pid as u64, what as u64, buf.as_mut_ptr() as u64, buf.len() as u64, 0, 0]).map_err(absent)?[0] as usize;
+        if n <= buf.len() {
+            buf.truncate(n);
+            return Ok(buf);
+        }
+        buf.resize(n, 0);
+    }
+}
+
+/// fstat of a descriptor of the caller or of another process.
+fn fd_stat(ctx: &mut Ctx, who: Who, fd: i32) -> Result<nbs::Stat, Errno> {
+    match who {
+        Who::Own => nb_fstat(ctx, fd as u64).map_err(|_| ENOENT),
+        Who::Other(p) => {
+            let mut st = nbs::Stat::default();
+            ctx.nb(ext::SYS_EXT_proc_fdstat, [p as u64, fd as u64, &mut st as *mut _ as u64, 0, 0, 0]).map_err(absent)?;
+            Ok(st)
+        }
+    }
+}
+
+/// The open descriptors of the caller or of another process, ascending.
+fn fd_list(ctx: &mut Ctx, who: Who) -> Result<Vec<i32>, Errno> {
+    match who {
+        Who::Own => {
+            let max = ctx.nb(nb::SYS_fcntl, [0, nbc::fcntl_cmd::F_MAXFD as u64, 0, 0, 0, 0])?[0] as i64;
+            Ok((0..=max.clamp(-1, 65535) as i32)
+                .filter(|&fd| ctx.nb(nb::SYS_fcntl, [fd as u64, nbc::fcntl_cmd::F_GETFD as u64, 0, 0, 0, 0]).is_ok())
+                .collect())
+        }
+        Who::Other(p) => ints(ctx, |buf, n| [ext::SYS_EXT_proc_fds as u64, p as u64, buf, n, 0, 0, 0]),
+    }
+}
+
+/// The pids of every process of the run (none from a backend without the extension).
+fn run_pids(ctx: &mut Ctx) -> Vec<i32> {
+    ints(ctx, |buf, n| [ext::SYS_EXT_proc_list as u64, buf, n, 0, 0, 0, 0]).unwrap_or_default()
+}
+
+/// A list of ints from a call answering how many there are: `call(buf, n)` gives the number and
+/// arguments.
+fn ints(ctx: &mut Ctx, call: impl Fn(u64, u64) -> [u64; 7]) -> Result<Vec<i32>, Errno> {
+    let mut v = alloc::vec![0i32; 256];
+    loop {
+        let c = call(v.as_mut_ptr() as u64, v.len() as u64);
+        let n = ctx.nb(c[0] as u32, [c[1], c[2], c[3], c[4], c[5], c[6]]).map_err(absent)?[0] as usize;
+        if n <= v.len() {
+            v.truncate(n);
+            return Ok(v);
+        }
+        v.resize(n, 0);
+    }
+}
+
+/// Tells the kernel this process's name, program and argv (`ext_proc`), so that other processes'
+/// /proc/<pid> shows them: at start, after execve, and when the main thread's name changes.
+/// `thread_comm` is the main thread's PR_SET_NAME name (all NUL: none). A backend without the
+/// extension answers ENOSYS, and other processes then have no /proc/<pid> of this one.
+pub fn publish(p: &crate::dispatch::Personality, thread_comm: &[u8; 16]) {
+    let info = p.info.lock().clone();
+    let name = comm_of(thread_comm, &info.exe_path);
+    let mut comm = [0u8; 16];
+    let n = name.len().min(15);
+    comm[..n].copy_from_slice(&name.as_bytes()[..n]);
+    let mut args = cmdline(&info);
+    args.truncate(ext::PROC_ARGS_MAX as usize);
+    // A path too long for the kernel to keep is left out rather than cut.
+    let exe = if info.exe_path.len() < nbc::limits::MAXPATHLEN as usize { info.exe_path.as_bytes() } else { b"" };
+    let rec = ext::ProcPublish { comm, exe: exe.as_ptr() as u64, exe_len: exe.len() as u64, args: args.as_ptr() as u64, args_len: args.len() as u64 };
+    let _ = p.kernel.syscall(ext::SYS_EXT_proc_publish, [&rec as *const _ as u64, 0, 0, 0, 0, 0]);
+}
+
+/// argv as /proc/<pid>/cmdline shows it: each argument NUL-terminated.
+fn cmdline(info: &crate::dispatch::ProcessInfo) -> Vec<u8> {
+    info.argv.iter().flat_map(|a| a.bytes().chain([0])).collect()
 }
 
 fn with_nul(mut v: Vec<u8>) -> Vec<u8> {
@@ -232,16 +376,16 @@ pub fn open(ctx: &mut Ctx, path: &[u8], flags: u32) -> LxResult {
     match lookup(ctx, path)? {
         Node::Dir(_) if writes => Err(EISDIR),
         Node::Dir(d) => list(ctx, d, flags, canonical(path)),
-        Node::File(_) | Node::Host(_) if writes => Err(EACCES),
-        Node::File(_) | Node::Host(_) if flags & lo::O_DIRECTORY != 0 => Err(ENOTDIR),
-        Node::File(g) => {
-            let text = generate(ctx, g)?;
+        Node::File(..) | Node::Host(_) if writes => Err(EACCES),
+        Node::File(..) | Node::Host(_) if flags & lo::O_DIRECTORY != 0 => Err(ENOTDIR),
+        Node::File(g, who) => {
+            let text = generate(ctx, g, who)?;
             serve(ctx, &text, flags)
         }
         Node::Host(p) => do_open(ctx, fdcwd, p, flags, 0),
         Node::Link(_) if flags & lo::O_NOFOLLOW != 0 => Err(ELOOP),
         Node::Link(Link::SelfPid) if writes => Err(EISDIR),
-        Node::Link(Link::SelfPid) => list(ctx, Dir::Process, flags, canonical(path)),
+        Node::Link(Link::SelfPid) => list(ctx, Dir::Process(Who::Own), flags, canonical(path)),
         Node::Link(l) => {
             let t = with_nul(link_target(ctx, l)?);
             if t.first() != Some(&b'/') {
@@ -258,11 +402,12 @@ pub fn open(ctx: &mut Ctx, path: &[u8], flags: u32) -> LxResult {
 pub fn stat(ctx: &mut Ctx, path: &[u8], follow: bool) -> Result<nbs::Stat, Errno> {
     let fdcwd = crate::xlat::at::dirfd(crate::xlat::at::AT_FDCWD as u64);
     use nbc::stat_mode::*;
-    let (mode, size) = match lookup(ctx, path)? {
-        Node::Dir(d) => (S_IFDIR | if d == Dir::Fds { 0o500 } else { 0o555 }, 0),
-        Node::File(_) | Node::Host(_) => (S_IFREG | 0o444, 0),
+    let node = lookup(ctx, path)?;
+    let (mode, size) = match node {
+        Node::Dir(d) => (S_IFDIR | if matches!(d, Dir::Fds(_)) { 0o500 } else { 0o555 }, 0),
+        Node::File(..) | Node::Host(_) => (S_IFREG | 0o444, 0),
         Node::Link(Link::SelfPid) if follow => (S_IFDIR | 0o555, 0),
-        Node::Link(Link::Fd(fd)) if follow => return nb_fstat(ctx, fd as u64).map_err(|_| ENOENT),
+        Node::Link(Link::Fd(who, fd)) if follow => return fd_stat(ctx, who, fd),
         Node::Link(l) if follow => {
             let t = with_nul(link_target(ctx, l)?);
             return nb_fstatat(ctx, fdcwd, &t, 0);
@@ -273,8 +418,16 @@ pub fn stat(ctx: &mut Ctx, path: &[u8], follow: bool) -> Result<nbs::Stat, Errno
             return nb_fstatat(ctx, fdcwd, &p, f);
         }
     };
-    let uid = ctx.nb(nb::SYS_geteuid, [0; 6])?[0] as u32;
-    let gid = ctx.nb(nb::SYS_getegid, [0; 6])?[0] as u32;
+    // A process's entries are its effective ids' (as on Linux).
+    let (uid, gid) = match node {
+        Node::Dir(Dir::Process(Who::Other(p)) | Dir::Fds(Who::Other(p)))
+        | Node::File(_, Who::Other(p))
+        | Node::Link(Link::Exe(Who::Other(p)) | Link::Cwd(Who::Other(p)) | Link::Fd(Who::Other(p), _)) => {
+            let i = info(ctx, p)?;
+            (i.euid, i.egid)
+        }
+        _ => (ctx.nb(nb::SYS_geteuid, [0; 6])?[0] as u32, ctx.nb(nb::SYS_getegid, [0; 6])?[0] as u32),
+    };
     let mut now = nbs::Timespec::default();
     ctx.nb(nb::SYS___clock_gettime50, [nbc::clock_id::CLOCK_REALTIME as u64, &mut now as *mut _ as u64, 0, 0, 0, 0])?;
     Ok(nbs::Stat {
@@ -380,27 +533,37 @@ fn entries(ctx: &mut Ctx, d: Dir) -> Result<Vec<(String, Item)>, Errno> {
     Ok(match d {
         Dir::Root => {
             let mut v = names(&["cpuinfo", "meminfo"], || Item::File);
-            v.push((format!("{}", pid(ctx)?), Item::Dir));
+            let own = pid(ctx)?;
+            v.push((format!("{own}"), Item::Dir));
+            for p in run_pids(ctx).into_iter().filter(|&p| p != own) {
+                v.push((format!("{p}"), Item::Dir));
+            }
             v.push(("self".into(), Item::Link(link_target(ctx, Link::SelfPid)?)));
             v
         }
-        Dir::Process => {
-            let mut v = names(&["cmdline", "comm", "maps", "stat", "statm", "status"], || Item::File);
+        Dir::Process(who) => {
+            let files: &[&str] = match who {
+                Who::Own => &["cmdline", "comm", "maps", "stat", "statm", "status"],
+                Who::Other(_) => &["cmdline", "comm", "stat", "status"],
+            };
+            let mut v = names(files, || Item::File);
             v.push(("fd".into(), Item::Dir));
-            for (n, l) in [("exe", Link::Exe), ("cwd", Link::Cwd), ("root", Link::Root)] {
-                v.push((n.into(), Item::Link(link_target(ctx, l)?)));
+            for (n, l) in [("exe", Link::Exe(who)), ("cwd", Link::Cwd(who)), ("root", Link::Root)] {
+                // Listed even when the caller may not read it (another user's process), as on Linux.
+                let t = match who {
+                    Who::Own => link_target(ctx, l)?,
+                    Who::Other(_) => link_target(ctx, l).unwrap_or_else(|_| b"(unknown)".to_vec()),
+                };
+                v.push((n.into(), Item::Link(t)));
             }
             v
         }
-        Dir::Fds => {
-            let max = ctx.nb(nb::SYS_fcntl, [0, nbc::fcntl_cmd::F_MAXFD as u64, 0, 0, 0, 0])?[0] as i64;
+        Dir::Fds(who) => {
             let mut v = Vec::new();
-            for fd in 0..=max.clamp(-1, 65535) {
-                if ctx.nb(nb::SYS_fcntl, [fd as u64, nbc::fcntl_cmd::F_GETFD as u64, 0, 0, 0, 0]).is_ok() {
-                    // A descriptor whose path the kernel cannot tell still gets its entry.
-                    let t = link_target(ctx, Link::Fd(fd as i32)).unwrap_or_else(|_| b"(unknown)".to_vec());
-                    v.push((format!("{fd}"), Item::Link(t)));
-                }
+            for fd in fd_list(ctx, who)? {
+                // A descriptor whose path the kernel cannot tell still gets its entry.
+                let t = link_target(ctx, Link::Fd(who, fd)).unwrap_or_else(|_| b"(unknown)".to_vec());
+                v.push((format!("{fd}"), Item::Link(t)));
             }
             v
         }
@@ -516,28 +679,40 @@ fn write_all(ctx: &mut Ctx, fd: u64, mut text: &[u8]) -> Result<(), Errno> {
     Ok(())
 }
 
-fn generate(ctx: &mut Ctx, g: Gen) -> Result<Vec<u8>, Errno> {
-    Ok(match g {
-        Gen::Maps => maps(ctx),
-        Gen::Cmdline => ctx.p.info.lock().argv.iter().flat_map(|a| a.bytes().chain([0])).collect(),
-        Gen::Comm => format!("{}\n", comm(ctx)).into_bytes(),
-        Gen::Status => status(ctx)?.into_bytes(),
-        Gen::Stat => stat_line(ctx)?.into_bytes(),
-        Gen::Statm => statm(ctx).into_bytes(),
+fn generate(ctx: &mut Ctx, g: Gen, who: Who) -> Result<Vec<u8>, Errno> {
+    Ok(match (g, who) {
+        (Gen::Maps, _) => maps(ctx),
+        (Gen::Statm, _) => statm(ctx).into_bytes(),
+        (Gen::Cmdline, Who::Own) => cmdline(&ctx.p.info.lock()),
+        (Gen::Cmdline, Who::Other(p)) => text(ctx, p, ext::PROC_TEXT_ARGS)?,
+        (Gen::Comm, Who::Own) => format!("{}\n", comm(ctx)).into_bytes(),
+        (Gen::Comm, Who::Other(p)) => format!("{}\n", other_comm(&info(ctx, p)?)).into_bytes(),
+        (Gen::Status, _) => format_status(&facts(ctx, who)?).into_bytes(),
+        (Gen::Stat, _) => format_stat(&facts(ctx, who)?).into_bytes(),
     })
 }
 
 /// The thread's name: PR_SET_NAME's, else the program's file name cut to 15 bytes, as Linux does.
 fn comm(ctx: &Ctx) -> String {
-    let set = &ctx.thread.comm;
+    let exe = ctx.p.info.lock().exe_path.clone();
+    comm_of(&ctx.thread.comm, &exe)
+}
+
+/// A thread's name from its PR_SET_NAME name (all NUL: none) and the program's path.
+fn comm_of(set: &[u8; 16], exe_path: &str) -> String {
     let len = set.iter().position(|&b| b == 0).unwrap_or(set.len());
     if len > 0 {
         return String::from_utf8_lossy(&set[..len]).into_owned();
     }
-    let info = ctx.p.info.lock().clone();
-    let exe = info.exe_path.as_bytes();
+    let exe = exe_path.as_bytes();
     let base = exe.rsplit(|&b| b == b'/').next().unwrap_or(exe);
     String::from_utf8_lossy(&base[..base.len().min(15)]).into_owned()
+}
+
+/// Another process's name, as it published it.
+fn other_comm(i: &ext::ProcInfo) -> String {
+    let len = i.comm.iter().position(|&b| b == 0).unwrap_or(i.comm.len());
+    String::from_utf8_lossy(&i.comm[..len]).into_owned()
 }
 
 /// /proc/self/maps, one line per mapping in Linux's format (path column at offset 73). Device and
@@ -570,27 +745,152 @@ fn maps(ctx: &Ctx) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// /proc/self/status: the fields the layer knows.
-fn status(ctx: &mut Ctx) -> Result<String, Errno> {
-    let pid = pid(ctx)?;
-    let ppid = ctx.nb(nb::SYS_getppid, [0; 6])?[0];
-    let ids = |ctx: &mut Ctx, real: u32, eff: u32| -> Result<(u64, u64), Errno> {
-        Ok((ctx.nb(real, [0; 6])?[0], ctx.nb(eff, [0; 6])?[0]))
+/// What /proc/<pid>/stat and status show of a process, from the caller's layer for its own
+/// directory or from the kernel's record for another process's ([`facts`]): one formatter each
+/// for both sources.
+struct Facts {
+    pid: i64,
+    comm: String,
+    /// Linux's state letter.
+    state: u8,
+    ppid: i64,
+    pgrp: i64,
+    session: i64,
+    /// Real, effective and saved user ids, then the group ids likewise.
+    uids: [u32; 3],
+    gids: [u32; 3],
+    minflt: i64,
+    cminflt: i64,
+    majflt: i64,
+    cmajflt: i64,
+    utime: i64,
+    stime: i64,
+    cutime: i64,
+    cstime: i64,
+    nice: i64,
+    threads: usize,
+    /// Bytes of address space (0: not known).
+    vsize: u64,
+    rsslim: u64,
+}
+
+/// NetBSD's RLIM_INFINITY is i64::MAX; Linux's is all ones.
+fn linux_rlim(v: u64) -> u64 {
+    if v < i64::MAX as u64 {
+        v
+    } else {
+        u64::MAX
+    }
+}
+
+/// The caller's own facts: ids from the kernel, times and faults from getrusage, sizes from the
+/// map, state R (it is running: it is reading this). Another process's: ids, threads and limit
+/// from the kernel, state, times, faults and nice from the host's accounting of the host process
+/// running it, name as it published it; its address space size is not known (0).
+fn facts(ctx: &mut Ctx, who: Who) -> Result<Facts, Errno> {
+    if let Who::Other(p) = who {
+        let i = info(ctx, p)?;
+        return Ok(Facts {
+            pid: i.pid as i64,
+            comm: other_comm(&i),
+            // A process the host has not reported on yet (just made) is runnable.
+            state: if i.state == 0 { b'R' } else { i.state },
+            ppid: i.ppid as i64,
+            pgrp: i.pgid as i64,
+            session: i.sid as i64,
+            uids: [i.ruid, i.euid, i.svuid],
+            gids: [i.rgid, i.egid, i.svgid],
+            minflt: i.minflt as i64,
+            cminflt: i.cminflt as i64,
+            majflt: i.majflt as i64,
+            cmajflt: i.cmajflt as i64,
+            utime: ticks(&i.utime),
+            stime: ticks(&i.stime),
+            cutime: ticks(&i.cutime),
+            cstime: ticks(&i.cstime),
+            nice: i.nice as i64,
+            threads: (i.nlwp as usize).max(1),
+            vsize: 0,
+            rsslim: linux_rlim(i.rsslim),
+        });
+    }
+    let pid = pid(ctx)? as i64;
+    let ppid = ctx.nb(nb::SYS_getppid, [0; 6])?[0] as i64;
+    let pgrp = ctx.nb(nb::SYS_getpgrp, [0; 6])?[0] as i64;
+    let session = ctx.nb(nb::SYS_getsid, [0; 6])?[0] as i64;
+    let [uid, euid] = ctx.nb(nb::SYS_getuid, [0; 6])?;
+    let [gid, egid] = ctx.nb(nb::SYS_getgid, [0; 6])?;
+    let mut own = nbs::Rusage::default();
+    let mut kids = nbs::Rusage::default();
+    ctx.nb(nb::SYS___getrusage50, [0, &mut own as *mut _ as u64, 0, 0, 0, 0])?;
+    ctx.nb(nb::SYS___getrusage50, [-1i64 as u64, &mut kids as *mut _ as u64, 0, 0, 0, 0])?;
+    // NetBSD's getpriority answers the nice value itself.
+    let nice = ctx.nb(nb::SYS_getpriority, [0, 0, 0, 0, 0, 0]).map_or(0, |r| r[0] as i32 as i64);
+    let mut lim = nbs::Rlimit::default();
+    let rsslim = match ctx.nb(nb::SYS_getrlimit, [nbc::rlimit::RLIMIT_RSS as u64, &mut lim as *mut _ as u64, 0, 0, 0, 0]) {
+        Ok(_) => linux_rlim(lim.rlim_cur),
+        _ => u64::MAX,
     };
-    let (uid, euid) = ids(ctx, nb::SYS_getuid, nb::SYS_geteuid)?;
-    let (gid, egid) = ids(ctx, nb::SYS_getgid, nb::SYS_getegid)?;
-    let vm_kb: u64 = ctx.p.mm.lock().iter().map(|(s, m)| m.end - s).sum::<u64>() / 1024;
-    let threads = ctx.p.threads.lock().len().max(1);
+    let (all, _, _) = space_pages(ctx);
+    Ok(Facts {
+        pid,
+        comm: comm(ctx),
+        state: b'R',
+        ppid,
+        pgrp,
+        session,
+        // The saved ids are reported as the effective ones, as getresuid does.
+        uids: [uid as u32, euid as u32, euid as u32],
+        gids: [gid as u32, egid as u32, egid as u32],
+        // ru_counters: maxrss ixrss idrss isrss minflt majflt …
+        minflt: own.ru_counters[4],
+        cminflt: kids.ru_counters[4],
+        majflt: own.ru_counters[5],
+        cmajflt: kids.ru_counters[5],
+        utime: ticks(&own.ru_utime),
+        stime: ticks(&own.ru_stime),
+        cutime: ticks(&kids.ru_utime),
+        cstime: ticks(&kids.ru_stime),
+        nice,
+        threads: ctx.p.threads.lock().len().max(1),
+        vsize: all * PAGE,
+        rsslim,
+    })
+}
+
+/// Linux's name of a state letter, as status shows it.
+fn state_name(state: u8) -> &'static str {
+    match state {
+        b'R' => "R (running)",
+        b'S' => "S (sleeping)",
+        b'D' => "D (disk sleep)",
+        b'T' => "T (stopped)",
+        b't' => "t (tracing stop)",
+        b'Z' => "Z (zombie)",
+        b'X' => "X (dead)",
+        b'I' => "I (idle)",
+        _ => "R (running)",
+    }
+}
+
+/// /proc/<pid>/status: the fields known (file-system ids are the effective ones).
+fn format_status(f: &Facts) -> String {
     let mut s = String::new();
-    // The saved and file-system ids are reported as the effective ones, as getresuid does.
+    let ([uid, euid, suid], [gid, egid, sgid]) = (f.uids, f.gids);
     let _ = write!(
         s,
-        "Name:\t{}\nState:\tR (running)\nTgid:\t{pid}\nPid:\t{pid}\nPPid:\t{ppid}\nTracerPid:\t0\n\
-         Uid:\t{uid}\t{euid}\t{euid}\t{euid}\nGid:\t{gid}\t{egid}\t{egid}\t{egid}\nVmSize:\t{vm_kb:>8} kB\n\
-         Threads:\t{threads}\n",
-        comm(ctx)
+        "Name:\t{}\nState:\t{}\nTgid:\t{}\nPid:\t{}\nPPid:\t{}\nTracerPid:\t0\n\
+         Uid:\t{uid}\t{euid}\t{suid}\t{euid}\nGid:\t{gid}\t{egid}\t{sgid}\t{egid}\nVmSize:\t{:>8} kB\n\
+         Threads:\t{}\n",
+        f.comm,
+        state_name(f.state),
+        f.pid,
+        f.pid,
+        f.ppid,
+        f.vsize / 1024,
+        f.threads,
     );
-    Ok(s)
+    s
 }
 
 /// Pages of the address space: (all, text = executable, data = private writable), from the map.
@@ -624,27 +924,6 @@ fn statm(ctx: &Ctx) -> String {
     format!("{all} 0 0 {text} 0 {data} 0\n")
 }
 
-/// The fields of /proc/self/stat after the command name, from `state` on (Linux's 50).
-struct StatFields {
-    pid: i64,
-    comm: String,
-    ppid: i64,
-    pgrp: i64,
-    session: i64,
-    minflt: i64,
-    cminflt: i64,
-    majflt: i64,
-    cmajflt: i64,
-    utime: i64,
-    stime: i64,
-    cutime: i64,
-    cstime: i64,
-    nice: i64,
-    threads: usize,
-    vsize: u64,
-    rsslim: u64,
-}
-
 /// Linux's format: `pid (comm) state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt
 /// cmajflt utime stime cutime cstime priority nice num_threads itrealvalue starttime vsize rss
 /// rsslim startcode endcode startstack kstkesp kstkeip signal blocked sigignore sigcatch wchan
@@ -654,13 +933,14 @@ struct StatFields {
 /// process without one). Not known to the layer, so 0: flags, starttime (no start time is
 /// recorded), rss (residency), the code/stack/argument addresses and the signal masks (the
 /// obsolete fields; /proc/self/status is where Linux wants them read).
-fn format_stat(f: &StatFields) -> String {
+fn format_stat(f: &Facts) -> String {
     let mut s = String::new();
     let _ = write!(
         s,
-        "{} ({}) R {} {} {} 0 -1 0 {} {} {} {} {} {} {} {} {} {} {} 0 0 {} 0 {} 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
+        "{} ({}) {} {} {} {} 0 -1 0 {} {} {} {} {} {} {} {} {} {} {} 0 0 {} 0 {} 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
         f.pid,
         f.comm,
+        f.state as char,
         f.ppid,
         f.pgrp,
         f.session,
@@ -679,48 +959,6 @@ fn format_stat(f: &StatFields) -> String {
         f.rsslim,
     );
     s
-}
-
-/// /proc/self/stat: ids from the kernel, times and faults from getrusage, sizes from the map.
-fn stat_line(ctx: &mut Ctx) -> Result<String, Errno> {
-    let pid = pid(ctx)? as i64;
-    let ppid = ctx.nb(nb::SYS_getppid, [0; 6])?[0] as i64;
-    let pgrp = ctx.nb(nb::SYS_getpgrp, [0; 6])?[0] as i64;
-    let session = ctx.nb(nb::SYS_getsid, [0; 6])?[0] as i64;
-    let mut own = nbs::Rusage::default();
-    let mut kids = nbs::Rusage::default();
-    ctx.nb(nb::SYS___getrusage50, [0, &mut own as *mut _ as u64, 0, 0, 0, 0])?;
-    ctx.nb(nb::SYS___getrusage50, [-1i64 as u64, &mut kids as *mut _ as u64, 0, 0, 0, 0])?;
-    // NetBSD's getpriority answers the nice value itself.
-    let nice = ctx.nb(nb::SYS_getpriority, [0, 0, 0, 0, 0, 0]).map_or(0, |r| r[0] as i32 as i64);
-    let mut lim = nbs::Rlimit::default();
-    let rsslim = match ctx.nb(nb::SYS_getrlimit, [nbc::rlimit::RLIMIT_RSS as u64, &mut lim as *mut _ as u64, 0, 0, 0, 0]) {
-        // NetBSD's RLIM_INFINITY is i64::MAX; Linux's is all ones.
-        Ok(_) if lim.rlim_cur < i64::MAX as u64 => lim.rlim_cur,
-        _ => u64::MAX,
-    };
-    let (all, _, _) = space_pages(ctx);
-    let f = StatFields {
-        pid,
-        comm: comm(ctx),
-        ppid,
-        pgrp,
-        session,
-        // ru_counters: maxrss ixrss idrss isrss minflt majflt …
-        minflt: own.ru_counters[4],
-        cminflt: kids.ru_counters[4],
-        majflt: own.ru_counters[5],
-        cmajflt: kids.ru_counters[5],
-        utime: ticks(&own.ru_utime),
-        stime: ticks(&own.ru_stime),
-        cutime: ticks(&kids.ru_utime),
-        cstime: ticks(&kids.ru_stime),
-        nice,
-        threads: ctx.p.threads.lock().len().max(1),
-        vsize: all * PAGE,
-        rsslim,
-    };
-    Ok(format_stat(&f))
 }
 
 #[cfg(test)]
@@ -748,12 +986,15 @@ mod tests {
 
     #[test]
     fn stat_line_has_linux_fields() {
-        let f = StatFields {
+        let f = Facts {
             pid: 7,
             comm: "a b) c".into(),
+            state: b'R',
             ppid: 1,
             pgrp: 7,
             session: 3,
+            uids: [1000, 1000, 1000],
+            gids: [100, 100, 100],
             minflt: 10,
             cminflt: 0,
             majflt: 1,

@@ -421,6 +421,8 @@ pub fn resume(fd: RawFd) -> Result<Infallible, Failure> {
         }
     }
     personality.prctl.lock().no_new_privs = no_new_privs;
+    // The new program's name and argv, for the other processes' /proc/<pid>.
+    abi_linux::sys::procfs::publish(&personality, &[0; 16]);
     if signals::PERSONALITY.set(personality).is_err() {
         return Err(Failure::Other("resume: the guest was already started".into()));
     }
