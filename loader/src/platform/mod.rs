@@ -432,9 +432,12 @@ fn write_stats() {
 /// When the process holding the kernel ends, the run ends: its other processes go with it.
 fn end_run() {
     // One ending per process: a second thread ending the run (a fatal signal noted by the
-    // watcher while the guest exits, say) waits for the first one's _exit.
-    static ENDING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-    if ENDING.swap(true, std::sync::atomic::Ordering::AcqRel) {
+    // watcher while the guest exits, say) waits for the first one's _exit. Keyed by host pid: a
+    // CLONE_VM child shares this memory and ends on its own.
+    static ENDING: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+    // SAFETY: getpid has no preconditions.
+    let me = unsafe { libc::getpid() };
+    if ENDING.swap(me, std::sync::atomic::Ordering::AcqRel) == me {
         loop {
             // SAFETY: waits for a signal that, with everything blocked, never comes.
             unsafe { libc::pause() };

@@ -115,7 +115,8 @@ pub extern "C" fn on_signal(signo: i32, info: *mut libc::siginfo_t, uc: *mut lib
         block.host_pending.fetch_or(1 << i, Ordering::Release);
         // A kernel whose sleeps signals cannot interrupt would hold a dying guest (see
         // fatal_watch); a CLONE_VM child shares this memory but not the watcher's process.
-        if super::fatal_watch::armed() && super::vmchild::current().is_none() {
+        // Server threads (tid 0) serve other processes: their signals are interrupts.
+        if super::fatal_watch::armed() && super::vmchild::current().is_none() && block.thread.tid != 0 {
             if let Some(p) = personality() {
                 if p.kills_by_default(signo as u32, block.thread.sigmask) {
                     super::fatal_watch::notify(signo);
