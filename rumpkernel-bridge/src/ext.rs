@@ -37,6 +37,22 @@
 //!   IPV6_RECVERR, an int: report ICMP errors on the socket (glibc's resolver refuses to use a
 //!   UDP socket without it). The embedded backend's sockets are host sockets and set the host's
 //!   option; the error queue it fills (Linux's MSG_ERRQUEUE) is not readable through NetBSD's recvmsg.
+//! - `SO_EXT_PASSCRED` (SOL_SOCKET): Linux's SO_PASSCRED, an int (read back as 0 or 1). On a
+//!   local socket: receive the sender's credentials with every message, as an `SCM_EXT_CREDS`
+//!   control message; it also makes credentials travel with what this socket sends. On other
+//!   sockets the embedded backend sets the host's option (so the host's kernel answers, as
+//!   Linux would). NetBSD's LOCAL_CREDS/SCM_CREDS carry a different struct and are sent once
+//!   per connection, so this is not theirs.
+//!
+//! Control messages NetBSD lacks are types at SOL_SOCKET numbered from `SCM_EXT_BASE`, in
+//! NetBSD's cmsghdr (data at 16); a backend without them refuses to send them (NetBSD: EINVAL)
+//! and never produces them.
+//! - `SCM_EXT_CREDS`: Linux's SCM_CREDENTIALS, `struct ucred {i32 pid, u32 uid, u32 gid}` (12
+//!   bytes, the pid in the guest's numbering). Received before any SCM_RIGHTS on a local socket
+//!   with `SO_EXT_PASSCRED`: the credentials of the message's sender (pid 0, uid and gid 65534
+//!   when none travelled with it). Sent: credentials the sender claims, checked as Linux checks
+//!   them (its own pid and its real, effective or saved ids, unless it is root: EPERM; uid or
+//!   gid -1: EINVAL; for root, a pid of no process: ESRCH).
 
 /// Base of the extension fcntl commands.
 pub const F_EXT_BASE: u32 = 0x5258_0000;
@@ -54,3 +70,8 @@ pub const POLLRDHUP: u32 = 0x2000;
 pub const SO_EXT_BASE: u32 = 0x5258_0100;
 pub const IP_EXT_RECVERR: u32 = SO_EXT_BASE + 1;
 pub const IPV6_EXT_RECVERR: u32 = SO_EXT_BASE + 2;
+pub const SO_EXT_PASSCRED: u32 = SO_EXT_BASE + 3;
+
+/// Base of the extension control message types (at SOL_SOCKET).
+pub const SCM_EXT_BASE: u32 = 0x5258_0200;
+pub const SCM_EXT_CREDS: u32 = SCM_EXT_BASE + 1;

@@ -30,6 +30,14 @@ fn net_unix_abstract() {
     check_guest("net_unix_abstract", |c| c.timeout_secs(60));
 }
 
+/// SO_PASSCRED and SCM_CREDENTIALS on unix sockets: credentials of the parent and a forked
+/// child (datagram, stream, named and accepted sockets), a stream read stopping where the
+/// sender changes, explicit credentials (checked as for root or not), autobind, blocking writes.
+#[test]
+fn net_passcred() {
+    check_guest("net_passcred", |c| c.timeout_secs(60));
+}
+
 /// poll/ppoll/select/pselect on pipes, files and sockets; nonblocking connect; timeouts and masks.
 #[test]
 fn net_poll() {

@@ -29,7 +29,7 @@ macro_rules! tr {
 }
 
 const UNIX_NOTE: &str = "AF_INET, AF_INET6 and AF_UNIX (path names, longer than NetBSD's 103 bytes ENAMETOOLONG; Linux's abstract names and bind's autobind through a bridge extension: the kernel keeps them, not as files, shared by the run's processes, gone with the socket); other families give EAFNOSUPPORT";
-const MSG_NOTE: &str = "MSG_MORE/CONFIRM/BATCH are dropped hints; MSG_ERRQUEUE, MSG_FASTOPEN and MSG_ZEROCOPY give EOPNOTSUPP; of the control messages SCM_RIGHTS travels, SCM_CREDENTIALS gives EINVAL";
+const MSG_NOTE: &str = "MSG_MORE/CONFIRM/BATCH are dropped hints; MSG_ERRQUEUE, MSG_FASTOPEN and MSG_ZEROCOPY give EOPNOTSUPP; of the control messages SCM_RIGHTS travels; SCM_CREDENTIALS on local sockets through a backend extension: a receiver with SO_PASSCRED gets the sender's (guest pid, real uid and gid) with every message and a stream read stops where the sender changes; explicit ones checked as Linux does (EPERM, EINVAL, ESRCH); credentials on data sent before a socket's queue concerned credentials (before any socket of the run had SO_PASSCRED, or queued datagrams) read as none";
 
 pub const ENTRIES: &[Entry] = &[
     entry(Sysno::socket as u32, "socket", N, &[Int, Hex, Int], Ret::Fd, tr!(socket, SYS___socket30), Support::Partial(UNIX_NOTE)),

@@ -2,7 +2,8 @@
 //!
 //! Both cmsghdrs take 16 bytes with the data 8-byte aligned after them; Linux's `cmsg_len` is a
 //! size_t at 0 (level at 8, type at 12), NetBSD's a u32 (level at 4, type at 8). SCM_RIGHTS is 1
-//! on both, at SOL_SOCKET (1 vs 0xffff). SCM_CREDENTIALS has no NetBSD twin and is refused.
+//! on both, at SOL_SOCKET (1 vs 0xffff). SCM_CREDENTIALS has no NetBSD twin (SCM_CREDS carries
+//! another struct): it travels as the bridge extension `SCM_EXT_CREDS` with Linux's `struct ucred`.
 
 use alloc::vec::Vec;
 
@@ -12,6 +13,10 @@ use crate::errno::{EINVAL, EOPNOTSUPP};
 use crate::Errno;
 
 use super::BitTable;
+use rumpkernel_bridge::ext;
+
+/// Linux's `struct ucred` size: the only data length SCM_CREDENTIALS may have.
+const UCRED: usize = 12;
 
 /// MSG_* bits with a NetBSD twin.
 pub const FLAGS: BitTable = BitTable(&[
@@ -66,12 +71,15 @@ pub fn control_to_netbsd(linux: &[u8]) -> Result<Vec<u8>, Errno> {
         if len < HDR || len > linux.len() - off {
             return Err(EINVAL);
         }
-        if level != lso::SOL_SOCKET || ty != lscm::SCM_RIGHTS {
-            return Err(EINVAL);
-        }
+        let nty = match (level, ty) {
+            (lso::SOL_SOCKET, lscm::SCM_RIGHTS) => nscm::SCM_RIGHTS,
+            // Linux: exactly CMSG_LEN(sizeof(struct ucred)).
+            (lso::SOL_SOCKET, lscm::SCM_CREDENTIALS) if len == HDR + UCRED => ext::SCM_EXT_CREDS,
+            _ => return Err(EINVAL),
+        };
         out.extend_from_slice(&(len as u32).to_ne_bytes());
         out.extend_from_slice(&nso::SOL_SOCKET.to_ne_bytes());
-        out.extend_from_slice(&nscm::SCM_RIGHTS.to_ne_bytes());
+        out.extend_from_slice(&nty.to_ne_bytes());
         out.extend_from_slice(&[0; 4]);
         out.extend_from_slice(&linux[off + HDR..off + len]);
         out.resize(align(out.len()), 0);
@@ -92,11 +100,16 @@ pub fn control_to_linux(netbsd: &[u8]) -> Vec<u8> {
         if len < HDR || len > netbsd.len() - off {
             break;
         }
-        if level == nso::SOL_SOCKET && ty == nscm::SCM_RIGHTS {
+        let lty = match (level, ty) {
+            (nso::SOL_SOCKET, nscm::SCM_RIGHTS) => Some(lscm::SCM_RIGHTS),
+            (nso::SOL_SOCKET, ext::SCM_EXT_CREDS) => Some(lscm::SCM_CREDENTIALS),
+            _ => None,
+        };
+        if let Some(lty) = lty {
             let start = out.len();
             out.extend_from_slice(&(len as u64).to_ne_bytes());
             out.extend_from_slice(&lso::SOL_SOCKET.to_ne_bytes());
-            out.extend_from_slice(&lscm::SCM_RIGHTS.to_ne_bytes());
+            out.extend_from_slice(&lty.to_ne_bytes());
             out.extend_from_slice(&netbsd[off + HDR..off + len]);
             out.resize(start + align(len), 0);
         }
@@ -114,6 +127,11 @@ pub fn rights(netbsd: &[u8]) -> Vec<i32> {
         let len = u32::from_ne_bytes(netbsd[off..off + 4].try_into().unwrap()) as usize;
         if len < HDR || len > netbsd.len() - off {
             break;
+        }
+        let (level, ty) = (u32::from_ne_bytes(netbsd[off + 4..off + 8].try_into().unwrap()), u32::from_ne_bytes(netbsd[off + 8..off + 12].try_into().unwrap()));
+        if (level, ty) != (nso::SOL_SOCKET, nscm::SCM_RIGHTS) {
+            off += align(len);
+            continue;
         }
         for c in netbsd[off + HDR..off + len].chunks_exact(4) {
             fds.push(i32::from_ne_bytes(c.try_into().unwrap()));
@@ -169,9 +187,20 @@ mod tests {
         assert_eq!(control_to_netbsd(&bad), Err(EINVAL));
         bad[0] = 200;
         assert_eq!(control_to_netbsd(&bad), Err(EINVAL));
-        let mut creds = l.clone();
+        // SCM_CREDENTIALS: a ucred exactly, as the extension type; back the same.
+        let mut creds = linux_rights(&[7, 1000, 100]);
         creds[12] = lscm::SCM_CREDENTIALS as u8;
-        assert_eq!(control_to_netbsd(&creds), Err(EINVAL));
+        let n = control_to_netbsd(&creds).unwrap();
+        assert_eq!(&n[8..12], &ext::SCM_EXT_CREDS.to_ne_bytes());
+        assert_eq!(control_to_linux(&n), creds);
+        assert!(rights(&n).is_empty());
+        let mut wrong = linux_rights(&[7, 1000]);
+        wrong[12] = lscm::SCM_CREDENTIALS as u8;
+        assert_eq!(control_to_netbsd(&wrong), Err(EINVAL));
+        // Credentials then descriptors.
+        let both = [n.clone(), control_to_netbsd(&l).unwrap()].concat();
+        assert_eq!(rights(&both), [3, 4, 5]);
+        assert_eq!(control_to_linux(&both), [creds.clone(), l.clone()].concat());
         assert_eq!(control_to_netbsd(&[0; 8]), Ok(Vec::new()));
     }
 

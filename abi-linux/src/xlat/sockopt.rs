@@ -4,7 +4,8 @@
 //! TCP levels keep their protocol numbers but many option numbers differ. Values are ints,
 //! `struct linger` and the multicast requests (same bytes on both sides), `struct timeval` (Linux
 //! {i64, i64}, NetBSD {i64, i32 + pad}) and SO_ERROR's errno (translated). Options with no NetBSD
-//! twin (SO_PEERCRED, SO_PRIORITY, TCP_INFO, …) answer ENOPROTOOPT.
+//! twin (SO_PEERCRED, SO_PRIORITY, TCP_INFO, …) answer ENOPROTOOPT, except those carried as
+//! backend extensions (IP_RECVERR, SO_PASSCRED).
 
 use abi_netbsd::consts::{ipproto as nip, sockopt_ip as nip4, sockopt_ipv6 as nip6, sockopt_socket as nso, sockopt_tcp as ntcp};
 use crate::consts::{ipproto as ip, sockopt_ip as ip4, sockopt_ipv6 as ip6, sockopt_socket as so, sockopt_tcp as tcp};
@@ -52,6 +53,8 @@ pub const OPTIONS: &[Opt] = &[
     (so::SOL_SOCKET, so::SO_RCVTIMEO_OLD, nso::SOL_SOCKET, nso::SO_RCVTIMEO, Val::Timeval),
     (so::SOL_SOCKET, so::SO_SNDTIMEO_OLD, nso::SOL_SOCKET, nso::SO_SNDTIMEO, Val::Timeval),
     (so::SOL_SOCKET, so::SO_ACCEPTCONN, nso::SOL_SOCKET, nso::SO_ACCEPTCONN, Val::Int),
+    // No NetBSD twin (LOCAL_CREDS differs): a backend extension (rumpkernel_bridge::ext).
+    (so::SOL_SOCKET, so::SO_PASSCRED, nso::SOL_SOCKET, ext::SO_EXT_PASSCRED, Val::Int),
     (ip::IPPROTO_TCP, tcp::TCP_NODELAY, nip::IPPROTO_TCP, ntcp::TCP_NODELAY, Val::Int),
     (ip::IPPROTO_TCP, tcp::TCP_MAXSEG, nip::IPPROTO_TCP, ntcp::TCP_MAXSEG, Val::Int),
     (ip::IPPROTO_TCP, tcp::TCP_KEEPIDLE, nip::IPPROTO_TCP, ntcp::TCP_KEEPIDLE, Val::Int),
@@ -77,7 +80,7 @@ pub const OPTIONS: &[Opt] = &[
 ];
 
 /// What the support note says about options.
-pub const NOTE: &str = "SOL_SOCKET (SO_REUSEADDR/REUSEPORT, KEEPALIVE, RCVBUF/SNDBUF, LINGER, RCVTIMEO/SNDTIMEO, ERROR, TYPE, ACCEPTCONN, …), TCP_NODELAY/MAXSEG/KEEP*, IP_TOS/TTL/MULTICAST_*/ADD_MEMBERSHIP, IPV6_V6ONLY/HOPS/MULTICAST_*/JOIN_GROUP; IP_RECVERR/IPV6_RECVERR through a backend extension (the error queue, MSG_ERRQUEUE, is not readable); SO_PEERCRED from NetBSD's LOCAL_PEEREID on connected local stream/seqpacket sockets and socketpairs (other sockets report no peer: pid 0, uid and gid -1; the pid is the guest's, of the process that connected, listened or made the pair; an accepted socket finds its peer only while the connecting socket is open, after that it reports no peer); others (SO_PASSCRED, SO_PRIORITY, SO_BINDTODEVICE, TCP_INFO, …) give ENOPROTOOPT";
+pub const NOTE: &str = "SOL_SOCKET (SO_REUSEADDR/REUSEPORT, KEEPALIVE, RCVBUF/SNDBUF, LINGER, RCVTIMEO/SNDTIMEO, ERROR, TYPE, ACCEPTCONN, …), TCP_NODELAY/MAXSEG/KEEP*, IP_TOS/TTL/MULTICAST_*/ADD_MEMBERSHIP, IPV6_V6ONLY/HOPS/MULTICAST_*/JOIN_GROUP; IP_RECVERR/IPV6_RECVERR through a backend extension (the error queue, MSG_ERRQUEUE, is not readable); SO_PEERCRED from NetBSD's LOCAL_PEEREID on connected local stream/seqpacket sockets and socketpairs (other sockets report no peer: pid 0, uid and gid -1; the pid is the guest's, of the process that connected, listened or made the pair; an accepted socket finds its peer only while the connecting socket is open, after that it reports no peer); SO_PASSCRED through a backend extension (on local sockets the kernel's: SCM_CREDENTIALS with every message, an accepted socket inherits it, a socket with it is bound to an autobind name when it connects or sends datagrams; on other sockets the host's answer, EOPNOTSUPP since Linux 6.16); others (SO_PRIORITY, SO_BINDTODEVICE, TCP_INFO, …) give ENOPROTOOPT";
 
 /// SO_PEERCRED's NetBSD twin on a local socket: getsockopt(SOL_LOCAL, LOCAL_PEEREID).
 pub const PEERCRED_NETBSD: (u32, u32) = (abi_netbsd::structs::SOL_LOCAL, abi_netbsd::structs::LOCAL_PEEREID);
@@ -174,6 +177,7 @@ mod tests {
         assert_eq!(&peercred_to_linux(&id)[..], &id[..]);
         assert_eq!(peercred_to_linux(&id[..8]), NO_PEERCRED);
         assert_eq!(lookup(6, tcp::TCP_INFO), Err(ENOPROTOOPT));
+        assert_eq!(lookup(1, so::SO_PASSCRED).map(|o| (o.2, o.3, o.4)), Ok((0xffff, ext::SO_EXT_PASSCRED, Val::Int)));
         assert_eq!(lookup(999, 1), Err(ENOPROTOOPT));
     }
 

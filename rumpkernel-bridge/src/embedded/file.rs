@@ -101,14 +101,14 @@ impl OpenFile {
         *self.flags.lock().unwrap()
     }
 
-    fn readable(&self) -> KResult<()> {
+    pub fn readable(&self) -> KResult<()> {
         match self.status() & of::O_ACCMODE {
             of::O_RDONLY | of::O_RDWR => Ok(()),
             _ => Err(ne::EBADF),
         }
     }
 
-    fn writable(&self) -> KResult<()> {
+    pub fn writable(&self) -> KResult<()> {
         match self.status() & of::O_ACCMODE {
             of::O_WRONLY | of::O_RDWR => Ok(()),
             _ => Err(ne::EBADF),

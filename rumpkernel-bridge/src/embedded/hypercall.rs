@@ -1803,6 +1803,8 @@ fn host_sockopt(level: u32, name: u32) -> HResult<(i32, i32, OptVal)> {
                 so::SO_SNDTIMEO => (libc::SO_SNDTIMEO, Timeval),
                 so::SO_RCVTIMEO => (libc::SO_RCVTIMEO, Timeval),
                 so::SO_TIMESTAMP => (libc::SO_TIMESTAMP, Same),
+                // Local sockets keep theirs in the kernel (embedded::passcred).
+                crate::ext::SO_EXT_PASSCRED => (libc::SO_PASSCRED, Same),
                 _ => return Err(ne::ENOPROTOOPT),
             },
         ),
@@ -1953,9 +1955,18 @@ pub fn sock_ino(fd: i32) -> HResult<u64> {
 /// has none), asked of the host's sock_diag: a SOCK_DIAG_BY_FAMILY request for that inode with
 /// UDIAG_SHOW_PEER, answered with a `unix_diag_msg` and a UNIX_DIAG_PEER attribute.
 pub fn unix_peer_ino(ino: u64) -> HResult<u64> {
+    unix_diag(ino).map(|d| d.0)
+}
+
+/// Of the host unix socket numbered `ino`: the inode of the socket connected to it (0 when
+/// none) and the bytes waiting in its receive queue (for a datagram socket, the first
+/// datagram's), asked of the host's sock_diag (UDIAG_SHOW_PEER | UDIAG_SHOW_RQLEN).
+pub fn unix_diag(ino: u64) -> HResult<(u64, u32)> {
     const SOCK_DIAG_BY_FAMILY: u16 = 20;
     const UDIAG_SHOW_PEER: u32 = 4;
+    const UDIAG_SHOW_RQLEN: u32 = 0x10;
     const UNIX_DIAG_PEER: u16 = 2;
+    const UNIX_DIAG_RQLEN: u16 = 4;
     // SAFETY: plain call.
     let s = HostFd(cvt(unsafe {
         libc::socket(
@@ -1974,7 +1985,7 @@ pub fn unix_peer_ino(ino: u64) -> HResult<u64> {
     req[16] = libc::AF_UNIX as u8;
     req[20..24].copy_from_slice(&u32::MAX.to_ne_bytes());
     req[24..28].copy_from_slice(&(ino as u32).to_ne_bytes());
-    req[28..32].copy_from_slice(&UDIAG_SHOW_PEER.to_ne_bytes());
+    req[28..32].copy_from_slice(&(UDIAG_SHOW_PEER | UDIAG_SHOW_RQLEN).to_ne_bytes());
     req[32..40].fill(0xff);
     // SAFETY: req is valid for its length.
     cvt(unsafe { libc::send(s.raw(), req.as_ptr().cast(), req.len(), 0) })?;
@@ -1998,6 +2009,7 @@ pub fn unix_peer_ino(ino: u64) -> HResult<u64> {
         return Err(errno_from_host(-e));
     }
     // Attributes follow the 16-byte unix_diag_msg, each {u16 len, u16 type, data}, 4-aligned.
+    let (mut peer, mut rq) = (0, 0);
     let mut at = 32;
     while at + 4 <= len {
         let (alen, aty) = (u16_at(at) as usize, u16_at(at + 2));
@@ -2005,11 +2017,40 @@ pub fn unix_peer_ino(ino: u64) -> HResult<u64> {
             break;
         }
         if aty == UNIX_DIAG_PEER && alen >= 8 {
-            return Ok(u32_at(at + 4) as u64);
+            peer = u32_at(at + 4) as u64;
+        }
+        if aty == UNIX_DIAG_RQLEN && alen >= 8 {
+            rq = u32_at(at + 4);
         }
         at += (alen + 3) & !3;
     }
-    Ok(0)
+    Ok((peer, rq))
+}
+
+/// The (device, inode) of the file at host path `p` (following links, /proc/self/fd ones
+/// included): what names a bound unix socket's file whichever path reaches it.
+pub fn file_id(p: &[u8]) -> HResult<(u64, u64)> {
+    let c = CString::new(p).map_err(|_| ne::EINVAL)?;
+    // SAFETY: all-zero is a valid stat; stat fills it.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: valid C string and out struct.
+    cvt(unsafe { libc::stat(c.as_ptr(), &mut st) })?;
+    Ok((st.st_dev as u64, st.st_ino as u64))
+}
+
+/// Waits up to `ms` milliseconds for host descriptor `fd` to be writable (true) or not (false
+/// on timeout). A host signal the guest has no use for does not end the wait early with EINTR.
+pub fn wait_writable(fd: i32, ms: i32) -> HResult<bool> {
+    let mut p = libc::pollfd { fd, events: libc::POLLOUT, revents: 0 };
+    // SAFETY: one pollfd of ours.
+    retry(|| unsafe { libc::poll(&mut p, 1, ms) }).map(|n| n > 0)
+}
+
+/// Whether host descriptor `fd` has something to read now.
+pub fn readable_now(fd: i32) -> bool {
+    let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+    // SAFETY: one pollfd of ours, no waiting.
+    unsafe { libc::poll(&mut p, 1, 0) > 0 && p.revents & libc::POLLIN != 0 }
 }
 
 /// The host's SO_PEERCRED of socket `fd`: (host pid, uid, gid), pid 0 when there is none.

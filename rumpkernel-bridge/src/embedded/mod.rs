@@ -18,7 +18,8 @@
 //!   RESOLVE_IN_ROOT), so an absolute link there never leads to another guest mount. The host
 //!   checks permissions on them with rumplx's own credentials, whatever the guest's are.
 //! - Paths are normalised lexically before lookup (`a/link/..` is `a`).
-//! - Sockets carry only SCM_RIGHTS control messages, and only for host objects.
+//! - Sockets carry SCM_RIGHTS control messages only for host objects; SCM_CREDENTIALS (a bridge
+//!   extension) only on local sockets, kept by the kernel beside the host sockets (`passcred`).
 //! - No mknod, kqueue, or signal delivery (a write to a pipe without readers
 //!   raises the host's SIGPIPE on the calling thread, which is where the guest expects it).
 //! - sysctl serves only kern.ostype, kern.osrelease, kern.hostname and kern.domainname.
@@ -33,6 +34,7 @@ mod kqueue;
 mod lock;
 mod memfs;
 mod name;
+mod passcred;
 mod proc;
 mod procinfo;
 mod sigfd;
@@ -71,6 +73,8 @@ pub struct EmbeddedKernel {
     names: Mutex<(Vec<u8>, Vec<u8>)>,
     /// Abstract local socket names and recorded peer ids.
     unix: unix::Unix,
+    /// SO_PASSCRED and the sender credentials queued at local sockets.
+    creds: passcred::Creds,
 }
 
 /// A snapshot of the calling process's state for one syscall (so no table lock is held while
@@ -115,6 +119,7 @@ impl EmbeddedKernel {
             procs: Mutex::new(pt),
             names: Mutex::new(hypercall::host_names()),
             unix: unix::Unix::default(),
+            creds: passcred::Creds::default(),
         };
         let root = memfs::MemFs::new("rumpfs", 0o755, 0, 0);
         k.vfs.mount("/", root, true);
@@ -216,6 +221,11 @@ impl EmbeddedKernel {
 
     /// Runs `f` on the calling process's entry in the process table (in place, for calls that
     /// need no other process).
+    /// Whether a process numbered `pid` exists (zombies included).
+    pub(crate) fn pid_exists(&self, pid: Pid) -> bool {
+        self.procs.lock().unwrap().procs.contains_key(&pid)
+    }
+
     pub(crate) fn proc_mut<T>(&self, f: impl FnOnce(&mut Proc) -> T) -> T {
         let mut pt = self.procs.lock().unwrap();
         let pid = self.curpid(&pt);

@@ -5,11 +5,13 @@
 //! host socket gets that name (reached through a confined handle on its directory); in an
 //! in-memory file system the name is a node holding a nameless host socket. Linux's abstract
 //! names (a bridge extension) are kept by the kernel ([`super::unix`]), as are the peer ids
-//! LOCAL_PEEREID reports. Of the control messages only SCM_RIGHTS travels, and only for
-//! descriptors on host objects (sockets, pipes, host files).
+//! LOCAL_PEEREID reports. Of the control messages SCM_RIGHTS travels only for descriptors on
+//! host objects (sockets, pipes, host files); Linux's SCM_CREDENTIALS and SO_PASSCRED (bridge
+//! extensions) only on local sockets, through the kernel's queues of [`super::passcred`].
 
 use super::file::{FdEntry, HostType, Object, OpenFile};
 use super::hypercall::{self, HostFd, SockAddr};
+use super::passcred::Ucred;
 use super::syscalls::{buf, buf_mut, get, iovecs, ok, put, R};
 use super::{Current, EmbeddedKernel};
 use abi_netbsd::consts::{address_family as af, open_flags as of, socket_type as st};
@@ -41,6 +43,12 @@ pub(super) fn dispatch(k: &EmbeddedKernel, c: &Current, nr: u32, a: [u64; 6]) ->
                     let bind = |hp: &[u8]| hypercall::bind(f, &SockAddr::Unix(hp.to_vec()));
                     r.mount.fs.unix_bind(&r.rel, &c.ctx(), &bind)?;
                     k.unix.bound_path(f, &file, &super::name::encode(&path));
+                    // Senders find it by the file they reach (for SCM_CREDENTIALS).
+                    if let Ok((_via, host)) = r.mount.fs.unix_path(&r.rel, &c.ctx()) {
+                        if let Ok(id) = hypercall::file_id(&host) {
+                            k.creds.bound(id, &file);
+                        }
+                    }
                 }
                 Decoded::Net(addr) => hypercall::bind(f, &addr)?,
             }
@@ -52,10 +60,19 @@ pub(super) fn dispatch(k: &EmbeddedKernel, c: &Current, nr: u32, a: [u64; 6]) ->
             let local = matches!(addr, SockAddr::Unix(_));
             if local {
                 k.unix.connecting(f, &file, ids(c))?;
+                // Linux binds a socket with SO_PASSCRED to a name of its own when it connects.
+                if k.creds.passcred(f) {
+                    k.unix.bind(&file, f, None)?;
+                }
             }
             hypercall::connect(f, &addr)?;
             if local {
                 k.unix.connected(f);
+                if k.creds.active() {
+                    if let Ok((ty, _)) = hypercall::sock_kind(f) {
+                        k.creds.connected(f, ty != st::SOCK_DGRAM, ty == st::SOCK_STREAM);
+                    }
+                }
             }
             ok(0)
         })(),
@@ -113,7 +130,12 @@ pub(super) fn dispatch(k: &EmbeddedKernel, c: &Current, nr: u32, a: [u64; 6]) ->
             } else {
                 Some(read_sockaddr(k, c, f, a[4], a[5])?)
             };
-            ok(hypercall::sendmsg(f, &iov, to.as_ref().map(|t| &t.0), &[], a[3] as u32)? as u64)
+            let dest = (a[4] != 0).then_some((a[4], a[5]));
+            let flags = a[3] as u32;
+            let mut send = |iov: &[Iovec], dontwait: bool| {
+                hypercall::sendmsg(f, iov, to.as_ref().map(|t| &t.0), &[], flags | dontwait_flag(dontwait))
+            };
+            ok(tracked_send(k, c, &_file, f, &iov, dest, None, flags, &mut send)? as u64)
         })(),
         SYS_recvfrom => (|| {
             let (_file, f) = sock(k, c, a[0])?;
@@ -122,7 +144,12 @@ pub(super) fn dispatch(k: &EmbeddedKernel, c: &Current, nr: u32, a: [u64; 6]) ->
                 iov_base: b.as_mut_ptr() as u64,
                 iov_len: a[2],
             }];
-            let got = hypercall::recvmsg(f, &iov, a[3] as u32, 0)?;
+            let flags = a[3] as u32;
+            let mut recv = |iov: &[Iovec], probe: bool| {
+                let fl = if probe { flags | abi_netbsd::consts::msg_flags::MSG_PEEK } else { flags };
+                hypercall::recvmsg(f, iov, fl, 0).map(|g| (g.len, g))
+            };
+            let (got, _creds) = tracked_recv(k, &_file, f, &iov, flags, &mut recv)?;
             if a[4] != 0 && a[5] != 0 {
                 write_sockaddr(k, a[4], a[5], &got.from.unwrap_or(SockAddr::Unspec))?;
             }
@@ -137,12 +164,29 @@ pub(super) fn dispatch(k: &EmbeddedKernel, c: &Current, nr: u32, a: [u64; 6]) ->
         SYS_setsockopt => (|| {
             let (_file, f) = sock(k, c, a[0])?;
             let v = buf(a[3], a[4])?;
+            if is_passcred(a[1], a[2]) {
+                if let Some(ty) = unix_type(f) {
+                    if v.len() < 4 {
+                        return Err(ne::EINVAL);
+                    }
+                    let on = i32::from_ne_bytes(v[..4].try_into().unwrap()) != 0;
+                    k.creds.set_passcred(&_file, f, ty == st::SOCK_STREAM, on)?;
+                    return ok(0);
+                }
+            }
             hypercall::setsockopt(f, a[1] as u32, a[2] as u32, v)?;
             ok(0)
         })(),
         SYS_getsockopt => (|| {
             let (_file, f) = sock(k, c, a[0])?;
             let len: u32 = get(a[4])?;
+            if is_passcred(a[1], a[2]) && unix_type(f).is_some() {
+                let v = (k.creds.passcred(f) as i32).to_ne_bytes();
+                let n = v.len().min(len as usize);
+                buf_mut(a[3], n as u64)?.copy_from_slice(&v[..n]);
+                put(a[4], n as u32)?;
+                return ok(0);
+            }
             // SOL_LOCAL is 0, IPPROTO_IP's level too: the socket's domain tells them apart.
             if (a[1] as u32, a[2] as u32) == (nbs::SOL_LOCAL, nbs::LOCAL_PEEREID)
                 && matches!(hypercall::sock_kind(f), Ok((_, af::AF_UNIX)))
@@ -287,7 +331,13 @@ fn sys_accept(
         return Err(ne::ENOTSOCK);
     };
     let (nfd, peer) = hypercall::accept(lfd.raw())?;
+    let raw = nfd.raw();
     let n = install(c, nfd, status, cloexec)?;
+    if k.creds.active() {
+        if let (Some(ty), Ok(f)) = (unix_type(raw), k.file(c, n as u64)) {
+            k.creds.accepted(lfd.raw(), &f, raw, ty == st::SOCK_STREAM);
+        }
+    }
     if name != 0 && lenp != 0 {
         write_sockaddr(k, name, lenp, &peer)?;
     }
@@ -308,8 +358,188 @@ fn sys_sendmsg(k: &EmbeddedKernel, c: &Current, s: u64, msg: u64, flags: u32) ->
         Some(read_sockaddr(k, c, f, name, namelen as u64)?)
     };
     // The files behind passed descriptors stay ours until the host has taken its references.
-    let (_passed, rights) = read_rights(k, c, control, controllen)?;
-    ok(hypercall::sendmsg(f, &iov, to.as_ref().map(|t| &t.0), &rights, flags)? as u64)
+    let (_passed, rights, creds) = read_rights(k, c, control, controllen)?;
+    // Linux takes SCM_CREDENTIALS only on local sockets (others ignore it).
+    let explicit = creds.filter(|_| unix_type(f).is_some());
+    if let Some(u) = explicit {
+        check_creds(k, c, u)?;
+    }
+    let dest = (name != 0).then_some((name, namelen as u64));
+    // Descriptors travel with the first bytes only.
+    let mut first = true;
+    let mut send = |iov: &[Iovec], dontwait: bool| {
+        let r: &[i32] = if first { &rights } else { &[] };
+        let n = hypercall::sendmsg(f, iov, to.as_ref().map(|t| &t.0), r, flags | dontwait_flag(dontwait))?;
+        first = false;
+        Ok(n)
+    };
+    ok(tracked_send(k, c, &_file, f, &iov, dest, explicit, flags, &mut send)? as u64)
+}
+
+fn dontwait_flag(on: bool) -> u32 {
+    if on {
+        abi_netbsd::consts::msg_flags::MSG_DONTWAIT
+    } else {
+        0
+    }
+}
+
+/// Is (level, name) SO_PASSCRED (a bridge extension at SOL_SOCKET)?
+fn is_passcred(level: u64, name: u64) -> bool {
+    (level as u32, name as u32)
+        == (abi_netbsd::consts::sockopt_socket::SOL_SOCKET, crate::ext::SO_EXT_PASSCRED)
+}
+
+/// The type of host socket `f` if it is a local one.
+fn unix_type(f: i32) -> Option<u32> {
+    match hypercall::sock_kind(f) {
+        Ok((ty, af::AF_UNIX)) => Some(ty),
+        _ => None,
+    }
+}
+
+/// The credentials Linux attaches to what the calling process sends: its pid, real uid and gid.
+fn own_creds(c: &Current) -> Ucred {
+    Ucred {
+        pid: c.pid,
+        uid: c.cred.ruid,
+        gid: c.cred.rgid,
+    }
+}
+
+/// Linux's scm_check_creds and the pid lookup of __scm_send: uid or gid -1 is EINVAL; another
+/// pid, or ids not among the caller's real, effective and saved ones, need root (EPERM); a pid
+/// no process has is ESRCH.
+fn check_creds(k: &EmbeddedKernel, c: &Current, u: Ucred) -> R<()> {
+    if u.uid == u32::MAX || u.gid == u32::MAX {
+        return Err(ne::EINVAL);
+    }
+    let cr = &c.cred;
+    let root = cr.is_root();
+    let pid_ok = u.pid == c.pid || root;
+    let uid_ok = [cr.ruid, cr.euid, cr.svuid].contains(&u.uid) || root;
+    let gid_ok = [cr.rgid, cr.egid, cr.svgid].contains(&u.gid) || root;
+    if !(pid_ok && uid_ok && gid_ok) {
+        return Err(ne::EPERM);
+    }
+    if u.pid != c.pid && (u.pid <= 0 || !k.pid_exists(u.pid)) {
+        return Err(ne::ESRCH);
+    }
+    Ok(())
+}
+
+/// The open file of the local socket a send to the NetBSD sockaddr at `addr` reaches, if it is
+/// one of this kernel's.
+fn receiver_by_name(k: &EmbeddedKernel, c: &Current, s: i32, addr: u64, len: u64) -> Option<Arc<OpenFile>> {
+    match decode_sockaddr(addr, len).ok()? {
+        Decoded::Abstract(name) => {
+            let (ty, _) = hypercall::sock_kind(s).ok()?;
+            k.unix.bound_file(ty, &name)
+        }
+        Decoded::Unix(p) => {
+            let r = k.vfs.resolve(&p, &c.cwd, true, &c.ctx()).ok()?;
+            let (_via, host) = r.mount.fs.unix_path(&r.rel, &c.ctx()).ok()?;
+            k.creds.bound_to(hypercall::file_id(&host).ok()?)
+        }
+        _ => None,
+    }
+}
+
+/// A send on socket `f` (`file`) through `send` (the host send, told whether to add
+/// MSG_DONTWAIT), to the sockaddr at `dest` or the connected peer: through the receiver's
+/// credentials queue once credentials concern local sockets (see [`super::passcred`]).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn tracked_send(
+    k: &EmbeddedKernel,
+    c: &Current,
+    file: &Arc<OpenFile>,
+    f: i32,
+    iov: &[Iovec],
+    dest: Option<(u64, u64)>,
+    explicit: Option<Ucred>,
+    flags: u32,
+    send: &mut dyn FnMut(&[Iovec], bool) -> R<usize>,
+) -> R<usize> {
+    if !k.creds.active() && explicit.is_none() {
+        return send(iov, false);
+    }
+    let Some(ty) = unix_type(f) else {
+        return send(iov, false);
+    };
+    k.creds.switch_on();
+    let stream = ty == st::SOCK_STREAM;
+    let Ok(ino) = hypercall::sock_ino(f) else {
+        return send(iov, false);
+    };
+    let me = k.creds.sock(ino, stream, Some(file));
+    let s_pass = me.passcred();
+    if s_pass && ty != st::SOCK_STREAM {
+        // Linux autobinds a datagram sender with SO_PASSCRED.
+        k.unix.bind(file, f, None)?;
+    }
+    let rx = match dest {
+        Some((a, l)) => receiver_by_name(k, c, f, a, l).and_then(|rf| {
+            let Object::Host { fd, .. } = &rf.obj else { return None };
+            let i = hypercall::sock_ino(fd.raw()).ok()?;
+            Some(k.creds.sock(i, stream, Some(&rf)))
+        }),
+        None => k.creds.peer_of(ino, stream, file),
+    };
+    let nonblock = flags & abi_netbsd::consts::msg_flags::MSG_DONTWAIT != 0
+        || file.status() & of::O_NONBLOCK != 0;
+    k.creds.send(rx, own_creds(c), s_pass, explicit, f, nonblock, iov, send)
+}
+
+/// A receive on socket `f` (`file`) through `recv` (see [`super::passcred::Creds::recv`]): its result
+/// and, with SO_PASSCRED, the sender's credentials.
+pub(super) fn tracked_recv<T>(
+    k: &EmbeddedKernel,
+    file: &Arc<OpenFile>,
+    f: i32,
+    iov: &[Iovec],
+    flags: u32,
+    recv: &mut dyn FnMut(&[Iovec], bool) -> R<(usize, T)>,
+) -> R<(T, Option<Ucred>)> {
+    let plain = |recv: &mut dyn FnMut(&[Iovec], bool) -> R<(usize, T)>| recv(iov, false).map(|(_, t)| (t, None));
+    if !k.creds.active() {
+        return plain(recv);
+    }
+    let Some(me) = hypercall::sock_ino(f).ok().filter(|_| unix_type(f).is_some()).and_then(|i| {
+        k.creds.get(i)?;
+        Some(k.creds.sock(i, false, Some(file)))
+    }) else {
+        return plain(recv);
+    };
+    let peek = flags & abi_netbsd::consts::msg_flags::MSG_PEEK != 0;
+    k.creds.recv(&me, peek, iov, recv)
+}
+
+/// read/readv of a local socket once credentials concern local sockets (None: not one, or
+/// nothing to do; the caller reads as usual).
+pub(super) fn creds_read(k: &EmbeddedKernel, file: &Arc<OpenFile>, iov: &[Iovec]) -> Option<R<usize>> {
+    let Object::Host { fd, ty: HostType::Stream, .. } = &file.obj else {
+        return None;
+    };
+    let f = fd.raw();
+    unix_type(f)?;
+    file.readable().ok()?;
+    let mut recv = |iov: &[Iovec], probe: bool| {
+        let fl = if probe { abi_netbsd::consts::msg_flags::MSG_PEEK } else { 0 };
+        hypercall::recvmsg(f, iov, fl, 0).map(|g| (g.len, g.len))
+    };
+    Some(tracked_recv(k, file, f, iov, 0, &mut recv).map(|(n, _)| n))
+}
+
+/// write/writev of a local socket once credentials concern local sockets (None: not one).
+pub(super) fn creds_write(k: &EmbeddedKernel, c: &Current, file: &Arc<OpenFile>, iov: &[Iovec]) -> Option<R<usize>> {
+    let Object::Host { fd, ty: HostType::Stream, .. } = &file.obj else {
+        return None;
+    };
+    let f = fd.raw();
+    unix_type(f)?;
+    file.writable().ok()?;
+    let mut send = |iov: &[Iovec], dontwait: bool| hypercall::sendmsg(f, iov, None, &[], dontwait_flag(dontwait));
+    Some(tracked_send(k, c, file, f, iov, None, None, 0, &mut send))
 }
 
 /// NetBSD cmsghdr: cmsg_len u32, cmsg_level i32, cmsg_type i32, data at CMSG_ALIGN(12) = 16;
@@ -321,17 +551,19 @@ fn cmsg_align(n: usize) -> usize {
     (n + 7) & !7
 }
 
-/// The host descriptors behind the SCM_RIGHTS of a NetBSD control buffer. Only host objects can
-/// travel; other control messages are not carried (EOPNOTSUPP).
+/// The host descriptors behind the SCM_RIGHTS of a NetBSD control buffer, and the credentials
+/// of its SCM_EXT_CREDS (the last one). Only host objects can travel; other control messages
+/// are not carried (EOPNOTSUPP).
+#[allow(clippy::type_complexity)]
 fn read_rights(
     k: &EmbeddedKernel,
     c: &Current,
     control: u64,
     len: u32,
-) -> R<(Vec<Arc<OpenFile>>, Vec<i32>)> {
-    let (mut files, mut fds) = (Vec::new(), Vec::new());
+) -> R<(Vec<Arc<OpenFile>>, Vec<i32>, Option<Ucred>)> {
+    let (mut files, mut fds, mut creds) = (Vec::new(), Vec::new(), None);
     if len == 0 {
-        return Ok((files, fds));
+        return Ok((files, fds, creds));
     }
     let b = buf(control, len as u64)?;
     let mut off = 0;
@@ -342,7 +574,19 @@ fn read_rights(
         if clen < CMSG_HDR || off + clen > b.len() {
             return Err(ne::EINVAL);
         }
-        if level != abi_netbsd::consts::sockopt_socket::SOL_SOCKET as i32 || ty != SCM_RIGHTS {
+        if level != abi_netbsd::consts::sockopt_socket::SOL_SOCKET as i32 {
+            return Err(ne::EOPNOTSUPP);
+        }
+        if ty == crate::ext::SCM_EXT_CREDS as i32 {
+            // Linux: exactly CMSG_LEN(sizeof(struct ucred)).
+            if clen != CMSG_HDR + 12 {
+                return Err(ne::EINVAL);
+            }
+            creds = Some(Ucred::from_bytes(&b[off + CMSG_HDR..off + clen]));
+            off += cmsg_align(clen);
+            continue;
+        }
+        if ty != SCM_RIGHTS {
             return Err(ne::EOPNOTSUPP);
         }
         for chunk in b[off + CMSG_HDR..off + clen].chunks_exact(4) {
@@ -356,29 +600,57 @@ fn read_rights(
         }
         off += cmsg_align(clen);
     }
-    Ok((files, fds))
+    Ok((files, fds, creds))
 }
 
 fn sys_recvmsg(k: &EmbeddedKernel, c: &Current, s: u64, msg: u64, flags: u32) -> SysResult {
     use abi_netbsd::consts::msg_flags as mf;
-    let (_file, f) = sock(k, c, s)?;
+    let (file, f) = sock(k, c, s)?;
     let name: u64 = get(msg)?;
     let (iov, iovlen): (u64, i32) = (get(msg + 16)?, get(msg + 24)?);
     let (control, controllen): (u64, u32) = (get(msg + 32)?, get(msg + 40)?);
     let iov = iovecs(iov, iovlen as u64)?;
-    let room = if control == 0 {
-        0
-    } else {
-        (controllen as usize).saturating_sub(CMSG_HDR) / 4
+    let controllen = if control == 0 { 0 } else { controllen as usize };
+    // Credentials come first (Linux's scm_recv), SCM_RIGHTS in what is left.
+    let pass = k.creds.active() && k.creds.passcred(f);
+    let creds_space = if pass { cmsg_align(CMSG_HDR + 12) } else { 0 };
+    let room = controllen.saturating_sub(creds_space).saturating_sub(CMSG_HDR) / 4;
+    let mut recv = |iov: &[Iovec], probe: bool| {
+        let r = if probe {
+            hypercall::recvmsg(f, iov, flags | mf::MSG_PEEK, 0)
+        } else {
+            hypercall::recvmsg(f, iov, flags, room)
+        };
+        r.map(|g| (g.len, g))
     };
-    let got = hypercall::recvmsg(f, &iov, flags, room)?;
+    let (got, creds) = tracked_recv(k, &file, f, &iov, flags, &mut recv)?;
     if name != 0 {
         write_sockaddr(k, name, msg + 8, &got.from.unwrap_or(SockAddr::Unspec))?;
     } else {
         put(msg + 8, 0u32)?;
     }
     let mut oflags = got.flags;
-    let mut written = 0u32;
+    let mut out: Vec<u8> = Vec::new();
+    if let Some(u) = creds {
+        // As Linux's put_cmsg: no room for a header is MSG_CTRUNC; a short one is cut.
+        let full = CMSG_HDR + 12;
+        if controllen < CMSG_HDR {
+            oflags |= mf::MSG_CTRUNC;
+        } else {
+            let clen = full.min(controllen);
+            if clen < full {
+                oflags |= mf::MSG_CTRUNC;
+            }
+            out.extend_from_slice(&(clen as u32).to_ne_bytes());
+            out.extend_from_slice(
+                &(abi_netbsd::consts::sockopt_socket::SOL_SOCKET as i32).to_ne_bytes(),
+            );
+            out.extend_from_slice(&(crate::ext::SCM_EXT_CREDS as i32).to_ne_bytes());
+            out.extend_from_slice(&[0; 4]);
+            out.extend_from_slice(&u.bytes()[..clen - CMSG_HDR]);
+            out.resize(cmsg_align(clen).min(controllen), 0);
+        }
+    }
     if !got.rights.is_empty() {
         let cloexec = flags & mf::MSG_CMSG_CLOEXEC != 0;
         let mut fds = Vec::new();
@@ -410,19 +682,23 @@ fn sys_recvmsg(k: &EmbeddedKernel, c: &Current, s: u64, msg: u64, flags: u32) ->
             }
         }
         let clen = CMSG_HDR + 4 * fds.len();
-        let out = buf_mut(control, clen as u64)?;
-        out[..4].copy_from_slice(&(clen as u32).to_ne_bytes());
-        out[4..8].copy_from_slice(
+        let start = out.len();
+        out.extend_from_slice(&(clen as u32).to_ne_bytes());
+        out.extend_from_slice(
             &(abi_netbsd::consts::sockopt_socket::SOL_SOCKET as i32).to_ne_bytes(),
         );
-        out[8..12].copy_from_slice(&SCM_RIGHTS.to_ne_bytes());
-        out[12..16].fill(0);
-        for (i, n) in fds.iter().enumerate() {
-            out[CMSG_HDR + 4 * i..CMSG_HDR + 4 * i + 4].copy_from_slice(&n.to_ne_bytes());
+        out.extend_from_slice(&SCM_RIGHTS.to_ne_bytes());
+        out.extend_from_slice(&[0; 4]);
+        for n in &fds {
+            out.extend_from_slice(&n.to_ne_bytes());
         }
-        written = cmsg_align(clen).min(controllen as usize) as u32;
+        out.resize((start + cmsg_align(clen)).min(controllen.max(start + clen)), 0);
     }
-    put(msg + 40, written)?;
+    let written = out.len().min(controllen);
+    if written > 0 {
+        buf_mut(control, written as u64)?.copy_from_slice(&out[..written]);
+    }
+    put(msg + 40, written as u32)?;
     put(msg + 44, oflags as i32)?;
     ok(got.len as u64)
 }

@@ -226,14 +226,44 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
     match nr {
         SYS_read => {
             let f = k.file(&c, a[0])?;
-            ok(f.read(buf_mut(a[1], a[2])?)? as u64)
+            let b = buf_mut(a[1], a[2])?;
+            if k.creds.active() {
+                let iov = [Iovec { iov_base: b.as_mut_ptr() as u64, iov_len: a[2] }];
+                if let Some(r) = super::socket::creds_read(k, &f, &iov) {
+                    return ok(r? as u64);
+                }
+            }
+            ok(f.read(b)? as u64)
         }
         SYS_write => {
             let f = k.file(&c, a[0])?;
-            ok(f.write(buf(a[1], a[2])?)? as u64)
+            let b = buf(a[1], a[2])?;
+            if k.creds.active() {
+                let iov = [Iovec { iov_base: b.as_ptr() as u64, iov_len: a[2] }];
+                if let Some(r) = super::socket::creds_write(k, &c, &f, &iov) {
+                    return ok(r? as u64);
+                }
+            }
+            ok(f.write(b)? as u64)
         }
-        SYS_readv => ok(k.file(&c, a[0])?.readv(&iovecs(a[1], a[2])?, None)? as u64),
-        SYS_writev => ok(k.file(&c, a[0])?.writev(&iovecs(a[1], a[2])?, None)? as u64),
+        SYS_readv => {
+            let (f, iov) = (k.file(&c, a[0])?, iovecs(a[1], a[2])?);
+            if k.creds.active() {
+                if let Some(r) = super::socket::creds_read(k, &f, &iov) {
+                    return ok(r? as u64);
+                }
+            }
+            ok(f.readv(&iov, None)? as u64)
+        }
+        SYS_writev => {
+            let (f, iov) = (k.file(&c, a[0])?, iovecs(a[1], a[2])?);
+            if k.creds.active() {
+                if let Some(r) = super::socket::creds_write(k, &c, &f, &iov) {
+                    return ok(r? as u64);
+                }
+            }
+            ok(f.writev(&iov, None)? as u64)
+        }
         SYS_pread => ok(k.file(&c, a[0])?.pread(buf_mut(a[1], a[2])?, a[4] as i64)? as u64),
         SYS_pwrite => ok(k.file(&c, a[0])?.pwrite(buf(a[1], a[2])?, a[4] as i64)? as u64),
         SYS_preadv => ok(k

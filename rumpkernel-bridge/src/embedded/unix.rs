@@ -155,6 +155,12 @@ impl Unix {
         }
     }
 
+    /// The open file of the socket of type `ty` bound to abstract `name`, while it lives.
+    pub fn bound_file(&self, ty: u32, name: &[u8]) -> Option<Arc<OpenFile>> {
+        let g = self.inner.lock().unwrap();
+        g.names.get(&(ty, name.to_vec()))?.sock.upgrade()
+    }
+
     /// The abstract name behind host name `host`, if it is one.
     pub fn abstract_name(&self, host: &[u8]) -> Option<Vec<u8>> {
         self.inner.lock().unwrap().by_host.get(host).cloned()
