@@ -323,6 +323,23 @@ static void connected(void)
 	show("to a client with the option", rx(c, buf, sizeof buf, 0, 1), getpid());
 	close(c);
 	close(s);
+	/* A client without the option writes before its connection is accepted by a listener
+	 * with it: the accepted socket has the option and the bytes their sender. */
+	c = socket(AF_UNIX, SOCK_STREAM, 0);
+	T(connect(c, (struct sockaddr *)&a, alen));
+	nl = sizeof n;
+	T(getsockname(c, (struct sockaddr *)&n, &nl));
+	printf("plain client name: len %u\n", nl);
+	T(write(c, "early", 5));
+	s = accept(l, NULL, NULL);
+	printf("accepted inherits: %d\n", getpc(s));
+	show("before accept", rx(s, buf, sizeof buf, 0, 1), getpid());
+	T(write(c, "again", 5));
+	kid = child_sends(c, "child after", 11);
+	show("after accept", rx(s, buf, sizeof buf, 0, 1), getpid());
+	show("child after accept", rx(s, buf, sizeof buf, 0, 1), kid);
+	close(c);
+	close(s);
 	/* Datagrams to a named socket. */
 	int d = socket(AF_UNIX, SOCK_DGRAM, 0);
 	T(bind(d, (struct sockaddr *)&a, alen));
@@ -343,6 +360,65 @@ static void connected(void)
 	close(u);
 	close(d);
 	close(l);
+}
+
+/* Credentials and descriptors in one message: SCM_CREDENTIALS first, then SCM_RIGHTS. */
+static void with_rights(void)
+{
+	printf("-- with rights\n");
+	int sv[2], p[2];
+	T(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv));
+	T(pipe(p));
+	setpc(sv[1], 1);
+	char data = 'r';
+	struct iovec iov = {&data, 1};
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int))];
+	} u;
+	memset(&u, 0, sizeof u);
+	struct msghdr m;
+	memset(&m, 0, sizeof m);
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = u.b;
+	m.msg_controllen = CMSG_SPACE(sizeof(int));
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &p[1], sizeof(int));
+	T(sendmsg(sv[0], &m, 0));
+	memset(&u, 0, sizeof u);
+	m.msg_controllen = sizeof u.b;
+	T(recvmsg(sv[1], &m, 0));
+	int i = 0;
+	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c), i++) {
+		if (c->cmsg_type == SCM_CREDENTIALS) {
+			struct ucred uc;
+			memcpy(&uc, CMSG_DATA(c), sizeof uc);
+			printf("%d: SCM_CREDENTIALS pid %s\n", i, rel_pid(uc.pid, getpid()));
+		} else if (c->cmsg_type == SCM_RIGHTS) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(c), sizeof fd);
+			printf("%d: SCM_RIGHTS, the pipe: %d\n", i, write(fd, "w", 1) == 1);
+			close(fd);
+		}
+	}
+	/* Room for part of the credentials: cut short, MSG_CTRUNC. */
+	T(sendmsg(sv[0], &(struct msghdr){.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
+	                                  .msg_controllen = 0}, 0));
+	memset(&m, 0, sizeof m);
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = u.b;
+	m.msg_controllen = CMSG_SPACE(sizeof(struct ucred)) - 8;
+	T(recvmsg(sv[1], &m, 0));
+	printf("short control: len %zu ctrunc %d\n", (size_t)m.msg_controllen, !!(m.msg_flags & MSG_CTRUNC));
+	close(p[0]);
+	close(p[1]);
+	close(sv[0]);
+	close(sv[1]);
 }
 
 /* A child's writes that block (more than the socket holds), read with the option on: every
@@ -418,6 +494,7 @@ int main(void)
 	stream();
 	explicit();
 	connected();
+	with_rights();
 	blocking();
 	return 0;
 }

@@ -72,6 +72,13 @@ pub const EOF: Ucred = Ucred {
     gid: 0,
 };
 
+/// A host receive into the given iovecs; `true`: only a probe that waits as the caller's
+/// receive would (MSG_PEEK, no control data). Returns the bytes received and the whole result.
+pub type HostRecv<'a, T> = dyn FnMut(&[Iovec], bool) -> R<(usize, T)> + 'a;
+
+/// A host send of the given iovecs; `true`: add MSG_DONTWAIT.
+pub type HostSend<'a> = dyn FnMut(&[Iovec], bool) -> R<usize> + 'a;
+
 #[derive(Default)]
 struct Queue {
     /// Credentials concern this socket: every send to it pushes an entry.
@@ -84,8 +91,12 @@ struct Queue {
     embryo: bool,
 }
 
+/// Key bit of the queue kept for a client's connection before it is accepted.
+const EMBRYO: u64 = 1 << 63;
+
 pub(super) struct Sock {
-    ino: u64,
+    /// Host inode (or a client's inode | EMBRYO until its connection is accepted).
+    ino: AtomicU64,
     stream: bool,
     passcred: AtomicBool,
     /// An open file of the socket, once known (to sweep the entry when the socket is gone).
@@ -138,8 +149,11 @@ impl Creds {
         g.socks.retain(|_, s| {
             !s.known.load(Ordering::Relaxed) || s.file.lock().unwrap().strong_count() > 0
         });
-        let peers: std::collections::HashSet<u64> =
-            g.socks.values().map(|s| s.peer.load(Ordering::Relaxed)).collect();
+        let peers: std::collections::HashSet<u64> = g
+            .socks
+            .values()
+            .map(|s| s.peer.load(Ordering::Relaxed))
+            .collect();
         g.socks.retain(|ino, s| {
             s.known.load(Ordering::Relaxed) || peers.contains(ino) || s.q.lock().unwrap().embryo
         });
@@ -156,7 +170,7 @@ impl Creds {
             .entry(ino)
             .or_insert_with(|| {
                 Arc::new(Sock {
-                    ino,
+                    ino: AtomicU64::new(ino),
                     stream,
                     passcred: AtomicBool::new(false),
                     file: Mutex::new(Weak::new()),
@@ -215,12 +229,18 @@ impl Creds {
                 .is_some_and(|s| s.passcred.load(Ordering::Relaxed))
     }
 
-    /// An accepted socket: no longer an embryo, and it takes the listener's SO_PASSCRED (Linux's
+    /// An accepted socket: it takes over the queue of what was sent to the connection before
+    /// (see [`Creds::peer_of`]) and the listener's SO_PASSCRED (Linux's
     /// unix_sock_inherit_flags).
     pub fn accepted(&self, listener: i32, file: &Arc<OpenFile>, fd: i32, stream: bool) {
         let Ok(ino) = hypercall::sock_ino(fd) else {
             return;
         };
+        if let Ok((client, _)) = hypercall::unix_diag(ino) {
+            if client != 0 {
+                self.adopt(client, ino);
+            }
+        }
         let pass = self.passcred(listener);
         if !pass && self.get(ino).is_none() {
             return;
@@ -236,35 +256,74 @@ impl Creds {
         }
     }
 
-    /// After a connect of stream/seqpacket socket `fd` succeeded: the socket the host made for
-    /// the connection is an embryo until accepted. A datagram socket sends to its new peer.
-    pub fn connected(&self, fd: i32, stream_like: bool, stream: bool) {
+    /// The connection of client `client` was accepted as socket `ino`: the queue kept for it
+    /// under the client's embryo key becomes that socket's (both keys name it from now on).
+    /// Whichever comes first, the accept or the client's next send, does it.
+    fn adopt(&self, client: u64, ino: u64) {
+        let mut g = self.inner.lock().unwrap();
+        let Some(e) = g.socks.get(&(client | EMBRYO)).cloned() else {
+            return;
+        };
+        if e.ino.load(Ordering::Relaxed) == ino {
+            return;
+        }
+        if let Some(old) = g.socks.get(&ino).cloned() {
+            // Made for the accepted socket before this (as a sender): keep what it knows.
+            if old.passcred() {
+                e.passcred.store(true, Ordering::Relaxed);
+            }
+            let p = old.peer.load(Ordering::Relaxed);
+            if p != 0 {
+                e.peer.store(p, Ordering::Relaxed);
+            }
+            if old.known.load(Ordering::Relaxed) {
+                *e.file.lock().unwrap() = old.file.lock().unwrap().clone();
+                e.known.store(true, Ordering::Relaxed);
+            }
+        }
+        e.ino.store(ino, Ordering::Relaxed);
+        g.socks.insert(ino, e);
+    }
+
+    /// After a connect of datagram socket `fd` succeeded: its sends without an address go to
+    /// its new peer.
+    pub fn connected(&self, fd: i32, stream: bool) {
         let Ok(ino) = hypercall::sock_ino(fd) else {
             return;
         };
-        let Ok((peer, _)) = hypercall::unix_diag(ino) else {
-            return;
-        };
-        let own = self.sock(ino, stream, None);
-        own.peer.store(peer, Ordering::Relaxed);
-        if stream_like && peer != 0 {
-            let e = self.sock(peer, stream, None);
-            let mut q = e.q.lock().unwrap();
-            q.embryo = true;
-            if !q.tracking {
-                Self::start(&e, &mut q);
-            }
-        }
+        let peer = hypercall::unix_diag(ino).map(|d| d.0).unwrap_or(0);
+        self.sock(ino, stream, None).peer.store(peer, Ordering::Relaxed);
     }
 
-    /// The socket that sends of socket `ino` (`file`) without an address reach.
-    pub fn peer_of(&self, ino: u64, stream: bool, file: &Arc<OpenFile>) -> Option<Arc<Sock>> {
+    /// The socket that sends of socket `ino` (`file`) without an address reach. A connection
+    /// not yet accepted has no host inode (sock_diag reports none): what is sent to it queues
+    /// under the client's embryo key until the accepted socket adopts it.
+    pub fn peer_of(
+        &self,
+        ino: u64,
+        stream: bool,
+        stream_like: bool,
+        file: &Arc<OpenFile>,
+    ) -> Option<Arc<Sock>> {
         let s = self.sock(ino, stream, Some(file));
         let mut p = s.peer.load(Ordering::Relaxed);
         if p == 0 {
             p = hypercall::unix_diag(ino).ok()?.0;
             if p == 0 {
-                return None;
+                if !stream_like {
+                    return None;
+                }
+                let e = self.sock(ino | EMBRYO, stream, None);
+                let mut q = e.q.lock().unwrap();
+                if !q.tracking {
+                    q.tracking = true;
+                    q.embryo = true;
+                }
+                drop(q);
+                return Some(e);
+            }
+            if stream_like {
+                self.adopt(ino, p);
             }
             s.peer.store(p, Ordering::Relaxed);
         }
@@ -279,7 +338,7 @@ impl Creds {
         if s.stream {
             let n = match fd {
                 Some(fd) => hypercall::fionread(fd).map(|n| n as u32).unwrap_or(0),
-                None => hypercall::unix_diag(s.ino).map(|d| d.1).unwrap_or(0),
+                None => hypercall::unix_diag(s.ino()).map(|d| d.1).unwrap_or(0),
             };
             if n > 0 {
                 q.runs.push_back((None, n as u64));
@@ -287,7 +346,7 @@ impl Creds {
         } else {
             q.resync = match fd {
                 Some(fd) => hypercall::readable_now(fd),
-                None => hypercall::unix_diag(s.ino).is_ok_and(|d| d.1 > 0),
+                None => hypercall::unix_diag(s.ino()).is_ok_and(|d| d.1 > 0),
             };
         }
     }
@@ -306,7 +365,7 @@ impl Creds {
         fd: i32,
         nonblock: bool,
         iov: &[Iovec],
-        send: &mut dyn FnMut(&[Iovec], bool) -> R<usize>,
+        send: &mut HostSend<'_>,
     ) -> R<usize> {
         let Some(rx) = rx else {
             return send(iov, false);
@@ -319,9 +378,8 @@ impl Creds {
             let part = advance(iov, done);
             let r = {
                 let mut q = rx.q.lock().unwrap();
-                let attach = explicit.or(
-                    (s_pass || rx.passcred.load(Ordering::Relaxed) || q.embryo).then_some(own),
-                );
+                let attach = explicit
+                    .or((s_pass || rx.passcred.load(Ordering::Relaxed) || q.embryo).then_some(own));
                 if !q.tracking {
                     if attach.is_none() {
                         drop(q);
@@ -357,9 +415,17 @@ impl Creds {
             // Wait for room (a datagram sent to a full socket by name is not reported by poll:
             // the wait is then a pause of 10 ms).
             let limit = *limit_ms.get_or_insert_with(|| send_timeout_ms(fd));
-            let step = if limit > 0 { (limit - waited_ms).clamp(0, 10) } else { 10 };
+            let step = if limit > 0 {
+                (limit - waited_ms).clamp(0, 10)
+            } else {
+                10
+            };
             if limit > 0 && step == 0 {
-                return if done > 0 { Ok(done as usize) } else { Err(ne::EAGAIN) };
+                return if done > 0 {
+                    Ok(done as usize)
+                } else {
+                    Err(ne::EAGAIN)
+                };
             }
             let t0 = std::time::Instant::now();
             match hypercall::wait_writable(fd, step as i32) {
@@ -383,7 +449,7 @@ impl Creds {
         rx: &Arc<Sock>,
         peek: bool,
         iov: &[Iovec],
-        recv: &mut dyn FnMut(&[Iovec], bool) -> R<(usize, T)>,
+        recv: &mut HostRecv<'_, T>,
     ) -> R<(T, Option<Ucred>)> {
         let pass = rx.passcred.load(Ordering::Relaxed);
         let want: u64 = iov.iter().map(|v| v.iov_len).sum();
@@ -400,7 +466,11 @@ impl Creds {
             if q.resync && !peek {
                 // Once the queue has been seen empty, the entries left are of messages read.
                 let fd = rx.file.lock().unwrap().upgrade();
-                if fd.as_deref().and_then(host_fd).is_some_and(|fd| !hypercall::readable_now(fd)) {
+                if fd
+                    .as_deref()
+                    .and_then(host_fd)
+                    .is_some_and(|fd| !hypercall::readable_now(fd))
+                {
                     q.resync = false;
                     q.runs.clear();
                 }
@@ -457,8 +527,12 @@ impl Creds {
     }
 }
 
-/// A socket entry's inode.
+/// What the socket code asks of an entry.
 impl Sock {
+    fn ino(&self) -> u64 {
+        self.ino.load(Ordering::Relaxed) & !EMBRYO
+    }
+
     pub fn passcred(&self) -> bool {
         self.passcred.load(Ordering::Relaxed)
     }
@@ -520,8 +594,14 @@ mod tests {
     #[test]
     fn iovec_cuts() {
         let iov = [
-            Iovec { iov_base: 100, iov_len: 4 },
-            Iovec { iov_base: 200, iov_len: 6 },
+            Iovec {
+                iov_base: 100,
+                iov_len: 4,
+            },
+            Iovec {
+                iov_base: 200,
+                iov_len: 6,
+            },
         ];
         let a = advance(&iov, 5);
         assert_eq!(a.len(), 1);
@@ -535,7 +615,11 @@ mod tests {
 
     #[test]
     fn ucred_bytes() {
-        let u = Ucred { pid: 7, uid: 1000, gid: 100 };
+        let u = Ucred {
+            pid: 7,
+            uid: 1000,
+            gid: 100,
+        };
         assert_eq!(Ucred::from_bytes(&u.bytes()), u);
     }
 }

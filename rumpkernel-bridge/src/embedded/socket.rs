@@ -11,7 +11,7 @@
 
 use super::file::{FdEntry, HostType, Object, OpenFile};
 use super::hypercall::{self, HostFd, SockAddr};
-use super::passcred::Ucred;
+use super::passcred::{HostRecv, HostSend, Ucred};
 use super::syscalls::{buf, buf_mut, get, iovecs, ok, put, R};
 use super::{Current, EmbeddedKernel};
 use abi_netbsd::consts::{address_family as af, open_flags as of, socket_type as st};
@@ -69,8 +69,8 @@ pub(super) fn dispatch(k: &EmbeddedKernel, c: &Current, nr: u32, a: [u64; 6]) ->
             if local {
                 k.unix.connected(f);
                 if k.creds.active() {
-                    if let Ok((ty, _)) = hypercall::sock_kind(f) {
-                        k.creds.connected(f, ty != st::SOCK_DGRAM, ty == st::SOCK_STREAM);
+                    if let Ok((st::SOCK_DGRAM, _)) = hypercall::sock_kind(f) {
+                        k.creds.connected(f, false);
                     }
                 }
             }
@@ -118,7 +118,7 @@ pub(super) fn dispatch(k: &EmbeddedKernel, c: &Current, nr: u32, a: [u64; 6]) ->
             ok(0)
         })(),
         SYS_sendto => (|| {
-            let (_file, f) = sock(k, c, a[0])?;
+            let (file, f) = sock(k, c, a[0])?;
             // The caller's bytes as this process sees them (a bounce buffer for remote callers).
             let b = buf(a[1], a[2])?;
             let iov = [Iovec {
@@ -135,10 +135,10 @@ pub(super) fn dispatch(k: &EmbeddedKernel, c: &Current, nr: u32, a: [u64; 6]) ->
             let mut send = |iov: &[Iovec], dontwait: bool| {
                 hypercall::sendmsg(f, iov, to.as_ref().map(|t| &t.0), &[], flags | dontwait_flag(dontwait))
             };
-            ok(tracked_send(k, c, &_file, f, &iov, dest, None, flags, &mut send)? as u64)
+            ok(tracked_send(k, c, &file, f, &iov, dest, None, flags, &mut send)? as u64)
         })(),
         SYS_recvfrom => (|| {
-            let (_file, f) = sock(k, c, a[0])?;
+            let (file, f) = sock(k, c, a[0])?;
             let b = buf_mut(a[1], a[2])?;
             let iov = [Iovec {
                 iov_base: b.as_mut_ptr() as u64,
@@ -149,7 +149,7 @@ pub(super) fn dispatch(k: &EmbeddedKernel, c: &Current, nr: u32, a: [u64; 6]) ->
                 let fl = if probe { flags | abi_netbsd::consts::msg_flags::MSG_PEEK } else { flags };
                 hypercall::recvmsg(f, iov, fl, 0).map(|g| (g.len, g))
             };
-            let (got, _creds) = tracked_recv(k, &_file, f, &iov, flags, &mut recv)?;
+            let (got, _creds) = tracked_recv(k, &file, f, &iov, flags, &mut recv)?;
             if a[4] != 0 && a[5] != 0 {
                 write_sockaddr(k, a[4], a[5], &got.from.unwrap_or(SockAddr::Unspec))?;
             }
@@ -162,7 +162,7 @@ pub(super) fn dispatch(k: &EmbeddedKernel, c: &Current, nr: u32, a: [u64; 6]) ->
             .and_then(|(_file, f)| hypercall::shutdown(f, a[1] as u32))
             .and(ok(0)),
         SYS_setsockopt => (|| {
-            let (_file, f) = sock(k, c, a[0])?;
+            let (file, f) = sock(k, c, a[0])?;
             let v = buf(a[3], a[4])?;
             if is_passcred(a[1], a[2]) {
                 if let Some(ty) = unix_type(f) {
@@ -170,7 +170,7 @@ pub(super) fn dispatch(k: &EmbeddedKernel, c: &Current, nr: u32, a: [u64; 6]) ->
                         return Err(ne::EINVAL);
                     }
                     let on = i32::from_ne_bytes(v[..4].try_into().unwrap()) != 0;
-                    k.creds.set_passcred(&_file, f, ty == st::SOCK_STREAM, on)?;
+                    k.creds.set_passcred(&file, f, ty == st::SOCK_STREAM, on)?;
                     return ok(0);
                 }
             }
@@ -347,7 +347,7 @@ fn sys_accept(
 /// NetBSD `struct msghdr`: name@0, namelen@8, iov@16, iovlen@24, control@32, controllen@40,
 /// flags@44.
 fn sys_sendmsg(k: &EmbeddedKernel, c: &Current, s: u64, msg: u64, flags: u32) -> SysResult {
-    let (_file, f) = sock(k, c, s)?;
+    let (file, f) = sock(k, c, s)?;
     let (name, namelen): (u64, u32) = (get(msg)?, get(msg + 8)?);
     let (iov, iovlen): (u64, i32) = (get(msg + 16)?, get(msg + 24)?);
     let (control, controllen): (u64, u32) = (get(msg + 32)?, get(msg + 40)?);
@@ -373,7 +373,7 @@ fn sys_sendmsg(k: &EmbeddedKernel, c: &Current, s: u64, msg: u64, flags: u32) ->
         first = false;
         Ok(n)
     };
-    ok(tracked_send(k, c, &_file, f, &iov, dest, explicit, flags, &mut send)? as u64)
+    ok(tracked_send(k, c, &file, f, &iov, dest, explicit, flags, &mut send)? as u64)
 }
 
 fn dontwait_flag(on: bool) -> u32 {
@@ -458,7 +458,7 @@ pub(super) fn tracked_send(
     dest: Option<(u64, u64)>,
     explicit: Option<Ucred>,
     flags: u32,
-    send: &mut dyn FnMut(&[Iovec], bool) -> R<usize>,
+    send: &mut HostSend<'_>,
 ) -> R<usize> {
     if !k.creds.active() && explicit.is_none() {
         return send(iov, false);
@@ -483,7 +483,7 @@ pub(super) fn tracked_send(
             let i = hypercall::sock_ino(fd.raw()).ok()?;
             Some(k.creds.sock(i, stream, Some(&rf)))
         }),
-        None => k.creds.peer_of(ino, stream, file),
+        None => k.creds.peer_of(ino, stream, ty != st::SOCK_DGRAM, file),
     };
     let nonblock = flags & abi_netbsd::consts::msg_flags::MSG_DONTWAIT != 0
         || file.status() & of::O_NONBLOCK != 0;
@@ -498,9 +498,9 @@ pub(super) fn tracked_recv<T>(
     f: i32,
     iov: &[Iovec],
     flags: u32,
-    recv: &mut dyn FnMut(&[Iovec], bool) -> R<(usize, T)>,
+    recv: &mut HostRecv<'_, T>,
 ) -> R<(T, Option<Ucred>)> {
-    let plain = |recv: &mut dyn FnMut(&[Iovec], bool) -> R<(usize, T)>| recv(iov, false).map(|(_, t)| (t, None));
+    let plain = |recv: &mut HostRecv<'_, T>| recv(iov, false).map(|(_, t)| (t, None));
     if !k.creds.active() {
         return plain(recv);
     }
