@@ -199,6 +199,10 @@ pub trait Platform: Send + Sync {
     fn host_wait4(&self, pid: i32, status: &mut i32, options: u32, rusage: &mut [u8; 144]) -> Result<i32, crate::Errno>;
     /// Host waitid.
     fn host_waitid(&self, idtype: u32, id: i32, info: &mut crate::sys::sigframe::Siginfo, options: u32, rusage: &mut [u8; 144]) -> Result<(), crate::Errno>;
+    /// Sleeps until one of the host children `host_pids` ends (or already has), or a host signal
+    /// comes for this thread (Err(EINTR); one noted before the sleep counts too). A child the host
+    /// no longer has ends the sleep at once.
+    fn wait_children(&self, host_pids: &[i32]) -> Result<(), crate::Errno>;
     /// Whether exited children are reaped by the host at once (the guest set SIGCHLD to SIG_IGN or
     /// asked SA_NOCLDWAIT: Linux then leaves no zombies and wait reports ECHILD).
     fn auto_reap_children(&self, on: bool);

@@ -20,6 +20,23 @@
 //!   `fd` is not a signalfd); `SYS_EXT_signalfd_getmask(int fd)`: the mask (EINVAL likewise).
 //! - `SYS_EXT_signalfd_pending(uint64_t pending)`: the caller's pending signals changed: every
 //!   signalfd in the calling process's descriptor table is made readable or not by it.
+//!
+//! Processes. A guest process is a host process, and waiting is the host's; but a process must
+//! stay in the kernel until it is reaped (a zombie, as on NetBSD and Linux), so its group,
+//! session and existence are known until then. When its last lwp goes, the embedded backend
+//! keeps it as a zombie (descriptors closed, pid, parent, group and session kept; live children
+//! to init, zombie children reaped as init would), unless nobody will wait for it: its parent is
+//! init or ignores SIGCHLD, then it goes at once. The parent, having waited for its host
+//! process, reaps it with:
+//! - `SYS_EXT_reap(pid_t pid)`: the caller's child `pid` goes for good (getpgid, kill: ESRCH
+//!   from now on). Its host process has ended, so one whose last lwp the kernel has not yet seen
+//!   go ends now. ECHILD when `pid` is not a child of the caller.
+//! - `SYS_EXT_nocldwait(int on)`: the caller's children are reaped at their exit while `on`
+//!   (Linux's and NetBSD's SIGCHLD SIG_IGN or SA_NOCLDWAIT; NetBSD's PS_NOCLDWAIT), inherited by
+//!   new processes. The caller's host reaps their host processes too.
+//!
+//! NetBSD's rump kernel answers ENOSYS for both: there a process goes with its last lwp (the
+//! personality then waits a bounded time for that after a reap, as before).
 #![allow(non_upper_case_globals)]
 
 pub const SYS_EXT_BASE: u32 = 0x5258_0100;
@@ -31,6 +48,8 @@ pub const SYS_EXT_signalfd: u32 = SYS_EXT_BASE + 5;
 pub const SYS_EXT_signalfd_setmask: u32 = SYS_EXT_BASE + 6;
 pub const SYS_EXT_signalfd_getmask: u32 = SYS_EXT_BASE + 7;
 pub const SYS_EXT_signalfd_pending: u32 = SYS_EXT_BASE + 8;
+pub const SYS_EXT_reap: u32 = SYS_EXT_BASE + 9;
+pub const SYS_EXT_nocldwait: u32 = SYS_EXT_BASE + 10;
 
 /// "Served above": a read of a signalfd, which only the caller can serve. Negative like NetBSD's
 /// kernel-internal pseudo-errnos (ERESTART, EJUSTRETURN), so no errno value collides.

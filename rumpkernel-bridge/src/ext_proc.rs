@@ -24,6 +24,9 @@
 //! - `SYS_EXT_proc_list(pid_t *buf, size_t n)`: the pids of the run, ascending; answers how many
 //!   there are and stores at most `n`.
 //!
+//! A zombie (ended, not yet reaped: see `ext_events`) is still listed, with its ids and one lwp,
+//! as on Linux; it has no argv (empty), no program or cwd (ENOENT) and no descriptors.
+//!
 //! Descriptors, cwd and program path of another process need the right to inspect it, Linux's
 //! rule for /proc/<pid>/fd, cwd and exe: the caller is root, or its effective ids equal all three
 //! of the target's user ids and all three of its group ids; EACCES otherwise.

@@ -242,7 +242,7 @@ fn server_loop(kernel: Arc<dyn RumpKernel>, channel: OwnedFd, lwp: LwpId, host_p
             // The client is gone (exited or killed): its lwp goes with it.
             kernel.lwproc_switch(lwp).ok();
             kernel.lwproc_releaselwp();
-            forget_if_gone(kernel.as_ref(), host_pid);
+            forget_gone(kernel.as_ref());
             return;
         }
         kernel.lwproc_switch(lwp).ok();
@@ -250,7 +250,11 @@ fn server_loop(kernel: Arc<dyn RumpKernel>, channel: OwnedFd, lwp: LwpId, host_p
             (i.clear)();
         }
         let answer: SysResult = match req.kind {
-            k if k == Kind::Syscall as u32 => crate::uaccess::serve(host_pid, || kernel.syscall(req.nr, req.args)),
+            k if k == Kind::Syscall as u32 => {
+                let r = crate::uaccess::serve(host_pid, || kernel.syscall(req.nr, req.args));
+                note_reaped(req.nr, req.args, &r);
+                r
+            }
             // SAFETY: getpid and gettid have no preconditions.
             k if k == Kind::ServerThread as u32 => match interrupts {
                 Some(_) => Ok(unsafe { [libc::getpid() as u64, libc::gettid() as u64] }),
@@ -298,12 +302,23 @@ fn server_loop(kernel: Arc<dyn RumpKernel>, channel: OwnedFd, lwp: LwpId, host_p
     }
 }
 
-/// Drops the host pid of a client whose process the kernel no longer has (its last lwp went), so
-/// the pid, free for the host to reuse once reaped, is never signalled for it.
-fn forget_if_gone(kernel: &dyn RumpKernel, host_pid: i32) {
+/// Drops the host pids of processes the kernel no longer has, so a pid, free for the host to
+/// reuse once reaped, is never signalled for them: the client's own (its last lwp went and
+/// nobody will wait for it), and its zombie children's, which went with it (reaped as init would).
+fn forget_gone(kernel: &dyn RumpKernel) {
     let mut pids = HOST_PIDS.lock().unwrap();
     let Some(map) = pids.as_mut() else { return };
-    map.retain(|pid, h| *h != host_pid || kernel.syscall(abi_netbsd::nr::SYS_getpgid, [*pid as u32 as u64, 0, 0, 0, 0, 0]).is_ok());
+    map.retain(|pid, _| kernel.syscall(abi_netbsd::nr::SYS_getpgid, [*pid as u32 as u64, 0, 0, 0, 0, 0]).is_ok());
+}
+
+/// A reaped process is gone (the kernel kept it, a zombie, until then): its host pid, free for
+/// the host to reuse, is never signalled for it.
+fn note_reaped(nr: u32, args: [u64; 6], r: &SysResult) {
+    if nr == crate::ext_events::SYS_EXT_reap && r.is_ok() {
+        if let Some(map) = HOST_PIDS.lock().unwrap().as_mut() {
+            map.remove(&(args[0] as i32));
+        }
+    }
 }
 
 /// Records the process holding the kernel (the run's first), so it is found like the others.
@@ -545,7 +560,10 @@ impl RumpKernel for KernelSlot {
         self.get().name()
     }
     fn syscall(&self, nr: u32, args: [u64; 6]) -> SysResult {
-        self.inner.read().unwrap().syscall(nr, args)
+        let r = self.inner.read().unwrap().syscall(nr, args);
+        // In the kernel's process the server's map is this process's (in a client, a stale copy).
+        note_reaped(nr, args, &r);
+        r
     }
     fn lwproc_rfork(&self, share_files: bool) -> Result<Pid, Errno> {
         self.get().lwproc_rfork(share_files)

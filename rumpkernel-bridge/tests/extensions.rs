@@ -1,5 +1,5 @@
-//! The bridge's extension fcntl commands (`rumpkernel_bridge::ext`) on the embedded backend:
-//! OFD record locks and allocation that keeps the size, on in-memory and host files.
+//! The bridge's extensions (`rumpkernel_bridge::ext`, `ext_events`) on the embedded backend:
+//! OFD record locks and allocation that keeps the size, on in-memory and host files; zombies.
 
 use abi_netbsd::consts::{at_flags as at, fcntl_cmd as fc, open_flags as of, seek_whence as sw};
 use abi_netbsd::errno as ne;
@@ -7,7 +7,7 @@ use abi_netbsd::nr::*;
 use abi_netbsd::structs::{Flock, Stat};
 use abi_netbsd::Errno;
 use rumpkernel_bridge::embedded::EmbeddedKernel;
-use rumpkernel_bridge::{ext, HostKind, RumpKernel};
+use rumpkernel_bridge::{ext, ext_events, HostKind, RumpKernel};
 use std::ffi::CString;
 
 fn open(k: &dyn RumpKernel, p: &str) -> i32 {
@@ -132,7 +132,92 @@ fn other_processes() {
     k.syscall(SYS_EXT_proc_publish, [&rec as *const _ as u64, 0, 0, 0, 0, 0]).unwrap();
     k.lwproc_releaselwp();
     k.lwproc_switch(parent_lwp).unwrap();
-    assert_eq!(info(child).err(), Some(ne::ESRCH), "gone with its last lwp");
+    // A zombie until reaped: its ids stay, its program and descriptors are gone.
+    let z = info(child).unwrap();
+    assert_eq!((z.pid, z.ppid, z.nlwp), (child, parent, 1));
+    assert_eq!(k.syscall(SYS_EXT_proc_fds, [child as u64, list.as_mut_ptr() as u64, 8, 0, 0, 0]).unwrap()[0], 0);
+    assert_eq!(k.syscall(SYS_EXT_proc_text, [child as u64, PROC_TEXT_EXE as u64, list.as_mut_ptr() as u64, 4, 0, 0]).err(), Some(ne::ENOENT));
+    assert_eq!(text(child, PROC_TEXT_ARGS), b"");
+    k.syscall(rumpkernel_bridge::ext_events::SYS_EXT_reap, [child as u64, 0, 0, 0, 0, 0]).unwrap();
+    assert_eq!(info(child).err(), Some(ne::ESRCH), "gone once reaped");
     assert_eq!(&info(parent).unwrap().comm[..5], b"prog\0");
     assert_eq!(info(0).err(), Some(ne::ESRCH));
+}
+
+fn getpgid(k: &dyn RumpKernel, pid: i32) -> Result<i32, Errno> {
+    k.syscall(SYS_getpgid, [pid as u64, 0, 0, 0, 0, 0]).map(|r| r[0] as i32)
+}
+
+fn getppid(k: &dyn RumpKernel) -> i32 {
+    k.syscall(SYS_getppid, [0; 6]).unwrap()[0] as i32
+}
+
+/// A child made by the calling process (which stays bound to its own lwp): (pid, lwp).
+fn child(k: &dyn RumpKernel) -> (i32, i32) {
+    let me = k.lwproc_curlwp().unwrap();
+    let pid = k.lwproc_rfork(false).unwrap();
+    let lwp = k.lwproc_curlwp().unwrap();
+    k.lwproc_switch(me).unwrap();
+    (pid, lwp)
+}
+
+/// Ends the process of `lwp` (its last lwp goes), leaving the caller bound to `me`.
+fn end(k: &dyn RumpKernel, lwp: i32, me: i32) {
+    k.lwproc_switch(lwp).unwrap();
+    k.lwproc_releaselwp();
+    k.lwproc_switch(me).unwrap();
+}
+
+fn reap(k: &dyn RumpKernel, pid: i32) -> Result<(), Errno> {
+    k.syscall(ext_events::SYS_EXT_reap, [pid as u64, 0, 0, 0, 0, 0]).map(|_| ())
+}
+
+#[test]
+fn zombies_until_reaped() {
+    let k = EmbeddedKernel::new();
+    k.lwproc_rfork(false).unwrap();
+    let me = k.lwproc_curlwp().unwrap();
+    let (a, a_lwp) = child(&k);
+    // A child in a group of its own ends: a zombie that keeps its group until reaped.
+    k.syscall(SYS_setpgid, [a as u64, a as u64, 0, 0, 0, 0]).unwrap();
+    end(&k, a_lwp, me);
+    assert_eq!(getpgid(&k, a), Ok(a));
+    // Its group still exists: another child may join it.
+    let (b, b_lwp) = child(&k);
+    k.syscall(SYS_setpgid, [b as u64, a as u64, 0, 0, 0, 0]).unwrap();
+    reap(&k, a).unwrap();
+    assert_eq!(getpgid(&k, a), Err(ne::ESRCH));
+    assert_eq!(reap(&k, a), Err(ne::ECHILD));
+
+    // Reaped before the kernel saw its end (the host was quicker): gone at once, and its
+    // grandchildren go to init.
+    k.lwproc_switch(b_lwp).unwrap();
+    let (c, c_lwp) = child(&k);
+    k.lwproc_switch(me).unwrap();
+    reap(&k, b).unwrap();
+    assert_eq!(getpgid(&k, b), Err(ne::ESRCH));
+    k.lwproc_switch(c_lwp).unwrap();
+    assert_eq!(getppid(&k), 1);
+    k.lwproc_switch(me).unwrap();
+    end(&k, b_lwp, me);
+    assert_eq!(getpgid(&k, b), Err(ne::ESRCH));
+    // An orphan that ends is reaped by init at once.
+    end(&k, c_lwp, me);
+    assert_eq!(getpgid(&k, c), Err(ne::ESRCH));
+
+    // Zombie children of a process that ends go with it; with SIGCHLD ignored none is kept.
+    let (d, d_lwp) = child(&k);
+    k.lwproc_switch(d_lwp).unwrap();
+    let (e, e_lwp) = child(&k);
+    end(&k, e_lwp, d_lwp);
+    assert_eq!(getpgid(&k, e).map(|_| ()), Ok(()));
+    k.syscall(ext_events::SYS_EXT_nocldwait, [1, 0, 0, 0, 0, 0]).unwrap();
+    let (f, f_lwp) = child(&k);
+    end(&k, f_lwp, d_lwp);
+    assert_eq!(getpgid(&k, f), Err(ne::ESRCH));
+    k.lwproc_switch(me).unwrap();
+    end(&k, d_lwp, me);
+    assert_eq!(getpgid(&k, e), Err(ne::ESRCH));
+    assert_eq!(getpgid(&k, d).map(|_| ()), Ok(()));
+    reap(&k, d).unwrap();
 }

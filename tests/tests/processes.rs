@@ -30,6 +30,13 @@ fn proc_pidfs() {
     check_guest("proc_pidfs", |c| c.timeout_secs(120));
 }
 
+/// Process-group waits (waitpid 0 and -pgid, waitid P_PGID) and zombies kept until reaped
+/// (getpgid, getsid and kill of a zombie; ESRCH after the reap); EINTR and SA_RESTART.
+#[test]
+fn proc_pgwait() {
+    check_guest("proc_pgwait", |c| c.timeout_secs(120));
+}
+
 /// SIGCHLD handlers, waitid and process groups; a child killed while its pipe read sleeps in the
 /// kernel (its server thread is interrupted, see rumpkernel_bridge::sysproxy).
 #[test]

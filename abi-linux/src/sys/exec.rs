@@ -326,15 +326,23 @@ fn close_on_exec(ctx: &mut Ctx) {
     }
 }
 
-/// Caught signals go back to their default action; ignored ones stay ignored.
+/// Caught signals go back to their default action; ignored ones stay ignored. A SIGCHLD handler
+/// with SA_NOCLDWAIT loses it: children are waited for again.
 fn reset_handlers(ctx: &mut Ctx) {
-    let mut st = ctx.p.signals.lock();
-    for a in st.actions.iter_mut() {
-        if a.handler != SIG_IGN {
-            *a = SigAction { handler: SIG_DFL, ..Default::default() };
-        } else {
-            *a = SigAction { handler: SIG_IGN, ..Default::default() };
+    let nocldwait_lost = {
+        let mut st = ctx.p.signals.lock();
+        let chld = st.actions[signal::SIGCHLD as usize - 1];
+        for a in st.actions.iter_mut() {
+            if a.handler != SIG_IGN {
+                *a = SigAction { handler: SIG_DFL, ..Default::default() };
+            } else {
+                *a = SigAction { handler: SIG_IGN, ..Default::default() };
+            }
         }
+        chld.handler != SIG_IGN && chld.flags & signal::SA_NOCLDWAIT != 0
+    };
+    if nocldwait_lost {
+        super::fork::set_auto_reap(ctx, false);
     }
 }
 

@@ -89,6 +89,9 @@ impl Platform for NoPlatform {
     fn host_waitid(&self, _: u32, _: i32, _: &mut crate::sys::sigframe::Siginfo, _: u32, _: &mut [u8; 144]) -> Result<(), Errno> {
         unreachable!()
     }
+    fn wait_children(&self, _: &[i32]) -> Result<(), Errno> {
+        unreachable!()
+    }
     fn host_pid_of(&self, _: i32) -> Option<i32> {
         None
     }

@@ -2,15 +2,18 @@
 //! the new one is a host fork of this one that reaches the run's one kernel as a remote client
 //! (rumpkernel-bridge's sysproxy), bound to the rump process `lwproc_rfork` made for it. Waiting
 //! is the host's: guest children are host children, so exit statuses, WNOHANG, stops and zombies
-//! are exactly Linux's; pids are translated at the boundary. A CLONE_VM child (posix_spawn, vfork)
-//! is a host process of its own too, but runs in its parent's memory until it execs.
+//! are exactly Linux's; pids are translated at the boundary. The kernel keeps an ended child as a
+//! zombie until the reaper tells it (`SYS_EXT_reap`), so its group is known to group waits, which
+//! wait on the members' host pids. A CLONE_VM child (posix_spawn, vfork) is a host process of its
+//! own too, but runs in its parent's memory until it execs.
 
 use abi_netbsd::nr as nb;
+use rumpkernel_bridge::ext_events as ext;
 use syscalls::Sysno;
 
 use super::sigframe::{Sigcontext, Siginfo};
 use crate::dispatch::{Ctx, Thread, ThreadEntry};
-use crate::errno::{EAGAIN, ECHILD, EINVAL};
+use crate::errno::{EAGAIN, ECHILD, EINTR, EINVAL, ESRCH};
 use crate::platform::{Access, ForkSide, ThreadStart};
 use crate::table::{entry, Arg, Entry, Family::Processes, Ret, Route, Support};
 use crate::LxResult;
@@ -20,8 +23,8 @@ const P: crate::table::Family = Processes;
 pub const ENTRIES: &[Entry] = &[
     entry(Sysno::fork as u32, "fork", P, &[], Ret::Int, Route::Layer(fork), Support::Full),
     entry(Sysno::vfork as u32, "vfork", P, &[], Ret::Int, Route::Layer(vfork), Support::Full),
-    entry(Sysno::wait4 as u32, "wait4", P, &[Arg::Int, Arg::Ptr, Arg::Hex, Arg::Ptr], Ret::Int, Route::Layer(wait4), Support::Partial("process-group waits (0 and -pgid) wait for any child")),
-    entry(Sysno::waitid as u32, "waitid", P, &[Arg::Int, Arg::Int, Arg::Ptr, Arg::Hex, Arg::Ptr], Ret::Int, Route::Layer(waitid), Support::Partial("P_PGID waits for any child")),
+    entry(Sysno::wait4 as u32, "wait4", P, &[Arg::Int, Arg::Ptr, Arg::Hex, Arg::Ptr], Ret::Int, Route::Layer(wait4), Support::Partial("a process-group wait (0, -pgid) for stopped or continued children (WUNTRACED, WCONTINUED) wakes on the host's SIGCHLD: a stop whose SIGCHLD another thread takes, or that comes while SIGCHLD is ignored, is seen at the next child event")),
+    entry(Sysno::waitid as u32, "waitid", P, &[Arg::Int, Arg::Int, Arg::Ptr, Arg::Hex, Arg::Ptr], Ret::Int, Route::Layer(waitid), Support::Partial("a P_PGID wait for stopped or continued children (WSTOPPED, WCONTINUED) wakes on the host's SIGCHLD: a stop whose SIGCHLD another thread takes, or that comes while SIGCHLD is ignored, is seen at the next child event; P_PIDFD is EINVAL")),
 ];
 
 /// Flags a new process may be made with.
@@ -72,6 +75,8 @@ pub fn new_process(ctx: &mut Ctx, flags: u64, stack: u64, parent_tid: u64, child
             if let Some(l) = own_lwp {
                 p.kernel.lwproc_switch(l).ok();
             }
+            // The process that never ran ends as a zombie of ours: it goes at once.
+            let _ = p.kernel.syscall(ext::SYS_EXT_reap, [child_pid as u32 as u64, 0, 0, 0, 0, 0]);
             Err(e)
         }
         Ok(ForkSide::Parent { host_pid }) => {
@@ -130,6 +135,7 @@ fn new_vm_process(ctx: &mut Ctx, flags: u64, stack: u64, parent_tid: u64, child_
         if let Some(l) = own_lwp {
             p.kernel.lwproc_switch(l).ok();
         }
+        let _ = p.kernel.syscall(ext::SYS_EXT_reap, [child_pid as u32 as u64, 0, 0, 0, 0, 0]);
     };
     let mut thread = Thread::new(child_pid);
     thread.sigmask = ctx.thread.sigmask;
@@ -203,7 +209,16 @@ fn wait4(ctx: &mut Ctx) -> LxResult {
     if options & !(WNOHANG | WUNTRACED | WCONTINUED | WALL | WCLONE | WNOTHREAD) != 0 {
         return Err(EINVAL);
     }
-    let host_pid = if pid > 0 { host_of(ctx, pid).ok_or(ECHILD)? } else { -1 };
+    if pid == i32::MIN {
+        // Linux: -INT_MIN names no group.
+        return Err(ESRCH);
+    }
+    let target = match pid {
+        -1 => Target::Any,
+        0 => Target::Group(own_group(ctx)?),
+        p if p < 0 => Target::Group(-p),
+        p => Target::Host(host_of(ctx, p).ok_or(ECHILD)?),
+    };
     if status_at != 0 {
         ctx.check(status_at, 4, Access::Write)?;
     }
@@ -212,7 +227,18 @@ fn wait4(ctx: &mut Ctx) -> LxResult {
     }
     let mut status = 0i32;
     let mut rusage = [0u8; 144];
-    let got = ctx.p.platform.host_wait4(host_pid, &mut status, options as u32, &mut rusage)?;
+    let got = match target {
+        Target::Any => ctx.p.platform.host_wait4(-1, &mut status, options as u32, &mut rusage)?,
+        Target::Host(h) => ctx.p.platform.host_wait4(h, &mut status, options as u32, &mut rusage)?,
+        Target::Group(g) => {
+            // wait4 always waits for exits.
+            group_wait(ctx, g, options | WEXITED, &mut |ctx, host| {
+                let got = ctx.p.platform.host_wait4(host, &mut status, (options | WNOHANG) as u32, &mut rusage)?;
+                Ok(got != 0)
+            })?
+            .unwrap_or(0)
+        }
+    };
     if got == 0 {
         return Ok(0);
     }
@@ -231,16 +257,100 @@ fn wait4(ctx: &mut Ctx) -> LxResult {
     Ok(guest as u64)
 }
 
-/// A reaped child is gone for good: off the children list, and (as Linux answers ESRCH for it
-/// from then on) out of the kernel, whose server thread lets its process go on seeing the channel
-/// close, which happens before the host process is a zombie but may not have been handled yet.
-/// Waits a bounded time for that, so the pid is never taken for a live process after the reap.
-/// The bound is a time (2 s), not a number of pauses: while the child's SIGCHLD is pending for
-/// this thread each pause ends at once (EINTR), and a count of them ran out in a few
-/// milliseconds on a loaded machine, before the server thread had let the process go (its pid
-/// then still answered getpgid and /proc/<pid> after the wait).
+/// Which children a wait is for.
+enum Target {
+    /// Any child: the host's own wait serves it.
+    Any,
+    /// One child, by its host pid.
+    Host(i32),
+    /// The children in a process group (see [`group_wait`]).
+    Group(i32),
+}
+
+/// The caller's process group.
+fn own_group(ctx: &mut Ctx) -> Result<i32, crate::Errno> {
+    Ok(ctx.nb(nb::SYS_getpgrp, [0; 6])?[0] as i32)
+}
+
+/// A wait for the caller's children in process group `pgid`, as Linux's do_wait: look at each
+/// member (`try_one` waits for one host child with WNOHANG and answers whether it reported
+/// something), then, with none to report, fail with ECHILD if there is no member, answer None
+/// for WNOHANG, fail with EINTR if a signal came, or sleep until a child ends or a signal comes
+/// and look again. Groups are the kernel's (the host's process groups are rumplx's own): it
+/// keeps a child, zombie or not, until it is reaped, so its group is known until then. A child
+/// the kernel does not know (a backend without zombies forgets it at its exit) may be a member.
+/// The sleep is on the children that have not ended (a stop or continue wakes it by the host's
+/// SIGCHLD); Answers the host pid reported.
+fn group_wait(ctx: &mut Ctx, pgid: i32, options: u64, try_one: &mut dyn FnMut(&mut Ctx, i32) -> Result<bool, crate::Errno>) -> Result<Option<i32>, crate::Errno> {
+    let mut interrupted = false;
+    loop {
+        let children: alloc::vec::Vec<(i32, i32)> = ctx.p.children.lock().clone();
+        let mut members = 0;
+        let mut watch = alloc::vec::Vec::new();
+        for (guest, host) in children {
+            let member = match ctx.nb(nb::SYS_getpgid, [guest as u32 as u64, 0, 0, 0, 0, 0]) {
+                Ok([g, _]) => g as i32 == pgid,
+                Err(_) => true,
+            };
+            if member {
+                match try_one(ctx, host) {
+                    Ok(true) => return Ok(Some(host)),
+                    Ok(false) => {}
+                    // Reaped by the host already (the guest ignores SIGCHLD): not a child any more.
+                    Err(ECHILD) => {
+                        forget_reaped(ctx, guest, host);
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                }
+                members += 1;
+                if options & WEXITED != 0 {
+                    // Not ended (it would have been reported): its end wakes the sleep.
+                    watch.push(host);
+                    continue;
+                }
+            }
+            // A child that has ended stays out of the sleep: its pidfd would wake it at once.
+            let mut info = Siginfo::default();
+            let mut rusage = [0u8; 144];
+            match ctx.p.platform.host_waitid(P_PID as u32, host, &mut info, (WEXITED | WNOHANG | WNOWAIT) as u32, &mut rusage) {
+                Ok(()) if info.signo == 0 => watch.push(host),
+                Ok(()) => {}
+                Err(ECHILD) if !member => forget_reaped(ctx, guest, host),
+                Err(_) => {}
+            }
+        }
+        if members == 0 {
+            return Err(ECHILD);
+        }
+        if options & WNOHANG != 0 {
+            return Ok(None);
+        }
+        if interrupted {
+            // Restarted after the handler when its SA_RESTART asks, as Linux's -ERESTARTSYS.
+            return Err(EINTR);
+        }
+        if ctx.p.platform.wait_children(&watch) == Err(EINTR) {
+            // A signal the guest takes ends the wait once the children were looked at again;
+            // others (SIGCHLD of a child that ended, ignored ones) only wake it.
+            interrupted = !ctx.spurious_eintr();
+        }
+    }
+}
+
+/// A reaped child is gone for good: off the children list, and out of the kernel, which kept it
+/// (a zombie) until now so its group and existence were known: its pid answers ESRCH from here
+/// on, as on Linux. A backend without that extension (NetBSD's rump kernel) lets the process go
+/// when the server thread sees its channel close, which happens before the host process is a
+/// zombie but may not have been handled yet: then this waits a bounded time for that, so the pid
+/// is never taken for a live process after the reap. The bound is a time (2 s), not a number of
+/// pauses: while the child's SIGCHLD is pending for this thread each pause ends at once (EINTR).
 fn forget_reaped(ctx: &mut Ctx, guest: i32, host: i32) {
     ctx.p.children.lock().retain(|(_, h)| *h != host);
+    match ctx.nb_raw(ext::SYS_EXT_reap, [guest as u32 as u64, 0, 0, 0, 0, 0]) {
+        Err(e) if e == abi_netbsd::errno::ENOSYS => {}
+        _ => return,
+    }
     let pause = abi_netbsd::structs::Timespec { tv_sec: 0, tv_nsec: 200_000 };
     let now = |ctx: &mut Ctx| super::time::monotonic(ctx).map_or(i128::MAX, |t| super::time::nanos(&t));
     let deadline = now(ctx).saturating_add(2_000_000_000);
@@ -250,6 +360,13 @@ fn forget_reaped(ctx: &mut Ctx, guest: i32, host: i32) {
             let _ = ctx.nb(nb::SYS_sched_yield, [0; 6]);
         }
     }
+}
+
+/// Tells the kernel whether the caller's children are reaped at their exit (SIGCHLD ignored or
+/// SA_NOCLDWAIT), as the host is told; a backend without the extension has no zombies to drop.
+pub fn set_auto_reap(ctx: &mut Ctx, on: bool) {
+    ctx.p.platform.auto_reap_children(on);
+    let _ = ctx.nb_raw(ext::SYS_EXT_nocldwait, [on as u64, 0, 0, 0, 0, 0]);
 }
 
 const P_ALL: u64 = 0;
@@ -263,14 +380,26 @@ fn waitid(ctx: &mut Ctx) -> LxResult {
     {
         return Err(EINVAL);
     }
-    let (host_type, host_id) = match idtype {
-        P_PID => (P_PID, host_of(ctx, id).ok_or(ECHILD)?),
-        P_ALL | P_PGID => (P_ALL, 0),
+    let target = match idtype {
+        P_ALL => Target::Any,
+        P_PID if id > 0 => Target::Host(host_of(ctx, id).ok_or(ECHILD)?),
+        // Linux (since 5.4): id 0 is the caller's own group.
+        P_PGID if id == 0 => Target::Group(own_group(ctx)?),
+        P_PGID if id > 0 => Target::Group(id),
         _ => return Err(EINVAL),
     };
     let mut info = Siginfo::default();
     let mut rusage = [0u8; 144];
-    ctx.p.platform.host_waitid(host_type as u32, host_id, &mut info, options as u32, &mut rusage)?;
+    match target {
+        Target::Any => ctx.p.platform.host_waitid(P_ALL as u32, 0, &mut info, options as u32, &mut rusage)?,
+        Target::Host(h) => ctx.p.platform.host_waitid(P_PID as u32, h, &mut info, options as u32, &mut rusage)?,
+        Target::Group(g) => {
+            group_wait(ctx, g, options, &mut |ctx, host| {
+                ctx.p.platform.host_waitid(P_PID as u32, host, &mut info, (options | WNOHANG) as u32, &mut rusage)?;
+                Ok(info.signo != 0)
+            })?;
+        }
+    }
     if info.signo != 0 {
         let guest = guest_of(ctx.p, info.pid());
         if options & WNOWAIT == 0 && info.code != 5 && info.code != 6 {

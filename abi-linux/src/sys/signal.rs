@@ -178,12 +178,15 @@ fn rt_sigaction(ctx: &mut Ctx) -> LxResult {
             if n.handler == SIG_IGN || n.handler == SIG_DFL && ignored_by_default(sig) {
                 st.pending.discard(sig);
             }
-            if sig == SIGCHLD {
-                ctx.p.platform.auto_reap_children(n.handler == SIG_IGN || n.flags & SA_NOCLDWAIT != 0);
-            }
         }
         old
     };
+    if let (Some(n), SIGCHLD) = (new, sig) {
+        let auto_reap = |a: &SigAction| a.handler == SIG_IGN || a.flags & SA_NOCLDWAIT != 0;
+        if auto_reap(&n) != auto_reap(&old) {
+            super::fork::set_auto_reap(ctx, auto_reap(&n));
+        }
+    }
     if old_at != 0 {
         ctx.write_struct(old_at, &old)?;
     }

@@ -290,6 +290,43 @@ impl Platform for HostPlatform {
         Ok(())
     }
 
+    fn wait_children(&self, host_pids: &[i32]) -> Result<(), Errno> {
+        // A pidfd is readable once its process has ended: sleep on those, with every host signal
+        // deliverable (ppoll switches masks atomically, so one that came before is not missed).
+        let mut fds: Vec<libc::pollfd> = Vec::with_capacity(host_pids.len());
+        let close = |fds: &[libc::pollfd]| {
+            for p in fds {
+                // SAFETY: closes a pidfd opened here.
+                unsafe { libc::close(p.fd) };
+            }
+        };
+        for &h in host_pids {
+            // SAFETY: pidfd_open of a host child of ours; the descriptor is closed below.
+            let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, h, 0u32) } as i32;
+            if fd >= 0 {
+                fds.push(libc::pollfd { fd, events: libc::POLLIN, revents: 0 });
+            } else if last_errno().0 == libc::ESRCH {
+                // Gone already (reaped by the host): the caller looks again.
+                close(&fds);
+                return Ok(());
+            }
+            // Otherwise (out of descriptors) the child's SIGCHLD still ends the sleep.
+        }
+        let serving = signals::set_host_mask(signals::ALL_BLOCKED);
+        let r = if signals::host_signals_pending() {
+            Err(Errno(libc::EINTR))
+        } else {
+            // SAFETY: ppoll over our pollfds, no timeout, with an 8-byte kernel sigset.
+            let r = unsafe {
+                libc::syscall(libc::SYS_ppoll, fds.as_mut_ptr(), fds.len(), std::ptr::null::<libc::timespec>(), &serving as *const u64, 8usize)
+            };
+            if r < 0 && last_errno().0 == libc::EINTR { Err(Errno(libc::EINTR)) } else { Ok(()) }
+        };
+        signals::set_host_mask(serving);
+        close(&fds);
+        r
+    }
+
     fn auto_reap_children(&self, on: bool) {
         signals::set_auto_reap(on);
     }

@@ -142,6 +142,8 @@ impl EmbeddedKernel {
             limits: proc::initial_limits(),
             lwps: Vec::new(),
             published: None,
+            zombie: false,
+            nocldwait: false,
         }
     }
 
@@ -207,7 +209,7 @@ impl EmbeddedKernel {
     pub(crate) fn current(&self) -> Current {
         let pt = self.procs.lock().unwrap();
         let pid = self.curpid(&pt);
-        let p = &pt.procs[&pid];
+        let p = pt.get(pid).expect("current process exists");
         Current {
             pid,
             ppid: p.ppid,
@@ -229,16 +231,36 @@ impl EmbeddedKernel {
     pub(crate) fn proc_mut<T>(&self, f: impl FnOnce(&mut Proc) -> T) -> T {
         let mut pt = self.procs.lock().unwrap();
         let pid = self.curpid(&pt);
-        f(pt.procs.get_mut(&pid).expect("current process exists"))
+        f(pt.get_mut(pid).expect("current process exists"))
+    }
+
+    /// [`crate::ext_events::SYS_EXT_reap`]: the calling process reaps its child `pid`.
+    pub(crate) fn reap(&self, pid: Pid) -> SysResult {
+        let fds = {
+            let mut pt = self.procs.lock().unwrap();
+            let me = self.curpid(&pt);
+            pt.reap(me, pid)?
+        };
+        // Closing the descriptors may block on the host: outside the table lock.
+        drop(fds);
+        Ok([0, 0])
     }
 
     /// Runs `f` on the calling process's entry in the process table, with the rest of the table.
     pub(crate) fn with_proc<T>(&self, f: impl FnOnce(&mut Proc, &mut ProcTable) -> T) -> T {
         let mut pt = self.procs.lock().unwrap();
         let pid = self.curpid(&pt);
-        let mut p = pt.procs.remove(&pid).expect("current process exists");
+        // A reaped process whose lwp is still bound sees the table without itself, as before.
+        let (mut p, defunct) = match pt.procs.remove(&pid) {
+            Some(p) => (p, false),
+            None => (pt.defunct.remove(&pid).expect("current process exists"), true),
+        };
         let r = f(&mut p, &mut pt);
-        pt.procs.insert(pid, p);
+        if defunct {
+            pt.defunct.insert(pid, p);
+        } else {
+            pt.procs.insert(pid, p);
+        }
         r
     }
 }
@@ -275,6 +297,8 @@ impl RumpKernel for EmbeddedKernel {
                     limits: pp.limits,
                     lwps: Vec::new(),
                     published: pp.published.clone(),
+                    zombie: false,
+                    nocldwait: pp.nocldwait,
                 }
             }
             None => {
@@ -322,27 +346,16 @@ impl RumpKernel for EmbeddedKernel {
             let Some(pid) = pt.lwps.remove(&l) else {
                 return;
             };
-            let p = pt.procs.get_mut(&pid).unwrap();
+            let Some(p) = pt.get_mut(pid) else { return };
             p.lwps.retain(|&x| x != l);
-            if p.lwps.is_empty() && pid != 0 {
-                // Children of an exiting process are inherited by init.
-                for q in pt.procs.values_mut() {
-                    if q.ppid == pid {
-                        q.ppid = INIT_PID;
-                    }
-                }
-                let p = pt.procs.remove(&pid);
-                if let Some(p) = &p {
-                    let t = p.fds.lock().unwrap();
-                    for fd in t.fds() {
-                        if let Ok(f) = t.get(fd) {
-                            f.closed_by(pid);
-                        }
-                    }
-                }
-                p
-            } else {
+            if !p.lwps.is_empty() || pid == 0 {
                 None
+            } else if pt.defunct.contains_key(&pid) {
+                // Reaped already: its end was seen then.
+                pt.defunct.remove(&pid).map(|p| p.fds)
+            } else {
+                // The process ends: a zombie until its parent reaps it.
+                pt.exit(pid)
             }
         };
         // Closing the descriptors may block on the host: outside the table lock.

@@ -150,6 +150,12 @@ pub struct Proc {
     /// What the process's layer published of itself (`ext_proc`), shared with its fork children
     /// until they publish their own.
     pub published: Option<Arc<Published>>,
+    /// Ended and not yet reaped: no lwps, descriptors closed, ids kept for getpgid, getsid,
+    /// setpgid's and setsid's group checks and the caller's kill.
+    pub zombie: bool,
+    /// Its children are reaped at their exit, nobody waiting for them (the caller's SIGCHLD is
+    /// ignored or has SA_NOCLDWAIT; NetBSD's PS_NOCLDWAIT), set by [`crate::ext_events::SYS_EXT_nocldwait`].
+    pub nocldwait: bool,
 }
 
 /// A process's own facts, as its layer published them (`SYS_EXT_proc_publish`).
@@ -186,7 +192,12 @@ pub fn initial_limits() -> [Rlimit; rl::RLIM_NLIMITS as usize] {
 /// Every process and lwp of one kernel.
 #[derive(Default)]
 pub struct ProcTable {
+    /// Every process that exists for the guest, zombies included.
     pub procs: HashMap<i32, Proc>,
+    /// Processes reaped before their last lwp went (the host process died and its parent waited
+    /// before the server thread saw it): gone for every lookup by pid, kept only for the lwps
+    /// still bound to them until those are released.
+    pub defunct: HashMap<i32, Proc>,
     /// lwp id → pid.
     pub lwps: HashMap<i32, i32>,
     pub next_pid: i32,
@@ -205,7 +216,7 @@ impl ProcTable {
             } else {
                 self.next_pid + 1
             };
-            if !self.procs.contains_key(&self.next_pid) {
+            if !self.procs.contains_key(&self.next_pid) && !self.defunct.contains_key(&self.next_pid) {
                 return self.next_pid;
             }
         }
@@ -219,6 +230,88 @@ impl ProcTable {
             p.lwps.push(l);
         }
         l
+    }
+
+    /// The process `pid` an lwp acts for: one that exists, or one reaped already whose lwps
+    /// have not all gone.
+    pub fn get(&self, pid: i32) -> Option<&Proc> {
+        self.procs.get(&pid).or_else(|| self.defunct.get(&pid))
+    }
+
+    pub fn get_mut(&mut self, pid: i32) -> Option<&mut Proc> {
+        match self.procs.get_mut(&pid) {
+            Some(p) => Some(p),
+            None => self.defunct.get_mut(&pid),
+        }
+    }
+
+    /// Process `pid` (in `procs`) has ended: its descriptors are closed (the table is answered,
+    /// to be dropped outside the table lock: closing may block on the host), its live children
+    /// go to init and its zombie children are reaped as init would. It stays a zombie until its
+    /// parent reaps it, unless nobody will (its parent is init, or ignores SIGCHLD): then it goes
+    /// at once.
+    pub fn exit(&mut self, pid: i32) -> Option<Arc<Mutex<FdTable>>> {
+        let zombies: Vec<i32> = self
+            .procs
+            .values()
+            .filter(|q| q.ppid == pid && q.zombie)
+            .map(|q| q.pid)
+            .collect();
+        for z in zombies {
+            self.procs.remove(&z);
+        }
+        for q in self.procs.values_mut().chain(self.defunct.values_mut()) {
+            if q.ppid == pid {
+                q.ppid = super::INIT_PID;
+            }
+        }
+        let p = self.procs.get_mut(&pid)?;
+        p.zombie = true;
+        let fds = std::mem::take(&mut p.fds);
+        {
+            let t = fds.lock().unwrap();
+            for fd in t.fds() {
+                if let Ok(f) = t.get(fd) {
+                    f.closed_by(pid);
+                }
+            }
+        }
+        let ppid = p.ppid;
+        let awaited = ppid != super::INIT_PID
+            && self
+                .procs
+                .get(&ppid)
+                .is_some_and(|pp| !pp.zombie && !pp.nocldwait);
+        if !awaited {
+            self.forget(pid);
+        }
+        Some(fds)
+    }
+
+    /// Process `pid` is gone for every lookup by pid; lwps still bound to it keep it as defunct
+    /// until they are released.
+    pub fn forget(&mut self, pid: i32) {
+        if let Some(p) = self.procs.remove(&pid) {
+            if !p.lwps.is_empty() {
+                self.defunct.insert(pid, p);
+            }
+        }
+    }
+
+    /// `caller` reaps its child `pid`, which its host process has ended: the zombie goes (or, if
+    /// the kernel has not yet seen the end, the process ends and goes now). ECHILD when `pid` is
+    /// not a child of `caller`.
+    pub fn reap(&mut self, caller: i32, pid: i32) -> Result<Option<Arc<Mutex<FdTable>>>, Errno> {
+        if pid <= 0 || !self.procs.get(&pid).is_some_and(|q| q.ppid == caller) {
+            return Err(ne::ECHILD);
+        }
+        let fds = if self.procs[&pid].zombie {
+            None
+        } else {
+            self.exit(pid)
+        };
+        self.forget(pid);
+        Ok(fds)
     }
 }
 

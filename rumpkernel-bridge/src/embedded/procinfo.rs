@@ -75,7 +75,8 @@ fn info(k: &EmbeddedKernel, pid: i32, out: u64) -> SysResult {
             rgid: c.rgid,
             egid: c.egid,
             svgid: c.svgid,
-            nlwp: p.lwps.len() as u32,
+            // Linux counts a zombie's one thread until it is reaped.
+            nlwp: if p.zombie { 1 } else { p.lwps.len() as u32 },
             comm: p.published.as_ref().map(|r| r.comm).unwrap_or_default(),
             rsslim: p.limits[rl::RLIMIT_RSS as usize].rlim_cur,
             ..Default::default()
@@ -94,6 +95,10 @@ fn info(k: &EmbeddedKernel, pid: i32, out: u64) -> SysResult {
 fn text(k: &EmbeddedKernel, c: &Current, pid: i32, what: u32, out: u64, len: u64) -> SysResult {
     let t: Vec<u8> = with_target(k, pid, |p| {
         let published = || p.published.clone().unwrap_or_default();
+        if p.zombie && what <= PROC_TEXT_CWD {
+            // A zombie has no memory (no argv), no program and no cwd any more, as on Linux.
+            return if what == PROC_TEXT_ARGS { Ok(Vec::new()) } else { Err(ne::ENOENT) };
+        }
         Ok(match what {
             PROC_TEXT_ARGS => published().args.clone(),
             PROC_TEXT_EXE => {

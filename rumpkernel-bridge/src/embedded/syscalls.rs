@@ -582,6 +582,11 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
             ok(p.pid as u64)
         }),
         SYS_setpgid => sys_setpgid(k, int(a[0]), int(a[1])),
+        crate::ext_events::SYS_EXT_reap => k.reap(int(a[0])),
+        crate::ext_events::SYS_EXT_nocldwait => {
+            k.proc_mut(|p| p.nocldwait = a[0] != 0);
+            ok(0)
+        }
         SYS_getrlimit => {
             let w = a[0] as u32;
             if w >= rl::RLIM_NLIMITS {
