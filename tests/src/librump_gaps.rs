@@ -8,7 +8,6 @@
 
 /// (case name, or its prefix up to a build's `-variant`, reason).
 pub const KNOWN_GAPS: &[(&str, &str)] = &[
-    ("bash-pipefail", "process substitution opens /dev/fd/N, and the rump kernel's /dev has no fd directory"),
     ("bash-many", "LIBRUMP-HANG: a run of many short processes in pipelines sometimes stops (a rump virtual CPU is never given back; under investigation)"),
     ("busybox-many", "LIBRUMP-HANG: as bash-many"),
     ("bash-xargs", "LIBRUMP-HANG: as bash-many"),

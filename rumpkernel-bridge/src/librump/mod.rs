@@ -62,6 +62,7 @@ pub const OPTIONAL: &[&str] = &[
     "librumpdev_rnd.so",
     "librumpdev_disk.so",
     "librumpvfs_fifofs.so",
+    "librumpfs_fdesc.so",
     "librumpfs_ffs.so",
     "librumpfs_ext2fs.so",
     "librumpfs_msdos.so",
@@ -373,6 +374,9 @@ impl LibrumpKernel {
             rw_mounts: Mutex::new(Vec::new()),
             _libs: libs,
         });
+        if k.loaded.iter().any(|l| l == "librumpfs_fdesc.so") {
+            k.mount_fdesc().map_err(|e| format!("librump: cannot mount fdesc on /dev/fd: {}", errno_name(e.0)))?;
+        }
         *booted = Some(k.clone());
         Ok(k)
     }
@@ -396,6 +400,16 @@ impl LibrumpKernel {
     pub fn has_component(&self, fs: FsType) -> bool {
         let lib = Self::component_of(fs);
         self.loaded.contains(&lib)
+    }
+
+    /// /dev/fd/N, /dev/stdin, /dev/stdout, /dev/stderr as on Linux (bash's process substitution
+    /// opens /dev/fd/N): NetBSD's fdescfs, union-mounted on /dev as NetBSD itself does it.
+    fn mount_fdesc(&self) -> Result<(), Errno> {
+        /// `MNT_UNION` (sys/fstypes.h).
+        const MNT_UNION: u64 = 0x20;
+        let ty = CString::new("fdesc").unwrap();
+        let at = CString::new("/dev").unwrap();
+        self.syscall(nr::SYS___mount50, [ty.as_ptr() as u64, at.as_ptr() as u64, MNT_UNION, 0, 0, 0]).map(|_| ())
     }
 
     /// `mkdir -p`: every component of the absolute `guest_path`.
