@@ -193,6 +193,10 @@ struct Entry {
     releaselwp: ReleaseFn,
     curlwp: CurlwpFn,
     etfs_register: EtfsFn,
+    /// Take and give back a virtual CPU: the hypervisor-side calls (`hyp_*`) expect their caller
+    /// to hold one, as rumpuser's own sysproxy server does around them.
+    schedule: unsafe extern "C" fn(),
+    unschedule: unsafe extern "C" fn(),
     etfs_register_withsize: EtfsSizeFn,
 }
 
@@ -306,6 +310,8 @@ impl LibrumpKernel {
             releaselwp: sym(&libs, "rump_pub_lwproc_releaselwp")?,
             curlwp: sym(&libs, "rump_pub_lwproc_curlwp")?,
             etfs_register: sym(&libs, "rump_pub_etfs_register")?,
+            schedule: sym(&libs, "rump_schedule")?,
+            unschedule: sym(&libs, "rump_unschedule")?,
             etfs_register_withsize: sym(&libs, "rump_pub_etfs_register_withsize")?,
         };
         // The kernel's console (its printf) writes through rumpuser_putchar, i.e. the host libc's
@@ -526,8 +532,15 @@ impl RumpKernel for LibrumpKernel {
         let hyp_rfork = self.hyp_rfork.ok_or(ne::ENOSYS)?;
         // SAFETY: the component's rfork with a non-null private pointer (the hooks ignore it: the
         // serving thread knows its client), rfork flags and no name; binds the new process's lwp
-        // to this thread.
-        let rv = unsafe { hyp_rfork(std::ptr::NonNull::<u8>::dangling().as_ptr().cast(), flags, std::ptr::null()) };
+        // to this thread. Like every hyp_* call it runs on a virtual CPU: without one it ran on
+        // whatever CPU state was current and, now and then, left a CPU marked busy for good
+        // (every later call then waited in rump_schedule).
+        let rv = unsafe {
+            (self.f.schedule)();
+            let rv = hyp_rfork(std::ptr::NonNull::<u8>::dangling().as_ptr().cast(), flags, std::ptr::null());
+            (self.f.unschedule)();
+            rv
+        };
         if rv != 0 {
             return Err(Errno(rv));
         }
