@@ -75,14 +75,17 @@ fn brk(ctx: &mut Ctx) -> LxResult {
 
 /// Unmaps the guest's own mappings within `addr..addr+len` (what lies between them, and anything
 /// not the guest's, is left alone): for munmap, and to free a range a MAP_FIXED request takes.
+///
+/// The map stays locked from the host's munmap to the removal: once the host has freed a range,
+/// another thread's mmap may get it back from the host at once (musl's detached threads unmap
+/// their own stacks while others create threads), and its record must not be removed by ours.
 fn unmap_guest_range(ctx: &Ctx, addr: u64, len: u64) -> Result<(), crate::Errno> {
-    let pieces: alloc::vec::Vec<(u64, u64)> = {
-        let mm = ctx.p.mm.lock();
-        mm.iter().filter(|(s, m)| *s < addr + len && m.end > addr).map(|(s, m)| (s.max(addr), m.end.min(addr + len))).collect()
-    };
+    let mut mm = ctx.p.mm.lock();
+    let pieces: alloc::vec::Vec<(u64, u64)> =
+        mm.iter().filter(|(s, m)| *s < addr + len && m.end > addr).map(|(s, m)| (s.max(addr), m.end.min(addr + len))).collect();
     for (s, e) in pieces {
         ctx.p.platform.unmap(s, e - s)?;
-        ctx.p.mm.lock().remove(s, e - s);
+        mm.remove(s, e - s);
     }
     Ok(())
 }
