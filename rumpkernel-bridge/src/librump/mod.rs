@@ -321,37 +321,12 @@ impl LibrumpKernel {
         }
         // SAFETY: glibc's stdout stream, before anything in this process wrote to it through stdio.
         unsafe { libc::setvbuf(stdout, std::ptr::null_mut(), libc::_IONBF, 0) };
-        // The kernel's threads inherit this mask: none of them may take a host signal.
-        // SAFETY: plain signal-mask calls on this thread; the old mask is put back.
-        let rv = unsafe {
-            let mut all: libc::sigset_t = std::mem::zeroed();
-            let mut old: libc::sigset_t = std::mem::zeroed();
-            libc::sigfillset(&mut all);
-            libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
-            // What the boot prints on stderr (rumpuser's loader complaining about a library
-            // without a SysV symbol hash, for one) is kept aside: the guest's stderr is its own.
-            // It is shown when the boot fails.
-            let boot_log = libc::memfd_create(c"rump-boot".as_ptr(), libc::MFD_CLOEXEC);
-            let saved = if boot_log >= 0 { libc::fcntl(2, libc::F_DUPFD_CLOEXEC, 3) } else { -1 };
-            if saved >= 0 {
-                libc::dup2(boot_log, 2);
-            }
-            let rv = init();
-            if saved >= 0 {
-                libc::dup2(saved, 2);
-                libc::close(saved);
-            }
-            libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
-            let log = if boot_log >= 0 {
-                let text = std::fs::read_to_string(format!("/proc/self/fd/{boot_log}")).unwrap_or_default();
-                libc::close(boot_log);
-                text
-            } else {
-                String::new()
-            };
-            (rv, log)
-        };
-        let (rv, boot_log) = rv;
+        // The kernel's threads inherit this mask: none of them may take a host signal. What the
+        // boot prints on stderr (rumpuser's loader complaining about a library without a SysV
+        // symbol hash, for one) is kept aside: the guest's stderr is its own. It is shown when
+        // the boot fails.
+        // SAFETY: rump_init has no preconditions; it runs once (under BOOTED's lock).
+        let (rv, boot_log) = with_signals_blocked(|| capturing_stderr(|| unsafe { init() }));
         if rv != 0 {
             let said = boot_log.lines().last().map(|l| format!(" ({l})")).unwrap_or_default();
             return Err(format!("librump: rump_init failed: {}{said}", errno_name(rv)));
@@ -492,6 +467,49 @@ impl LibrumpKernel {
         let c = CString::new(path).map_err(|_| ne::EINVAL)?;
         let [a, b, c2, d, e] = rest;
         self.syscall(nr, [c.as_ptr() as u64, a, b, c2, d, e])
+    }
+}
+
+/// Runs `f` with every host signal blocked on this thread (threads it creates inherit the mask),
+/// then puts the old mask back.
+pub(super) fn with_signals_blocked<R>(f: impl FnOnce() -> R) -> R {
+    // SAFETY: plain signal-mask calls on this thread.
+    let old = unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
+        old
+    };
+    let r = f();
+    // SAFETY: puts back the mask saved above.
+    unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
+    r
+}
+
+/// Runs `f` with fd 2 pointed at a memory file, then puts fd 2 back; returns what `f` wrote
+/// there (nothing when the redirection could not be set up, and `f` then writes to fd 2).
+fn capturing_stderr<R>(f: impl FnOnce() -> R) -> (R, String) {
+    // SAFETY: descriptor calls on our own memfd and a duplicate of fd 2, put back below.
+    unsafe {
+        let log = libc::memfd_create(c"rump-boot".as_ptr(), libc::MFD_CLOEXEC);
+        let saved = if log >= 0 { libc::fcntl(2, libc::F_DUPFD_CLOEXEC, 3) } else { -1 };
+        if saved >= 0 {
+            libc::dup2(log, 2);
+        }
+        let r = f();
+        if saved >= 0 {
+            libc::dup2(saved, 2);
+            libc::close(saved);
+        }
+        let text = if log >= 0 {
+            let t = std::fs::read_to_string(format!("/proc/self/fd/{log}")).unwrap_or_default();
+            libc::close(log);
+            t
+        } else {
+            String::new()
+        };
+        (r, text)
     }
 }
 

@@ -48,6 +48,11 @@ pub(super) unsafe fn install(ops: *mut SysproxyOps) {
     (*ops).fini = fini;
 }
 
+/// A hook's answer: 0 or the NetBSD errno.
+fn errno_of(r: Result<(), abi_netbsd::Errno>) -> c_int {
+    r.err().map_or(0, |e| e.0)
+}
+
 /// The host pid whose memory the current call's user addresses are in.
 fn client() -> Result<i32, c_int> {
     uaccess::client().ok_or(ne::EFAULT.0)
@@ -60,10 +65,7 @@ unsafe extern "C" fn copyin(_: *mut c_void, raddr: *const c_void, laddr: *mut c_
     };
     // SAFETY: the kernel hands a buffer of `len` bytes of its own.
     let out = std::slice::from_raw_parts_mut(laddr.cast::<u8>(), len);
-    match uaccess::read_remote(pid, raddr as u64, out) {
-        Ok(()) => 0,
-        Err(e) => e.0,
-    }
+    errno_of(uaccess::read_remote(pid, raddr as u64, out))
 }
 
 unsafe extern "C" fn copyout(_: *mut c_void, laddr: *const c_void, raddr: *mut c_void, len: usize) -> c_int {
@@ -73,10 +75,7 @@ unsafe extern "C" fn copyout(_: *mut c_void, laddr: *const c_void, raddr: *mut c
     };
     // SAFETY: the kernel hands `len` bytes of its own.
     let data = std::slice::from_raw_parts(laddr.cast::<u8>(), len);
-    match uaccess::write_remote(pid, raddr as u64, data) {
-        Ok(()) => 0,
-        Err(e) => e.0,
-    }
+    errno_of(uaccess::write_remote(pid, raddr as u64, data))
 }
 
 /// A string from the client: at most `*len` bytes, stopping after its NUL; `*len` becomes the
@@ -115,10 +114,7 @@ unsafe extern "C" fn copyoutstr(_: *mut c_void, laddr: *const c_void, raddr: *mu
     };
     // SAFETY: the kernel hands `*len` bytes of its own.
     let data = std::slice::from_raw_parts(laddr.cast::<u8>(), *len);
-    match uaccess::write_remote(pid, raddr as u64, data) {
-        Ok(()) => 0,
-        Err(e) => e.0,
-    }
+    errno_of(uaccess::write_remote(pid, raddr as u64, data))
 }
 
 /// Anonymous memory in the client: the layer maps guest memory itself and never asks the kernel

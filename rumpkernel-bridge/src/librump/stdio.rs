@@ -93,23 +93,15 @@ impl Stdio {
 /// (signals are the guest threads'; a SIGPIPE the kernel raises for a pump stays pending).
 fn spawn(k: &Arc<LibrumpKernel>, pump_pid: Pid, name: &str, body: impl FnOnce(&LibrumpKernel) + Send + 'static) {
     let k = k.clone();
-    // SAFETY: plain signal-mask calls on this thread; the old mask is put back after the spawn,
-    // so the new thread starts with everything blocked.
-    let old = unsafe {
-        let mut all: libc::sigset_t = std::mem::zeroed();
-        let mut old: libc::sigset_t = std::mem::zeroed();
-        libc::sigfillset(&mut all);
-        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
-        old
-    };
-    let spawned = std::thread::Builder::new().name(name.into()).spawn(move || {
-        // SAFETY: rump entry point with a pid; binds a new lwp to this thread.
-        if unsafe { (k.f.newlwp)(pump_pid) } == 0 {
-            body(&k);
-        }
+    // Spawned with every signal blocked, so the new thread starts that way.
+    let spawned = super::with_signals_blocked(|| {
+        std::thread::Builder::new().name(name.into()).spawn(move || {
+            // SAFETY: rump entry point with a pid; binds a new lwp to this thread.
+            if unsafe { (k.f.newlwp)(pump_pid) } == 0 {
+                body(&k);
+            }
+        })
     });
-    // SAFETY: puts back the mask saved above.
-    unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
     drop(spawned);
 }
 
