@@ -354,14 +354,28 @@ impl Personality {
                 info.fields[TRANSPORT_CODE_SLOT] = 0;
                 thread.pending.post(info);
             }
+            _ if crate::sys::jobctl::is_keyboard_signal(sig, info.code) && !self.in_host_foreground() => {
+                // The host's terminal signals every process of the run; the guest's foreground
+                // group alone is meant.
+            }
             _ => {
                 if sig == 17 {
                     // SIGCHLD from the host names a host child: show the guest its own pid.
                     let guest = crate::sys::fork::guest_of(self, info.pid());
+                    crate::sys::fork::fix_stop_info(self, guest, &mut info);
                     info.set_pid(guest);
                 }
                 self.signals.lock().pending.post(info);
             }
+        }
+    }
+
+    /// Whether keyboard signals from the host's terminal are for this process (its group is
+    /// the guest's foreground group of that terminal; yes when the kernel cannot tell).
+    fn in_host_foreground(&self) -> bool {
+        match self.kernel.syscall(rumpkernel_bridge::ext_tty::SYS_EXT_tty_foreground, [0; 6]) {
+            Ok(r) => r[0] != 0,
+            Err(_) => true,
         }
     }
 
@@ -445,7 +459,7 @@ impl Personality {
             let action = self.signals.lock().actions[sig as usize - 1];
             match signal::disposition(&action, sig) {
                 Disposition::Ignore => {}
-                Disposition::Stop => self.platform.stop_process(),
+                Disposition::Stop => self.stop(sig),
                 Disposition::Terminate => self.platform.die_of_signal(sig),
                 Disposition::Handle(a) => {
                     if signal::push_frame(self, thread, regs, sig, &a, &info).is_err() {
@@ -453,6 +467,17 @@ impl Personality {
                     }
                 }
             }
+        }
+    }
+
+    /// Stops the process with stop signal `sig`; where the host will not, with SIGSTOP, telling
+    /// the kernel which signal it stands for (for the parent's wait and SIGCHLD).
+    fn stop(&self, sig: u32) {
+        use rumpkernel_bridge::ext_events::SYS_EXT_stop_signal;
+        if !self.platform.stop_process(sig) {
+            let _ = self.kernel.syscall(SYS_EXT_stop_signal, [sig as u64, 0, 0, 0, 0, 0]);
+            self.platform.stop_process(signal::SIGSTOP);
+            let _ = self.kernel.syscall(SYS_EXT_stop_signal, [0; 6]);
         }
     }
 
@@ -678,11 +703,20 @@ impl<'a> Ctx<'a> {
     }
 
     /// Like [`Ctx::nb`], but leaves a failure as the NetBSD errno (for handlers that look at it).
+    /// A background process's terminal access the kernel refused is settled here first (stop
+    /// signal, EIO, or the same call again: [`crate::sys::jobctl`]).
     pub fn nb_raw(&mut self, nr: u32, args: [u64; 6]) -> Result<[u64; 2], abi_netbsd::Errno> {
-        let r = self.p.kernel.syscall(nr, args);
-        if let Some(log) = self.trace.as_mut() {
-            log.record(nr, &args, &r);
+        loop {
+            let r = self.p.kernel.syscall(nr, args);
+            if let Some(log) = self.trace.as_mut() {
+                log.record(nr, &args, &r);
+            }
+            let Err(e) = r else { return r };
+            match crate::sys::jobctl::after_refusal(self, e) {
+                Some(Ok(())) => continue,
+                Some(Err(e)) => return Err(e),
+                None => return r,
+            }
         }
-        r
     }
 }

@@ -161,8 +161,11 @@ pub trait Platform: Send + Sync {
     /// it, exit status 128 + signo. Does not return.
     fn die_of_signal(&self, signo: u32) -> !;
 
-    /// Stops the whole process until something sends it SIGCONT (a stop signal's default action).
-    fn stop_process(&self);
+    /// Stops the whole process until something sends it SIGCONT (stop signal `signo`'s default
+    /// action), so its parent's wait reports `signo`. False when the host would not stop it
+    /// with `signo` (its job-control stops do nothing in a host process group it deems
+    /// orphaned); SIGSTOP always stops.
+    fn stop_process(&self, signo: u32) -> bool;
 
     /// Checks that `bytes` is a program the platform can run, changing nothing.
     fn check_image(&self, bytes: &[u8]) -> Result<(), ImageError>;

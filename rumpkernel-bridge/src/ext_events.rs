@@ -35,7 +35,13 @@
 //!   (Linux's and NetBSD's SIGCHLD SIG_IGN or SA_NOCLDWAIT; NetBSD's PS_NOCLDWAIT), inherited by
 //!   new processes. The caller's host reaps their host processes too.
 //!
-//! NetBSD's rump kernel answers ENOSYS for both: there a process goes with its last lwp (the
+//! - `SYS_EXT_stop_signal(int sig)`: the caller is stopping with SIGSTOP in place of stop
+//!   signal `sig` (its host would not stop it with `sig` itself: the host's job-control stops
+//!   do nothing in a host process group the host deems orphaned); 0 once it runs again.
+//! - `SYS_EXT_stop_signal_of(pid_t pid)`: what process `pid` recorded that way (0: nothing), so
+//!   its parent's wait and SIGCHLD report the signal that stopped it. ESRCH for no process.
+//!
+//! NetBSD's rump kernel answers ENOSYS for all these: there a process goes with its last lwp (the
 //! personality then waits a bounded time for that after a reap, as before).
 #![allow(non_upper_case_globals)]
 
@@ -50,6 +56,8 @@ pub const SYS_EXT_signalfd_getmask: u32 = SYS_EXT_BASE + 7;
 pub const SYS_EXT_signalfd_pending: u32 = SYS_EXT_BASE + 8;
 pub const SYS_EXT_reap: u32 = SYS_EXT_BASE + 9;
 pub const SYS_EXT_nocldwait: u32 = SYS_EXT_BASE + 10;
+pub const SYS_EXT_stop_signal: u32 = SYS_EXT_BASE + 11;
+pub const SYS_EXT_stop_signal_of: u32 = SYS_EXT_BASE + 12;
 
 /// "Served above": a read of a signalfd, which only the caller can serve. Negative like NetBSD's
 /// kernel-internal pseudo-errnos (ERESTART, EJUSTRETURN), so no errno value collides.

@@ -14,6 +14,7 @@ pub mod embedded;
 pub mod ext;
 pub mod ext_events;
 pub mod ext_proc;
+pub mod ext_tty;
 pub mod fsimage;
 pub mod librump;
 pub mod sysproxy;

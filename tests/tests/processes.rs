@@ -30,6 +30,15 @@ fn proc_pidfs() {
     check_guest("proc_pidfs", |c| c.timeout_secs(120));
 }
 
+/// Job control on a pseudo-terminal the program opens (posix_openpt): the session leader takes
+/// it as controlling terminal, tcgetpgrp/tcsetpgrp, background reads stop with SIGTTIN and
+/// TOSTOP writes with SIGTTOU (as the parent's waitpid sees), ignored/blocked/handled variants,
+/// an orphaned group's EIO, /dev/tty, TIOCSCTTY and TIOCNOTTY.
+#[test]
+fn proc_jobctl() {
+    check_guest("proc_jobctl", |c| c.timeout_secs(120));
+}
+
 /// Process-group waits (waitpid 0 and -pgid, waitid P_PGID) and zombies kept until reaped
 /// (getpgid, getsid and kill of a zombie; ESRCH after the reap); EINTR and SA_RESTART.
 #[test]

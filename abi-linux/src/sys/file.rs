@@ -73,7 +73,7 @@ pub const ENTRIES: &[Entry] = &[
     entry(Sysno::pipe as u32, "pipe", F, &[Ptr], Ret::Int, tr!(pipe, SYS_pipe2), Support::Full),
     entry(Sysno::pipe2 as u32, "pipe2", F, &[Ptr, OpenFlags], Ret::Int, tr!(pipe2, SYS_pipe2), Support::Partial("O_DIRECT (packet mode) is refused with EINVAL")),
     entry(Sysno::fcntl as u32, "fcntl", F, &[Fd, FcntlCmd, Hex], Ret::Int, tr!(fcntl, SYS_fcntl, SYS___fstat50), Support::Partial("F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL, F_GETOWN/SETOWN, F_GETLK/SETLK/SETLKW, F_OFD_GETLK/SETLK/SETLKW (a bridge extension; OFD and flock locks conflict, as BSD's flock and fcntl locks do); leases, notify, pipe sizes, seals and F_SETSIG give EINVAL")),
-    entry(Sysno::ioctl as u32, "ioctl", F, &[Fd, IoctlReq, Hex], Ret::Int, tr!(ioctl, SYS_ioctl, SYS_fcntl), Support::Partial("TCGETS, TCSETS/W/F, TIOCGWINSZ, TIOCSWINSZ, FIONREAD, FIONBIO, FIOCLEX, FIONCLEX, TIOCOUTQ, TIOCEXCL/NXCL, TCFLSH, TCSBRK (drain only), TCXONC (output only) on host terminals; TIOCGPGRP/SPGRP, TIOCGSID and TIOCNOTTY answer ENOTTY and TIOCSCTTY EPERM on a terminal, because the kernel's sessions never have a controlling terminal (no job control on a terminal yet); others give ENOTTY. IUTF8, IUCLC, OLCUC, XCASE and output delays are not kept: NetBSD's tty has no twin")),
+    entry(Sysno::ioctl as u32, "ioctl", F, &[Fd, IoctlReq, Hex], Ret::Int, tr!(ioctl, SYS_ioctl, SYS_fcntl), Support::Partial("TCGETS, TCSETS/W/F, TIOCGWINSZ, TIOCSWINSZ, FIONREAD, FIONBIO, FIOCLEX, FIONCLEX, TIOCOUTQ, TIOCEXCL/NXCL, TCFLSH, TCSBRK (drain only), TCXONC (output only) on host terminals; job control as Linux's: TIOCGPGRP/SPGRP, TIOCGSID, TIOCSCTTY, TIOCNOTTY, SIGTTIN/SIGTTOU for background readers and (under TOSTOP) writers and changers; TIOCGPTN and TIOCSPTLCK on /dev/ptmx masters (unlocking only: a pair cannot be locked again, EINVAL); others give ENOTTY. IUTF8, IUCLC, OLCUC, XCASE and output delays are not kept: NetBSD's tty has no twin")),
     // Metadata.
     entry(Sysno::stat as u32, "stat", F, &[Path, Ptr], Ret::Int, tr!(stat, SYS_fstatat), Support::Full),
     entry(Sysno::lstat as u32, "lstat", F, &[Path, Ptr], Ret::Int, tr!(lstat, SYS_fstatat), Support::Full),
@@ -466,6 +466,9 @@ fn ioctl(ctx: &mut Ctx) -> LxResult {
         let v = (req == li::FIOCLEX) as u64;
         return ok(ctx.nb(nb::SYS_fcntl, [fd, nbc::fcntl_cmd::F_SETFD as u64, v, 0, 0, 0])?);
     }
+    if req == li::TIOCNOTTY {
+        return give_up_terminal(ctx, fd);
+    }
     match xlat::termios::req(req).ok_or(crate::errno::ENOTTY)? {
         Req::GetAttr => {
             let mut t = nbs::Termios::default();
@@ -498,6 +501,30 @@ fn ioctl(ctx: &mut Ctx) -> LxResult {
             };
             ok(ctx.nb(nb::SYS_ioctl, [fd, r as u64, 0, 0, 0, 0])?)
         }
+        Req::PtyNumber | Req::PtyLock => {
+            let lock = match xlat::termios::req(req) {
+                Some(Req::PtyLock) => Some(ctx.read_struct::<i32>(arg)?),
+                _ => None,
+            };
+            // NetBSD's struct ptmget: cfd, sfd, cn[1024], sn[1024].
+            let mut names = alloc::vec![0u8; 8 + 2 * 1024];
+            ctx.nb(nb::SYS_ioctl, [fd, nbc::ioctl::TIOCPTSNAME as u64, names.as_mut_ptr() as u64, 0, 0, 0])
+                .map_err(|e| if e == EINVAL { crate::errno::ENOTTY } else { e })?;
+            match lock {
+                Some(0) => Ok(0),
+                // A pair cannot be locked again on NetBSD: refused rather than pretended.
+                Some(_) => Err(EINVAL),
+                None => {
+                    let sn = &names[8 + 1024..];
+                    let sn = &sn[..sn.iter().position(|b| *b == 0).unwrap_or(sn.len())];
+                    let n = core::str::from_utf8(sn).ok().and_then(|s| s.strip_prefix("/dev/pts/")).and_then(|s| s.parse::<u32>().ok());
+                    ctx.write_struct(arg, &n.ok_or(crate::errno::ENOTTY)?)?;
+                    Ok(0)
+                }
+            }
+        }
+        // No argument: the value itself travels (TIOCSCTTY's "steal" flag).
+        Req::Same(n) if n & 0xe000_0000 == 0x2000_0000 => ok(ctx.nb(nb::SYS_ioctl, [fd, n as u64, arg, 0, 0, 0])?),
         Req::Same(n) => {
             // The argument is a struct winsize (8 bytes), an int or nothing; NetBSD's request encodes
             // which. Results are copied out after the call: a non-terminal answers ENOTTY first.
@@ -513,6 +540,23 @@ fn ioctl(ctx: &mut Ctx) -> LxResult {
             Ok(0)
         }
     }
+}
+
+/// TIOCNOTTY: as Linux's disassociate_ctty, a session leader giving up its controlling
+/// terminal sends SIGHUP and SIGCONT to the terminal's foreground group (the kernel only
+/// records who controls what; signals are the personality's to send).
+fn give_up_terminal(ctx: &mut Ctx, fd: u64) -> LxResult {
+    let mut fg = 0i32;
+    let had_fg = ctx.nb(nb::SYS_ioctl, [fd, nbc::ioctl::TIOCGPGRP as u64, mut_ptr(&mut fg), 0, 0, 0]).is_ok();
+    let pid = ctx.nb(nb::SYS_getpid, [0; 6])?[0];
+    let leader = ctx.nb(nb::SYS_getsid, [0; 6])?[0] == pid;
+    ctx.nb(nb::SYS_ioctl, [fd, nbc::ioctl::TIOCNOTTY as u64, 0, 0, 0, 0])?;
+    if leader && had_fg && fg > 0 {
+        for sig in [crate::sys::signal::SIGHUP, crate::sys::signal::SIGCONT] {
+            let _ = crate::sys::signal::kernel_kill_group(ctx, fg, sig);
+        }
+    }
+    Ok(0)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -77,7 +77,7 @@ impl Platform for NoPlatform {
     fn host_timer(&self, _: u32, _: [u64; 6]) -> Result<u64, Errno> {
         unreachable!()
     }
-    fn stop_process(&self) {
+    fn stop_process(&self, _signo: u32) -> bool {
         unreachable!()
     }
     fn fork(&self, _: rumpkernel_bridge::LwpId) -> Result<crate::platform::ForkSide, Errno> {

@@ -243,6 +243,9 @@ fn wait4(ctx: &mut Ctx) -> LxResult {
         return Ok(0);
     }
     let guest = guest_of(ctx.p, got);
+    if status & 0xff == 0x7f {
+        status = (status & !0xff00) | (real_stop_signal(ctx.p, guest, (status >> 8) & 0xff) << 8);
+    }
     let stopped_or_continued = status & 0xff == 0x7f || status == 0xffff;
     if !stopped_or_continued {
         // Exited or killed: the child is gone.
@@ -255,6 +258,33 @@ fn wait4(ctx: &mut Ctx) -> LxResult {
         ctx.write_struct(rusage_at, &rusage)?;
     }
     Ok(guest as u64)
+}
+
+/// The signal that stopped child `guest`, which its host reports as `reported`: a child whose
+/// host would not stop it with a job-control signal stopped with SIGSTOP in its place and told
+/// the kernel (see `Personality::stop`).
+pub fn real_stop_signal(p: &crate::dispatch::Personality, guest: i32, reported: i32) -> i32 {
+    use rumpkernel_bridge::ext_events::SYS_EXT_stop_signal_of;
+    if reported != crate::sys::signal::SIGSTOP as i32 {
+        return reported;
+    }
+    match p.kernel.syscall(SYS_EXT_stop_signal_of, [guest as u32 as u64, 0, 0, 0, 0, 0]) {
+        Ok(r) if r[0] != 0 => r[0] as i32,
+        _ => reported,
+    }
+}
+
+/// CLD_STOPPED: si_code of a stop in SIGCHLD and waitid's siginfo.
+pub const CLD_STOPPED: i32 = 5;
+
+/// Corrects the stop signal (si_status, the low half of the second word) of a CLD_STOPPED
+/// siginfo about child `guest`.
+pub fn fix_stop_info(p: &crate::dispatch::Personality, guest: i32, info: &mut Siginfo) {
+    if info.code == CLD_STOPPED {
+        let reported = info.fields[1] as u32 as i32;
+        let real = real_stop_signal(p, guest, reported);
+        info.fields[1] = (info.fields[1] & !0xffff_ffff) | real as u32 as u64;
+    }
 }
 
 /// Which children a wait is for.
@@ -406,6 +436,7 @@ fn waitid(ctx: &mut Ctx) -> LxResult {
             // Not a stop (CLD_STOPPED 5) or continue (CLD_CONTINUED 6): the child is reaped.
             forget_reaped(ctx, guest, info.pid());
         }
+        fix_stop_info(ctx.p, guest, &mut info);
         info.set_pid(guest);
     }
     if info_at != 0 {

@@ -7,6 +7,7 @@ pub mod exec;
 pub mod file;
 pub mod fork;
 pub mod futex;
+pub mod jobctl;
 pub mod mem;
 pub mod net;
 pub mod poll;

@@ -20,12 +20,14 @@ use crate::LxResult;
 pub const NSIG: usize = 64;
 pub const SIG_DFL: u64 = 0;
 pub const SIG_IGN: u64 = 1;
+pub const SIGHUP: u32 = 1;
 pub const SIGKILL: u32 = 9;
 pub const SIGSEGV: u32 = 11;
 pub const SIGSTOP: u32 = 19;
 const UNBLOCKABLE: u64 = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1));
 
 pub const SIGCHLD: u32 = 17;
+pub const SIGCONT: u32 = 18;
 pub const SA_NOCLDWAIT: u64 = 2;
 pub const SA_SIGINFO: u64 = 4;
 pub const SA_ONSTACK: u64 = 0x0800_0000;
@@ -366,6 +368,25 @@ fn kill(ctx: &mut Ctx) -> LxResult {
         -1 => None,
         _ => Some(pid.checked_neg().ok_or(ESRCH)?),
     };
+    kill_many(ctx, own, group, info)
+}
+
+/// A signal from the kernel (si_code SI_KERNEL, as Linux's kill_pgrp with priv) to the caller's
+/// own process group: job control's SIGTTIN/SIGTTOU.
+pub fn kill_own_group(ctx: &mut Ctx, sig: u32) -> LxResult {
+    let group = pgid_of(ctx, 0)?;
+    kernel_kill_group(ctx, group, sig)
+}
+
+/// A signal from the kernel (si_code SI_KERNEL) to process group `pgrp`.
+pub fn kernel_kill_group(ctx: &mut Ctx, pgrp: i32, sig: u32) -> LxResult {
+    let own = own_pid(ctx)?;
+    let info = Siginfo::from_process(sig, sigframe::SI_KERNEL, 0, 0);
+    kill_many(ctx, own, Some(pgrp), info)
+}
+
+/// kill(2) to a group (`Some(pgrp)`) or to every process but init and the caller (`None`).
+fn kill_many(ctx: &mut Ctx, own: i32, group: Option<i32>, info: Siginfo) -> LxResult {
     let mut sent = 0;
     for (guest, _) in ctx.p.platform.run_processes() {
         let member = match group {
@@ -377,9 +398,9 @@ fn kill(ctx: &mut Ctx) -> LxResult {
             sent += 1;
         }
     }
-    if sent == 0 && group.is_some() {
+    if let (0, Some(g)) = (sent, group) {
         // A lone process (no fork yet) is its own group's only member.
-        if pid == 0 || -pid == pgid_of(ctx, 0)? {
+        if g == pgid_of(ctx, 0)? {
             return kill_one(ctx, own, own, info);
         }
         return Err(ESRCH);

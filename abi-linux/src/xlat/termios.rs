@@ -28,6 +28,10 @@ pub enum Req {
     Break,
     /// TCXONC: suspend/restart output (TIOCSTOP/TIOCSTART).
     Flow,
+    /// TIOCGPTN: the number of a pseudo-terminal master's slave, from NetBSD's TIOCPTSNAME name.
+    PtyNumber,
+    /// TIOCSPTLCK: NetBSD's pairs are never locked; unlocking checks the master (TIOCPTSNAME).
+    PtyLock,
 }
 
 /// Linux TCFLSH selector → NetBSD TIOCFLUSH bits (FREAD 1, FWRITE 2).
@@ -66,6 +70,8 @@ pub fn req(r: u32) -> Option<Req> {
         l::TCFLSH => Req::Flush,
         l::TCSBRK => Req::Break,
         l::TCXONC => Req::Flow,
+        l::TIOCGPTN => Req::PtyNumber,
+        l::TIOCSPTLCK => Req::PtyLock,
         _ => return None,
     })
 }

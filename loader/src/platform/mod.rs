@@ -216,11 +216,8 @@ impl Platform for HostPlatform {
         die_of_signal(signo)
     }
 
-    fn stop_process(&self) {
-        // SIGSTOP is the one signal rumplx does not catch: the host stops us, as it would the
-        // program, and SIGCONT resumes us where we were.
-        // SAFETY: signals our own process.
-        unsafe { libc::kill(libc::getpid(), libc::SIGSTOP) };
+    fn stop_process(&self, signo: u32) -> bool {
+        signals::stop_with(signo as i32)
     }
 
     fn fork(&self, child_lwp: rumpkernel_bridge::LwpId) -> Result<ForkSide, Errno> {

@@ -233,6 +233,36 @@ pub fn current_block() -> *mut ThreadBlock {
     CURRENT_BLOCK.with(|b| b.get())
 }
 
+/// Stops the process as stop signal `sig`'s default action does, so the parent's wait reports
+/// `sig`: the host's default action for it, taken on this thread, then rumplx's entry again. The
+/// host ignores SIGTSTP, SIGTTIN and SIGTTOU in a process group it deems orphaned (rumplx as a
+/// session leader, say) where the guest's group need not be: no SIGCONT came back then, and the
+/// answer is false (the caller stops with SIGSTOP instead).
+pub fn stop_with(sig: i32) -> bool {
+    let cont = 1u64 << (libc::SIGCONT - 1);
+    let block = CURRENT_BLOCK.with(|b| b.get());
+    // SAFETY: the current thread's block, if any.
+    let noted_cont = || !block.is_null() && unsafe { (*block).host_pending.load(Ordering::Acquire) } & cont != 0;
+    if sig != libc::SIGSTOP && !noted_cont() {
+        let dfl = KernelSigaction { handler: libc::SIG_DFL as u64, flags: 0, restorer: 0, mask: 0 };
+        // SAFETY: a valid kernel sigaction.
+        unsafe { libc::syscall(libc::SYS_rt_sigaction, sig, &dfl as *const KernelSigaction, 0usize, 8usize) };
+        let mask = set_host_mask(!((1u64 << (sig - 1)) | cont));
+        // SAFETY: signals this very thread; the stop happens before tgkill returns, and the
+        // SIGCONT that ends it is noted by our entry before we go on.
+        unsafe { libc::syscall(libc::SYS_tgkill, libc::getpid(), libc::gettid(), sig) };
+        set_host_mask(mask);
+        let _ = install_one(sig);
+        return noted_cont();
+    }
+    if sig != libc::SIGSTOP {
+        return false;
+    }
+    // SAFETY: signals our own process; SIGSTOP is the one signal rumplx does not catch.
+    unsafe { libc::kill(libc::getpid(), libc::SIGSTOP) };
+    true
+}
+
 /// Hands over the host signals the current thread noted while inside rumplx.
 pub fn take_host_signals(sink: &mut dyn FnMut(Siginfo)) {
     let block = CURRENT_BLOCK.with(|b| b.get());

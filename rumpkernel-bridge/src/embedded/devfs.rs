@@ -79,6 +79,8 @@ impl DevNode {
 enum Entry {
     Node(DevNode),
     Tty,
+    /// The host's pseudo-terminal multiplexer: each open is a new master.
+    Ptmx,
     Fd(i32),
     FdDir,
     PtsDir,
@@ -96,6 +98,7 @@ const ENTRIES: &[(&str, Entry)] = &[
     ("stderr", Entry::Fd(2)),
     ("fd", Entry::FdDir),
     ("pts", Entry::PtsDir),
+    ("ptmx", Entry::Ptmx),
 ];
 
 /// Inode numbers: 2 root, 3.. the table, 1000+N the fd/N nodes.
@@ -224,6 +227,7 @@ fn stat_of(f: &Found) -> Stat {
         Found::Root => dir_stat(2, 3),
         Found::Entry(i, Entry::Node(d)) => char_stat(*i as u64 + 3, d.rdev(), 0o666),
         Found::Entry(i, Entry::Tty) => char_stat(*i as u64 + 3, makedev(CTTY, 0), 0o666),
+        Found::Entry(i, Entry::Ptmx) => hypercall::host_char_stat("/dev/ptmx").unwrap_or_else(|_| char_stat(*i as u64 + 3, 0, 0o666)),
         Found::Entry(i, Entry::Fd(n)) => char_stat(*i as u64 + 3, makedev(FDESC, *n as u64), 0o666),
         Found::Entry(i, Entry::FdDir) => dir_stat(*i as u64 + 3, 2),
         Found::FdNode(n) => char_stat(FD_INO + *n as u64, makedev(FDESC, *n as u64), 0o666),
@@ -316,6 +320,11 @@ impl FileSystem for DevFs {
                 ro: false,
             }),
             Found::Entry(_, Entry::Node(d)) => Opened::Object(Object::Dev(d)),
+            Found::Entry(_, Entry::Ptmx) => Opened::Object(Object::Host {
+                fd: hypercall::open_ptmx(flags)?,
+                ty: super::file::HostType::Stream,
+                ro: false,
+            }),
             Found::Entry(_, Entry::Tty) => {
                 let fd = hypercall::open_tty(flags).map_err(|_| ne::ENXIO)?;
                 Opened::Object(Object::Host {

@@ -80,6 +80,8 @@ pub struct OpenFile {
     pub offset: Mutex<u64>,
     /// Normalised guest path it was opened by (for *at calls relative to it and fchdir).
     pub path: String,
+    /// The terminal it reaches, if any: asked of the host once, on first need.
+    tty: std::sync::OnceLock<Option<super::ctty::TtyRef>>,
 }
 
 /// Status flags F_SETFL may change.
@@ -94,7 +96,18 @@ impl OpenFile {
             flags: Mutex::new(flags & keep),
             offset: Mutex::new(0),
             path,
+            tty: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The terminal this description reaches (host character devices only).
+    pub fn tty(&self) -> Option<super::ctty::TtyRef> {
+        match &self.obj {
+            Object::Host { fd, ty: HostType::Stream, .. } => *self.tty.get_or_init(|| {
+                hypercall::tty_identity(fd.raw()).map(|(id, master)| super::ctty::TtyRef { id, master })
+            }),
+            _ => None,
+        }
     }
 
     pub fn status(&self) -> u32 {

@@ -679,7 +679,12 @@ pub fn fstat(fd: i32) -> HResult<Stat> {
 /// (the same the host gives for a descriptor of it, so fstat and stat agree). Only character
 /// devices are shown.
 pub fn host_pts_stat(n: u32) -> HResult<Stat> {
-    let p = CString::new(format!("/dev/pts/{n}")).map_err(|_| ne::EINVAL)?;
+    host_char_stat(&format!("/dev/pts/{n}"))
+}
+
+/// The host's stat of character device `path` (ENOENT if it is something else).
+pub fn host_char_stat(path: &str) -> HResult<Stat> {
+    let p = CString::new(path).map_err(|_| ne::EINVAL)?;
     // SAFETY: valid pointers.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     cvt(unsafe { libc::stat(p.as_ptr(), &mut st) })?;
@@ -1036,6 +1041,58 @@ pub fn isatty(fd: i32) -> bool {
 /// Opens the host's controlling terminal.
 pub fn open_tty(nb_flags: u32) -> HResult<HostFd> {
     open_host_path("/dev/tty", nb_flags | nb::O_NOCTTY, 0)
+}
+
+/// The host's device number of rumplx's own controlling terminal, if it has one.
+pub fn host_ctty() -> Option<u64> {
+    let fd = open_tty(nb::O_RDONLY | nb::O_NONBLOCK).ok()?;
+    tty_identity(fd.raw()).map(|(id, _)| id)
+}
+
+/// The host's ptmx (`/dev/ptmx` and `/dev/pts/ptmx` alike): major 5, minor 2.
+const PTMX_RDEV: u64 = (5 << 8) | 2;
+
+/// The terminal host descriptor `fd` reaches: the device number of the terminal (of the slave,
+/// for a pseudo-terminal master) and whether `fd` is a master. None when it is no terminal.
+pub fn tty_identity(fd: i32) -> Option<(u64, bool)> {
+    if !isatty(fd) {
+        return None;
+    }
+    // SAFETY: valid out buffer.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstat(fd, &mut st) } != 0 {
+        return None;
+    }
+    if st.st_rdev != PTMX_RDEV {
+        return Some((st.st_rdev, false));
+    }
+    let n = pty_number(fd).ok()?;
+    Some((libc::makedev(136 + n / 256, n % 256), true))
+}
+
+/// The number N of the slave `/dev/pts/N` of pseudo-terminal master `fd` (TIOCGPTN).
+pub fn pty_number(fd: i32) -> HResult<u32> {
+    let mut n: libc::c_uint = 0;
+    // SAFETY: TIOCGPTN writes one unsigned int.
+    cvt(unsafe { libc::ioctl(fd, libc::TIOCGPTN, &mut n) })?;
+    Ok(n)
+}
+
+/// Opens a new host pseudo-terminal master, its slave unlocked at once (NetBSD's ptm hands out
+/// usable pairs: grantpt and unlockpt only check the master there).
+pub fn open_ptmx(nb_flags: u32) -> HResult<HostFd> {
+    let fd = open_host_path("/dev/ptmx", nb_flags | nb::O_NOCTTY, 0)?;
+    let unlock: libc::c_int = 0;
+    // SAFETY: TIOCSPTLCK reads one int.
+    cvt(unsafe { libc::ioctl(fd.raw(), libc::TIOCSPTLCK, &unlock) })?;
+    Ok(fd)
+}
+
+/// Whether terminal `fd` stops background writers (TOSTOP).
+pub fn tostop(fd: i32) -> bool {
+    // SAFETY: valid out buffer.
+    let mut t: libc::termios = unsafe { std::mem::zeroed() };
+    unsafe { libc::tcgetattr(fd, &mut t) == 0 && t.c_lflag & libc::TOSTOP != 0 }
 }
 
 const IFLAGS: &[(u32, libc::tcflag_t)] = &[

@@ -26,6 +26,7 @@
 
 pub mod hypercall;
 
+mod ctty;
 mod devfs;
 mod evfd;
 mod file;
@@ -144,6 +145,8 @@ impl EmbeddedKernel {
             published: None,
             zombie: false,
             nocldwait: false,
+            ctty: None,
+            stop_signal: 0,
         }
     }
 
@@ -299,17 +302,24 @@ impl RumpKernel for EmbeddedKernel {
                     published: pp.published.clone(),
                     zombie: false,
                     nocldwait: pp.nocldwait,
+                    ctty: pp.ctty,
+                    stop_signal: 0,
                 }
             }
             None => {
-                let fds = if pt.had_first {
-                    FdTable::default()
-                } else {
+                let first = !pt.had_first;
+                let fds = if first {
                     Self::host_stdio()
+                } else {
+                    FdTable::default()
                 };
                 pt.had_first = true;
                 let cred = pt.procs[&0].cred.clone();
-                Self::fresh_proc(pid, INIT_PID, cred, fds)
+                let mut p = Self::fresh_proc(pid, INIT_PID, cred, fds);
+                if first {
+                    pt.terminals.adopt_host(hypercall::host_ctty(), &mut p);
+                }
+                p
             }
         };
         pt.procs.insert(pid, p);

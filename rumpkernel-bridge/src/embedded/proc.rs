@@ -156,6 +156,11 @@ pub struct Proc {
     /// Its children are reaped at their exit, nobody waiting for them (the caller's SIGCHLD is
     /// ignored or has SA_NOCLDWAIT; NetBSD's PS_NOCLDWAIT), set by [`crate::ext_events::SYS_EXT_nocldwait`].
     pub nocldwait: bool,
+    /// Its controlling terminal (Linux keeps it per process: inherited at fork, dropped by
+    /// setsid, TIOCNOTTY or the end of its session's leader).
+    pub ctty: Option<super::ctty::TtyId>,
+    /// The stop signal its SIGSTOP stands for while it is stopped ([`crate::ext_events::SYS_EXT_stop_signal`]).
+    pub stop_signal: u32,
 }
 
 /// A process's own facts, as its layer published them (`SYS_EXT_proc_publish`).
@@ -204,6 +209,8 @@ pub struct ProcTable {
     pub next_lwp: i32,
     /// Set once the first process (the one with host stdio) was created.
     pub had_first: bool,
+    /// Which session each terminal controls, and its foreground group.
+    pub terminals: super::ctty::Terminals,
 }
 
 impl ProcTable {
@@ -276,7 +283,10 @@ impl ProcTable {
                 }
             }
         }
-        let ppid = p.ppid;
+        let (ppid, leader) = (p.ppid, p.sid == pid);
+        if leader {
+            super::ctty::leader_exited(self, pid);
+        }
         let awaited = ppid != super::INIT_PID
             && self
                 .procs

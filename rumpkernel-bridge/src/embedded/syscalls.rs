@@ -7,6 +7,7 @@
 use super::file::{FdEntry, HostType, MemRef, Object, OpenFile, SETFL_MASK};
 use super::hypercall::{self, LockCmd, TcsetWhen, TtyOp};
 use super::vfs::{self, Opened, Resolved};
+use super::ctty::{self, Access};
 use super::{lock, name, time, Current, EmbeddedKernel};
 use crate::ext;
 use abi_netbsd::consts::{
@@ -226,6 +227,7 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
     match nr {
         SYS_read => {
             let f = k.file(&c, a[0])?;
+            tty_check(k, &f, TtyUse::Read)?;
             let b = buf_mut(a[1], a[2])?;
             if k.creds.active() {
                 let iov = [Iovec { iov_base: b.as_mut_ptr() as u64, iov_len: a[2] }];
@@ -237,6 +239,7 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
         }
         SYS_write => {
             let f = k.file(&c, a[0])?;
+            tty_check(k, &f, TtyUse::Write)?;
             let b = buf(a[1], a[2])?;
             if k.creds.active() {
                 let iov = [Iovec { iov_base: b.as_ptr() as u64, iov_len: a[2] }];
@@ -248,6 +251,7 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
         }
         SYS_readv => {
             let (f, iov) = (k.file(&c, a[0])?, iovecs(a[1], a[2])?);
+            tty_check(k, &f, TtyUse::Read)?;
             if k.creds.active() {
                 if let Some(r) = super::socket::creds_read(k, &f, &iov) {
                     return ok(r? as u64);
@@ -257,6 +261,7 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
         }
         SYS_writev => {
             let (f, iov) = (k.file(&c, a[0])?, iovecs(a[1], a[2])?);
+            tty_check(k, &f, TtyUse::Write)?;
             if k.creds.active() {
                 if let Some(r) = super::socket::creds_write(k, &c, &f, &iov) {
                     return ok(r? as u64);
@@ -579,10 +584,29 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
             }
             p.sid = p.pid;
             p.pgid = p.pid;
+            p.ctty = None; // a new session starts without a terminal
             ok(p.pid as u64)
         }),
         SYS_setpgid => sys_setpgid(k, int(a[0]), int(a[1])),
         crate::ext_events::SYS_EXT_reap => k.reap(int(a[0])),
+        crate::ext_events::SYS_EXT_stop_signal => {
+            k.proc_mut(|p| p.stop_signal = a[0] as u32);
+            ok(0)
+        }
+        crate::ext_events::SYS_EXT_stop_signal_of => {
+            let pid = int(a[0]);
+            k.with_proc(|p, pt| match pid {
+                0 => Ok(p.stop_signal),
+                _ if pid == p.pid => Ok(p.stop_signal),
+                _ => pt.procs.get(&pid).map(|q| q.stop_signal).ok_or(ne::ESRCH),
+            })
+            .map(|s| [s as u64, 0])
+        }
+        crate::ext_tty::SYS_EXT_tty_pass => {
+            ctty::pass_next();
+            ok(0)
+        }
+        crate::ext_tty::SYS_EXT_tty_foreground => ok(k.with_proc(|p, pt| pt.terminals.host_foreground(p)) as u64),
         crate::ext_events::SYS_EXT_nocldwait => {
             k.proc_mut(|p| p.nocldwait = a[0] != 0);
             ok(0)
@@ -744,7 +768,12 @@ fn sys_open(
             return Err(ne::EISDIR);
         }
     }
-    let opened = r.mount.fs.clone().open(&r.rel, flags, mode, &c.ctx())?;
+    let opened = if r.abs == "/dev/tty" {
+        // The caller's own controlling terminal, whichever it is.
+        open_controlling_tty(k, flags)?
+    } else {
+        r.mount.fs.clone().open(&r.rel, flags, mode, &c.ctx())?
+    };
     k.check_trailing_slash(c, &r, &p)?;
     let cloexec = flags & of::O_CLOEXEC != 0;
     match opened {
@@ -756,11 +785,28 @@ fn sys_open(
                 }
             }
             let f = OpenFile::new(obj, flags, r.abs);
+            if flags & of::O_NOCTTY == 0 {
+                if let Some(t) = f.tty().filter(|t| !t.master) {
+                    k.with_proc(|p, pt| ctty::acquire_on_open(pt, p, t.id));
+                }
+            }
             ok(k.install(c, f, cloexec)? as u64)
         }
         // fdesc: the new descriptor shares the open file of the one named.
         Opened::DupFd(n) => ok(k.dup_to(c, n, 0, cloexec)? as u64),
     }
+}
+
+/// /dev/tty: the caller's controlling terminal (ENXIO without one), the host's own or one of its
+/// pseudo-terminals.
+fn open_controlling_tty(k: &EmbeddedKernel, flags: u32) -> R<Opened> {
+    let (ctty, host) = k.with_proc(|p, pt| (p.ctty, pt.terminals.host));
+    let fd = match ctty {
+        None => return Err(ne::ENXIO),
+        Some(t) if Some(t) == host => hypercall::open_tty(flags).map_err(|_| ne::ENXIO)?,
+        Some(t) => hypercall::open_host_pts(ctty::pts_number(t).ok_or(ne::ENXIO)?, flags)?,
+    };
+    Ok(Opened::Object(Object::Host { fd, ty: HostType::Stream, ro: false }))
 }
 
 fn sys_access(
@@ -1226,6 +1272,33 @@ fn sys_pipe2(c: &Current, fildes: u64, flags: u32) -> SysResult {
     ok(0)
 }
 
+/// What a call does with a descriptor that may be a terminal, for job control.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TtyUse {
+    Read,
+    Write,
+    Change,
+}
+
+/// Linux's job-control check before a process touches a terminal (see [`ctty`]): a background
+/// process may not read its controlling terminal, nor change it, nor write it under TOSTOP.
+fn tty_check(k: &EmbeddedKernel, f: &OpenFile, how: TtyUse) -> R<()> {
+    let Some(t) = f.tty() else {
+        return Ok(());
+    };
+    let access = if how == TtyUse::Read { Access::Read } else { Access::Change };
+    let r = {
+        let pt = k.procs.lock().unwrap();
+        let p = pt.get(k.curpid(&pt)).expect("current process exists");
+        pt.terminals.check(&pt, p, t, access)
+    };
+    match (r, &f.obj) {
+        // Writes wait only under TOSTOP (asked of the host only for a background writer).
+        (Err(_), Object::Host { fd, .. }) if how == TtyUse::Write && !hypercall::tostop(fd.raw()) => Ok(()),
+        (r, _) => r,
+    }
+}
+
 fn sys_ioctl(k: &EmbeddedKernel, c: &Current, fd: i32, cmd: u32, data: u64) -> SysResult {
     match cmd {
         io::FIOCLEX | io::FIONCLEX => {
@@ -1235,14 +1308,14 @@ fn sys_ioctl(k: &EmbeddedKernel, c: &Current, fd: i32, cmd: u32, data: u64) -> S
         _ => {}
     }
     let f = k.file(c, fd as u64)?;
+    // The host descriptor of a terminal (a master side too, as on the host).
     let tty = match &f.obj {
-        Object::Host {
-            fd,
-            ty: HostType::Stream,
-            ..
-        } if hypercall::isatty(fd.raw()) => Some(fd.raw()),
+        Object::Host { fd, .. } if f.tty().is_some() => Some(fd.raw()),
         _ => None,
     };
+    if matches!(cmd, io::TIOCSETA | io::TIOCSETAW | io::TIOCSETAF | io::TIOCFLUSH | io::TIOCSTOP | io::TIOCSTART | io::TIOCSPGRP) {
+        tty_check(k, &f, TtyUse::Change)?;
+    }
     match cmd {
         io::FIONBIO => {
             let on: i32 = get(data)?;
@@ -1309,11 +1382,57 @@ fn sys_ioctl(k: &EmbeddedKernel, c: &Current, fd: i32, cmd: u32, data: u64) -> S
             hypercall::tty_op(tty.ok_or(ne::ENOTTY)?, op).and(ok(0))
         }
         io::TIOCOUTQ => put(data, hypercall::tty_outq(tty.ok_or(ne::ENOTTY)?)?).and(ok(0)),
-        // This kernel's sessions never have a controlling terminal (job control on a terminal is
-        // not offered): NetBSD answers ENOTTY for the group of a terminal that is not the
-        // caller's controlling one, and EPERM when a process may not take it (not a session
-        // leader, or the terminal could not become its own).
-        io::TIOCSCTTY if tty.is_some() => Err(ne::EPERM),
+        // NetBSD's ptm: the names of a master's pair (`struct ptmget`: cfd, sfd, cn[1024],
+        // sn[1024]), which grantpt, unlockpt and ptsname ask for.
+        io::TIOCPTSNAME => {
+            let master = tty.filter(|_| f.tty().is_some_and(|t| t.master)).ok_or(ne::EINVAL)?;
+            let n = hypercall::pty_number(master)?;
+            let b = buf_mut(data, 8 + 2 * 1024)?;
+            b.fill(0);
+            b[..4].copy_from_slice(&(-1i32).to_ne_bytes());
+            b[4..8].copy_from_slice(&(-1i32).to_ne_bytes());
+            let (cn, sn) = (b"/dev/ptmx".as_slice(), format!("/dev/pts/{n}"));
+            b[8..8 + cn.len()].copy_from_slice(cn);
+            b[8 + 1024..8 + 1024 + sn.len()].copy_from_slice(sn.as_bytes());
+            ok(0)
+        }
+        io::TIOCGPGRP | io::TIOCGSID | io::TIOCSPGRP | io::TIOCSCTTY | io::TIOCNOTTY => {
+            let t = f.tty().ok_or(ne::ENOTTY)?;
+            controlling_tty_ioctl(k, &f, t, cmd, data)
+        }
+        _ => Err(ne::ENOTTY),
+    }
+}
+
+/// The controlling-terminal ioctls, on terminal `t` (see [`ctty`]).
+fn controlling_tty_ioctl(k: &EmbeddedKernel, f: &OpenFile, t: ctty::TtyRef, cmd: u32, data: u64) -> SysResult {
+    match cmd {
+        io::TIOCGPGRP | io::TIOCGSID => {
+            // Linux: a terminal with no foreground group answers 0, one with no session ENOTTY.
+            let control = k.with_proc(|p, pt| pt.terminals.query(p, t))?;
+            let v = match control {
+                Some(c) if cmd == io::TIOCGPGRP => c.pgrp,
+                Some(c) => c.sid,
+                None if cmd == io::TIOCGPGRP => 0,
+                None => return Err(ne::ENOTTY),
+            };
+            put(data, v).and(ok(0))
+        }
+        io::TIOCSPGRP => {
+            let pgrp: i32 = get(data)?;
+            k.with_proc(|p, pt| ctty::set_foreground(pt, p, t.id, pgrp)).and(ok(0))
+        }
+        // Linux's TIOCSCTTY takes its argument by value: 1 lets root take a terminal another
+        // session has; a descriptor not open for reading may not make it controlling.
+        io::TIOCSCTTY => k
+            .with_proc(|p, pt| {
+                if t.master || f.readable().is_err() && !p.cred.is_root() {
+                    return Err(ne::EPERM);
+                }
+                ctty::acquire(pt, p, t.id, data == 1)
+            })
+            .and(ok(0)),
+        io::TIOCNOTTY => k.with_proc(|p, pt| ctty::detach(pt, p, t.id)).and(ok(0)),
         _ => Err(ne::ENOTTY),
     }
 }
