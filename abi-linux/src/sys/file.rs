@@ -119,7 +119,7 @@ pub const ENTRIES: &[Entry] = &[
     entry(Sysno::utimes as u32, "utimes", F, &[Path, Ptr], Ret::Int, tr!(utimes, SYS_utimensat), Support::Full),
     entry(Sysno::utime as u32, "utime", F, &[Path, Ptr], Ret::Int, tr!(utime, SYS_utimensat), Support::Full),
     // Copies and hints.
-    entry(Sysno::sendfile as u32, "sendfile", F, &[Fd, Fd, Ptr, Len], Ret::Int, tr!(sendfile, SYS_read, SYS_pread, SYS_write, SYS_lseek), Support::Partial("a read/write loop through a 64 KiB buffer: no zero-copy")),
+    entry(Sysno::sendfile as u32, "sendfile", F, &[Fd, Fd, Ptr, Len], Ret::Int, tr!(sendfile, SYS_read, SYS_pread, SYS_write, SYS_lseek), Support::Partial("a read/write loop through a 64 KiB buffer: no zero-copy; as Linux, only files and sockets are read (EINVAL for a pipe or terminal), and a short read ends the call")),
     entry(Sysno::copy_file_range as u32, "copy_file_range", F, &[Fd, Ptr, Fd, Ptr, Len, Hex], Ret::Int, tr!(copy_file_range, SYS_read, SYS_pread, SYS_write, SYS_pwrite, SYS_lseek, SYS___fstat50), Support::Partial("a read/write loop through a 64 KiB buffer: no reflinks")),
     entry(Sysno::readahead as u32, "readahead", F, &[Fd, Int, Len], Ret::Int, tr!(readahead, SYS___posix_fadvise50), Support::Full),
     entry(Sysno::fadvise64 as u32, "fadvise64", F, &[Fd, Int, Len, Int], Ret::Int, tr!(fadvise64, SYS___posix_fadvise50), Support::Full),
@@ -1123,6 +1123,8 @@ fn copy_loop(ctx: &mut Ctx, src: &mut End, dst: &mut End, len: usize) -> LxResul
             Err(_) => break,
         };
         src.advance(got);
+        // A short read is all there is for now (the end of a file, what a socket had).
+        let short = got < want;
         let mut put = 0;
         while put < got {
             match dst.write(ctx, &buf[put..got]) {
@@ -1141,6 +1143,9 @@ fn copy_loop(ctx: &mut Ctx, src: &mut End, dst: &mut End, len: usize) -> LxResul
         done += put;
         if put < got {
             src.unread(ctx, got - put)?;
+            break;
+        }
+        if short {
             break;
         }
     }
@@ -1177,6 +1182,12 @@ fn sendfile(ctx: &mut Ctx) -> LxResult {
     let mut dst = End { fd: int(ctx, 0), off: None };
     if off_addr != 0 {
         ctx.check(off_addr, 8, Access::Write)?;
+    }
+    // Linux reads only what can splice: files and sockets, not pipes or terminals (programs
+    // fall back to read and write on EINVAL; reading a terminal here would eat its EOF).
+    let kind = nb_fstat(ctx, src.fd)?.st_mode & nbc::stat_mode::S_IFMT;
+    if ![nbc::stat_mode::S_IFREG, nbc::stat_mode::S_IFSOCK, nbc::stat_mode::S_IFBLK].contains(&kind) {
+        return Err(EINVAL);
     }
     let n = copy_loop(ctx, &mut src, &mut dst, ctx.args[3] as usize)?;
     if let Some(o) = src.off {

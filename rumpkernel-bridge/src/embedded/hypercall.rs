@@ -1063,11 +1063,19 @@ pub fn tty_identity(fd: i32) -> Option<(u64, bool)> {
     if unsafe { libc::fstat(fd, &mut st) } != 0 {
         return None;
     }
-    if st.st_rdev != PTMX_RDEV {
-        return Some((st.st_rdev, false));
+    if st.st_rdev == PTMX_RDEV {
+        let n = pty_number(fd).ok()?;
+        return Some((libc::makedev(136 + n / 256, n % 256), true));
     }
-    let n = pty_number(fd).ok()?;
-    Some((libc::makedev(136 + n / 256, n % 256), true))
+    // /dev/tty and /dev/console have device numbers of their own: TIOCGDEV names the terminal
+    // behind them (in the kernel's new_encode_dev form).
+    let mut dev: libc::c_uint = 0;
+    // SAFETY: TIOCGDEV writes one unsigned int.
+    if unsafe { libc::ioctl(fd, libc::TIOCGDEV, &mut dev) } == 0 {
+        let (major, minor) = ((dev & 0xfff00) >> 8, (dev & 0xff) | ((dev >> 12) & 0xfff00));
+        return Some((libc::makedev(major, minor), false));
+    }
+    Some((st.st_rdev, false))
 }
 
 /// The number N of the slave `/dev/pts/N` of pseudo-terminal master `fd` (TIOCGPTN).
