@@ -7,7 +7,7 @@
 //!
 //! Module map: `vfs` (mounts, path resolution), `memfs` (rumpfs root and tmpfs), `hostfs`
 //! (registered host files/directories), `devfs` (/dev), `file` (open file descriptions and fd
-//! tables), `proc` (processes, lwps, credentials), `procinfo` (other processes, for /proc/<pid>), `time` (clocks), `syscalls` (one function per
+//! tables), `proc` (processes, lwps, credentials), `ctty` (controlling terminals, job control), `procinfo` (other processes, for /proc/<pid>), `time` (clocks), `syscalls` (one function per
 //! NetBSD syscall, dispatched by number), `socket` (sockin: host sockets behind NetBSD's socket
 //! calls), `unix` (Linux's abstract local names and LOCAL_PEEREID's ids, which host sockets do
 //! not keep for the kernel), `lock` (advisory locks on in-memory files), `name` (file names as
