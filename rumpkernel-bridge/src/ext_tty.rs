@@ -23,6 +23,10 @@
 //!   (its host sends ^C, ^Z, ^\ and window changes to every process of the run) is for the
 //!   caller: its group is that terminal's foreground group in the guest's sessions (1 as well
 //!   when rumplx has no terminal; 0 when the terminal controls no guest session any more).
+//! - `SYS_EXT_tty_leader_exit(void)`: the caller, a session leader, is ending: its controlling
+//!   terminal is freed now and the answer is the terminal's foreground group (0: none, or the
+//!   caller leads no session with a terminal), which the caller sends SIGHUP, as Linux's
+//!   disassociate_ctty does at a leader's exit.
 //!
 //! NetBSD's rump kernel has no host terminals and answers ENOSYS to both calls; it never
 //! produces the pseudo-errnos.
@@ -37,3 +41,4 @@ pub const EBGCHANGE_ORPHANED: Errno = Errno(-0x525b);
 
 pub const SYS_EXT_tty_pass: u32 = SYS_EXT_BASE + 0x30;
 pub const SYS_EXT_tty_foreground: u32 = SYS_EXT_BASE + 0x31;
+pub const SYS_EXT_tty_leader_exit: u32 = SYS_EXT_BASE + 0x32;

@@ -207,6 +207,42 @@ static int leader(void)
 	return 0;
 }
 
+/* A second session takes the freed terminal; its foreground job gets SIGHUP when the leader
+ * exits, and says so through a pipe (`hup_wait` reaches EOF only once the leader and the first
+ * process closed it, after the leader's end). */
+static int hup_wait[2], hup_answer[2];
+static volatile sig_atomic_t hung_up;
+static void on_hup(int s) { (void)s; hung_up = 1; }
+
+static int hup_job(int tty)
+{
+	(void)tty;
+	struct sigaction sa = {0};
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
+	write(hup_answer[1], "R", 1); /* ready: the leader may end */
+	close(hup_wait[1]);
+	char go;
+	while (!hung_up && read(hup_wait[0], &go, 1) < 0 && errno == EINTR)
+		;
+	char ans = hung_up ? 'H' : '-';
+	write(hup_answer[1], &ans, 1);
+	return 0;
+}
+
+static int second_leader(void)
+{
+	setsid();
+	int tty = open(slave_name, O_RDWR);
+	CHECK(tty >= 0 && tcgetpgrp(tty) == getpid());
+	pid_t j = background(hup_job, tty);
+	OK(tcsetpgrp(tty, j));
+	char ready;
+	read(hup_answer[0], &ready, 1);
+	fflush(stdout);
+	return 0; /* exit: the terminal's foreground group, j's, gets SIGHUP */
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -242,5 +278,20 @@ int main(void)
 	/* The master sees the session it serves no more: the leader gave it up, then took it back
 	 * and ended, which frees it. */
 	T(tcgetpgrp(master));
+
+	/* The terminal is free again: another session takes it; its leader's exit hangs up. */
+	if (pipe(hup_wait) != 0 || pipe(hup_answer) != 0)
+		return 1;
+	fflush(stdout);
+	l = fork();
+	if (l == 0)
+		_exit(second_leader());
+	waitpid(l, &st, 0);
+	status_line("second leader", st);
+	close(hup_wait[1]);
+	close(hup_answer[1]);
+	char ans = 0;
+	read(hup_answer[0], &ans, 1);
+	printf("foreground job at the leader's exit: %s\n", ans == 'H' ? "SIGHUP" : "nothing");
 	return 0;
 }

@@ -37,6 +37,16 @@ pub fn after_refusal(ctx: &mut Ctx, e: abi_netbsd::Errno) -> Option<Result<(), a
     Some(Err(ne::EINTR))
 }
 
+/// A session leader is ending (exit_group): its terminal's foreground group gets SIGHUP, as
+/// Linux's disassociate_ctty sends at a leader's exit.
+pub fn leader_exit(ctx: &mut Ctx) {
+    if let Ok([fg, _]) = ctx.nb_raw(et::SYS_EXT_tty_leader_exit, [0; 6]) {
+        if fg != 0 {
+            let _ = signal::kernel_kill_group(ctx, fg as i32, signal::SIGHUP);
+        }
+    }
+}
+
 /// Linux's `is_ignored`: the thread blocks the signal or its action is SIG_IGN.
 fn ignored_or_blocked(ctx: &mut Ctx, sig: u32) -> bool {
     let action = ctx.p.signals.lock().actions[sig as usize - 1];

@@ -65,6 +65,7 @@ pub const ENTRIES: &[Entry] = &[
 ];
 
 fn exit_group(ctx: &mut Ctx) -> LxResult {
+    crate::sys::jobctl::leader_exit(ctx);
     ctx.p.platform.exit_group(ctx.int(0) & 0xff)
 }
 

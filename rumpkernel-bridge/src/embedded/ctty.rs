@@ -146,13 +146,15 @@ fn release(pt: &mut ProcTable, tty: TtyId) {
     }
 }
 
-/// Session leader `leader` ended: its terminal is free (Linux's disassociate_ctty; the SIGHUP
-/// it sends the foreground group is not sent here: this kernel sends no signals).
-pub fn leader_exited(pt: &mut ProcTable, leader: Pid) {
-    let mine: Vec<TtyId> = pt.terminals.owned.iter().filter(|(_, c)| c.sid == leader).map(|(t, _)| *t).collect();
-    for t in mine {
-        release(pt, t);
+/// Session leader `leader` ended: its terminal is free (Linux's disassociate_ctty); answers the
+/// terminal's foreground group, which the leader's layer sends SIGHUP when it ends by exit (this
+/// kernel sends no signals).
+pub fn leader_exited(pt: &mut ProcTable, leader: Pid) -> Option<Pid> {
+    let mine: Vec<(TtyId, Pid)> = pt.terminals.owned.iter().filter(|(_, c)| c.sid == leader).map(|(t, c)| (*t, c.pgrp)).collect();
+    for (t, _) in &mine {
+        release(pt, *t);
     }
+    mine.first().map(|(_, fg)| *fg)
 }
 
 impl Terminals {

@@ -606,6 +606,11 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
             ctty::pass_next();
             ok(0)
         }
+        crate::ext_tty::SYS_EXT_tty_leader_exit => k.with_proc(|p, pt| {
+            let fg = if p.sid == p.pid { ctty::leader_exited(pt, p.pid) } else { None };
+            p.ctty = None;
+            ok(fg.unwrap_or(0) as u64)
+        }),
         crate::ext_tty::SYS_EXT_tty_foreground => ok(k.with_proc(|p, pt| pt.terminals.host_foreground(p)) as u64),
         crate::ext_events::SYS_EXT_nocldwait => {
             k.proc_mut(|p| p.nocldwait = a[0] != 0);
