@@ -702,6 +702,20 @@ impl<'a> Ctx<'a> {
         self.nb_raw(nr, args).map_err(|e| if e == rumpkernel_bridge::ext_events::ELAYER { crate::sys::signalfd::LAYER } else { xlat::errno::from_netbsd(e) })
     }
 
+    /// Terminal signals the kernel asks the caller to send after a write to a pseudo-terminal
+    /// master or a window size change (`rumpkernel_bridge::ext_tty`).
+    fn send_tty_signals(&mut self, nr: u32, word: u64) {
+        use abi_netbsd::nr::{SYS_ioctl, SYS_write, SYS_writev};
+        if word == 0 || ![SYS_write, SYS_writev, SYS_ioctl].contains(&nr) {
+            return;
+        }
+        if let Some((signals, pgrp)) = rumpkernel_bridge::ext_tty::decode_tty_signals(word) {
+            for sig in signals {
+                let _ = crate::sys::signal::kernel_kill_group(self, pgrp, sig);
+            }
+        }
+    }
+
     /// Like [`Ctx::nb`], but leaves a failure as the NetBSD errno (for handlers that look at it).
     /// A background process's terminal access the kernel refused is settled here first (stop
     /// signal, EIO, or the same call again: [`crate::sys::jobctl`]).
@@ -711,7 +725,12 @@ impl<'a> Ctx<'a> {
             if let Some(log) = self.trace.as_mut() {
                 log.record(nr, &args, &r);
             }
-            let Err(e) = r else { return r };
+            let Err(e) = r else {
+                if let Ok([_, word]) = r {
+                    self.send_tty_signals(nr, word);
+                }
+                return r;
+            };
             match crate::sys::jobctl::after_refusal(self, e) {
                 Some(Ok(())) => continue,
                 Some(Err(e)) => return Err(e),

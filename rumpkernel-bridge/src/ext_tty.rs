@@ -28,6 +28,15 @@
 //!   caller leads no session with a terminal), which the caller sends SIGHUP, as Linux's
 //!   disassociate_ctty does at a leader's exit.
 //!
+//! Terminal signals for pseudo-terminals the guest opened. The host's line discipline turns the
+//! INTR, QUIT and SUSP characters written to a master (ISIG on) into signals for the host's
+//! foreground group of that terminal, and a window size change into SIGWINCH; the guest's
+//! sessions are not the host's, so the host has none and signals nobody. The kernel then says
+//! whom to signal in the second return value of the call that caused it (write and writev of a
+//! master, TIOCSWINSZ on either side of a terminal other than rumplx's own), a word made by
+//! [`tty_signals`]: the caller sends those signals (SI_KERNEL) to that group, as the terminal
+//! would have. Zero, or any value without the [`TTY_SIGNALS_TAG`], means nothing to send.
+//!
 //! NetBSD's rump kernel has no host terminals and answers ENOSYS to both calls; it never
 //! produces the pseudo-errnos.
 #![allow(non_upper_case_globals)]
@@ -42,3 +51,45 @@ pub const EBGCHANGE_ORPHANED: Errno = Errno(-0x525b);
 pub const SYS_EXT_tty_pass: u32 = SYS_EXT_BASE + 0x30;
 pub const SYS_EXT_tty_foreground: u32 = SYS_EXT_BASE + 0x31;
 pub const SYS_EXT_tty_leader_exit: u32 = SYS_EXT_BASE + 0x32;
+
+/// Marks a second return value that names terminal signals ("RT" in the top 16 bits).
+pub const TTY_SIGNALS_TAG: u64 = 0x5254 << 48;
+
+/// The signals a terminal sends (Linux numbers: INT, QUIT, TSTP, WINCH); bit i of the word's
+/// signal set (bits 32..48) stands for the i-th.
+pub const TERMINAL_SIGNALS: [u32; 4] = [2, 3, 20, 28];
+
+/// The second return value asking the caller to send `signals` (from [`TERMINAL_SIGNALS`]) to
+/// process group `pgrp`.
+pub fn tty_signals(signals: &[u32], pgrp: i32) -> u64 {
+    let set = TERMINAL_SIGNALS
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| signals.contains(s))
+        .fold(0u64, |acc, (i, _)| acc | 1 << i);
+    TTY_SIGNALS_TAG | set << 32 | pgrp as u32 as u64
+}
+
+/// Reads a second return value: the signals to send and the group, if it names any.
+pub fn decode_tty_signals(word: u64) -> Option<(impl Iterator<Item = u32>, i32)> {
+    if word & (0xffff << 48) != TTY_SIGNALS_TAG {
+        return None;
+    }
+    let set = (word >> 32) & 0xffff;
+    let sigs = TERMINAL_SIGNALS.into_iter().enumerate().filter(move |(i, _)| set & (1 << i) != 0).map(|(_, s)| s);
+    Some((sigs, word as u32 as i32))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signal_words_round_trip() {
+        let w = tty_signals(&[2, 20], 1234);
+        let (sigs, g) = decode_tty_signals(w).unwrap();
+        assert_eq!((sigs.collect::<Vec<_>>(), g), (vec![2, 20], 1234));
+        assert!(decode_tty_signals(0).is_none());
+        assert!(decode_tty_signals(5).is_none());
+    }
+}

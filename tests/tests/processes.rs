@@ -39,6 +39,14 @@ fn proc_jobctl() {
     check_guest("proc_jobctl", |c| c.timeout_secs(120));
 }
 
+/// Keyboard signals through a pseudo-terminal the program drives: ^C, ^Z, ^\ written to the
+/// master reach the slave's foreground job; a window size change brings SIGWINCH; without ISIG
+/// the ^C is a byte the job reads.
+#[test]
+fn proc_ttysig() {
+    check_guest("proc_ttysig", |c| c.timeout_secs(120));
+}
+
 /// Process-group waits (waitpid 0 and -pgid, waitid P_PGID) and zombies kept until reaped
 /// (getpgid, getsid and kill of a zombie; ESRCH after the reap); EINTR and SA_RESTART.
 #[test]

@@ -119,7 +119,7 @@ pub const ENTRIES: &[Entry] = &[
     entry(Sysno::utimes as u32, "utimes", F, &[Path, Ptr], Ret::Int, tr!(utimes, SYS_utimensat), Support::Full),
     entry(Sysno::utime as u32, "utime", F, &[Path, Ptr], Ret::Int, tr!(utime, SYS_utimensat), Support::Full),
     // Copies and hints.
-    entry(Sysno::sendfile as u32, "sendfile", F, &[Fd, Fd, Ptr, Len], Ret::Int, tr!(sendfile, SYS_read, SYS_pread, SYS_write, SYS_lseek), Support::Partial("a read/write loop through a 64 KiB buffer: no zero-copy; as Linux, only files and sockets are read (EINVAL for a pipe or terminal), and a short read ends the call")),
+    entry(Sysno::sendfile as u32, "sendfile", F, &[Fd, Fd, Ptr, Len], Ret::Int, tr!(sendfile, SYS_read, SYS_pread, SYS_write, SYS_lseek), Support::Partial("a read/write loop through a 64 KiB buffer: no zero-copy; as Linux, a pipe is not read (EINVAL), and a short read ends the call (a terminal's line)")),
     entry(Sysno::copy_file_range as u32, "copy_file_range", F, &[Fd, Ptr, Fd, Ptr, Len, Hex], Ret::Int, tr!(copy_file_range, SYS_read, SYS_pread, SYS_write, SYS_pwrite, SYS_lseek, SYS___fstat50), Support::Partial("a read/write loop through a 64 KiB buffer: no reflinks")),
     entry(Sysno::readahead as u32, "readahead", F, &[Fd, Int, Len], Ret::Int, tr!(readahead, SYS___posix_fadvise50), Support::Full),
     entry(Sysno::fadvise64 as u32, "fadvise64", F, &[Fd, Int, Len, Int], Ret::Int, tr!(fadvise64, SYS___posix_fadvise50), Support::Full),
@@ -1183,10 +1183,9 @@ fn sendfile(ctx: &mut Ctx) -> LxResult {
     if off_addr != 0 {
         ctx.check(off_addr, 8, Access::Write)?;
     }
-    // Linux reads only what can splice: files and sockets, not pipes or terminals (programs
-    // fall back to read and write on EINVAL; reading a terminal here would eat its EOF).
-    let kind = nb_fstat(ctx, src.fd)?.st_mode & nbc::stat_mode::S_IFMT;
-    if ![nbc::stat_mode::S_IFREG, nbc::stat_mode::S_IFSOCK, nbc::stat_mode::S_IFBLK].contains(&kind) {
+    // Linux reads only what can splice: files, sockets, devices and terminals, not pipes
+    // (programs fall back to read and write on EINVAL).
+    if nb_fstat(ctx, src.fd)?.st_mode & nbc::stat_mode::S_IFMT == nbc::stat_mode::S_IFIFO {
         return Err(EINVAL);
     }
     let n = copy_loop(ctx, &mut src, &mut dst, ctx.args[3] as usize)?;

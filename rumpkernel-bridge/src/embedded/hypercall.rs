@@ -1096,6 +1096,25 @@ pub fn open_ptmx(nb_flags: u32) -> HResult<HostFd> {
     Ok(fd)
 }
 
+/// Makes the host's line discipline take in what was written to pseudo-terminal master `fd`
+/// now (it does so later, from a work queue): a poll of the slave that finds no input runs that
+/// work (Linux's n_tty_poll). Terminal signals sent for the written keys then come after their
+/// effect on the slave's input, as the line discipline's own would.
+pub fn settle_pty_input(master: i32) {
+    let flags = libc::O_RDONLY | libc::O_NOCTTY | libc::O_NONBLOCK | libc::O_CLOEXEC;
+    // SAFETY: TIOCGPTPEER opens the slave and answers its descriptor.
+    let slave = unsafe { libc::ioctl(master, libc::TIOCGPTPEER, flags) };
+    if slave < 0 {
+        return;
+    }
+    let mut p = libc::pollfd { fd: slave, events: libc::POLLIN, revents: 0 };
+    // SAFETY: one pollfd of ours, no waiting; then our own descriptor closed.
+    unsafe {
+        libc::poll(&mut p, 1, 0);
+        libc::close(slave);
+    }
+}
+
 /// Whether terminal `fd` stops background writers (TOSTOP).
 pub fn tostop(fd: i32) -> bool {
     // SAFETY: valid out buffer.

@@ -247,7 +247,8 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
                     return ok(r? as u64);
                 }
             }
-            ok(f.write(b)? as u64)
+            let n = f.write(b)?;
+            Ok([n as u64, master_write_signals(k, &f, b[..n].iter().copied())])
         }
         SYS_readv => {
             let (f, iov) = (k.file(&c, a[0])?, iovecs(a[1], a[2])?);
@@ -267,7 +268,9 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
                     return ok(r? as u64);
                 }
             }
-            ok(f.writev(&iov, None)? as u64)
+            let n = f.writev(&iov, None)?;
+            let written = iov.iter().flat_map(|v| buf(v.iov_base, v.iov_len).unwrap_or(&[]).iter().copied()).take(n);
+            Ok([n as u64, master_write_signals(k, &f, written)])
         }
         SYS_pread => ok(k.file(&c, a[0])?.pread(buf_mut(a[1], a[2])?, a[4] as i64)? as u64),
         SYS_pwrite => ok(k.file(&c, a[0])?.pwrite(buf(a[1], a[2])?, a[4] as i64)? as u64),
@@ -1371,7 +1374,10 @@ fn sys_ioctl(k: &EmbeddedKernel, c: &Current, fd: i32, cmd: u32, data: u64) -> S
         io::TIOCGWINSZ => put(data, hypercall::get_winsize(tty.ok_or(ne::ENOTTY)?)?).and(ok(0)),
         io::TIOCSWINSZ => {
             let w: Winsize = get(data)?;
-            hypercall::set_winsize(tty.ok_or(ne::ENOTTY)?, &w).and(ok(0))
+            let fd = tty.ok_or(ne::ENOTTY)?;
+            let old = hypercall::get_winsize(fd).ok();
+            hypercall::set_winsize(fd, &w)?;
+            Ok([0, if old != Some(w) { window_change_signal(k, &f) } else { 0 }])
         }
         io::TIOCFLUSH => {
             let bits: i32 = get(data)?;
@@ -1406,6 +1412,54 @@ fn sys_ioctl(k: &EmbeddedKernel, c: &Current, fd: i32, cmd: u32, data: u64) -> S
             controlling_tty_ioctl(k, &f, t, cmd, data)
         }
         _ => Err(ne::ENOTTY),
+    }
+}
+
+/// The terminal signals a write of `written` to a pseudo-terminal master raises, for the caller
+/// to send (see [`crate::ext_tty`]): the slave's INTR, QUIT and SUSP characters under ISIG,
+/// for the foreground group of the session the slave controls (nobody when it controls none).
+fn master_write_signals(k: &EmbeddedKernel, f: &OpenFile, written: impl Iterator<Item = u8>) -> u64 {
+    use abi_netbsd::consts::{termios_cc_index as cc, termios_lflag as lf};
+    let (Some(t), Object::Host { fd, .. }) = (f.tty().filter(|t| t.master), &f.obj) else {
+        return 0;
+    };
+    let Some(control) = k.procs.lock().unwrap().terminals.control(t.id) else {
+        return 0;
+    };
+    // A master's TCGETS reads its slave's settings.
+    let Ok(tio) = hypercall::tcgetattr(fd.raw()) else {
+        return 0;
+    };
+    if tio.c_lflag & lf::ISIG == 0 {
+        return 0;
+    }
+    let keys = [(cc::VINTR, 2), (cc::VQUIT, 3), (cc::VSUSP, 20)].map(|(i, s)| (tio.c_cc[i as usize], s));
+    let mut signals = Vec::new();
+    for b in written {
+        for &(key, sig) in &keys {
+            // 0xff is NetBSD's _POSIX_VDISABLE.
+            if key != 0xff && b == key && !signals.contains(&sig) {
+                signals.push(sig);
+            }
+        }
+    }
+    if signals.is_empty() {
+        return 0;
+    }
+    hypercall::settle_pty_input(fd.raw());
+    crate::ext_tty::tty_signals(&signals, control.pgrp)
+}
+
+/// SIGWINCH for the foreground group of a terminal whose size changed, when the host cannot
+/// send it (a guest's pseudo-terminal; rumplx's own terminal's goes through the host).
+fn window_change_signal(k: &EmbeddedKernel, f: &OpenFile) -> u64 {
+    let Some(t) = f.tty() else {
+        return 0;
+    };
+    let pt = k.procs.lock().unwrap();
+    match pt.terminals.control(t.id) {
+        Some(c) if pt.terminals.host != Some(t.id) => crate::ext_tty::tty_signals(&[28], c.pgrp),
+        _ => 0,
     }
 }
 
