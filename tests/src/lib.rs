@@ -38,6 +38,7 @@ use std::sync::{Mutex, OnceLock};
 
 pub mod dns;
 pub mod librump_gaps;
+pub mod pty;
 use std::time::{Duration, Instant, SystemTime};
 
 // ---------------------------------------------------------------------------------------------------
