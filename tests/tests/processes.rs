@@ -281,3 +281,70 @@ fn bash_pipefail_and_process_substitution() {
     )
     .assert_same();
 }
+
+/// Host processes that are children of `pid`, and theirs (from each /proc/N/stat's ppid).
+fn host_descendants(pid: u32) -> Vec<u32> {
+    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|p| {
+            let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
+            let after = &stat[stat.rfind(')')? + 2..];
+            Some((p, after.split(' ').nth(1)?.parse().ok()?))
+        })
+        .collect();
+    let mut found = vec![pid];
+    let mut i = 0;
+    while i < found.len() {
+        let p = found[i];
+        found.extend(parents.iter().filter(|(_, pp)| *pp == p).map(|(c, _)| *c));
+        i += 1;
+    }
+    found.split_off(1)
+}
+
+/// Whether host process `pid` still runs (a zombie has ended).
+fn host_alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s[s.rfind(')')? + 2..].chars().next())
+        .is_some_and(|state| state != 'Z' && state != 'X')
+}
+
+/// The run's first process killed outright (SIGKILL: it cannot end the others itself) takes
+/// every other process of the run with it: none is left running on the host (the lifeline,
+/// loader/src/platform/lifeline.rs).
+#[test]
+fn killed_run_leaves_no_process() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    // A child and a grandchild in pause(), which never reaches the kernel (a process blocked in
+    // a kernel call would end anyway, its channel gone).
+    let program = guest("proc_lifeline", Variant::MuslStatic);
+    let mut child = Command::new(rumplx_bin())
+        .arg("run")
+        .arg(&program)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("rumplx starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    assert_eq!(line, "started\n");
+    let others = host_descendants(child.id());
+    assert!(!others.is_empty(), "the script's children are host processes of the run");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // A failure guard, not a synchronisation: the host kills them as rumplx's descriptors close.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while others.iter().any(|p| host_alive(*p)) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let left: Vec<u32> = others.into_iter().filter(|p| host_alive(*p)).collect();
+    for p in &left {
+        let _ = Command::new("kill").args(["-9", &p.to_string()]).status();
+    }
+    assert!(left.is_empty(), "processes of the run left running: {left:?}");
+}

@@ -3,6 +3,7 @@
 
 pub mod fastpath;
 pub mod fatal_watch;
+pub mod lifeline;
 pub mod signals;
 pub mod sud;
 pub mod threads;
@@ -223,6 +224,7 @@ impl Platform for HostPlatform {
     fn fork(&self, child_lwp: rumpkernel_bridge::LwpId) -> Result<ForkSide, Errno> {
         let slot = kernel_slot().expect("the kernel is set before the guest starts");
         let (server_end, client_end) = sysproxy::channel_pair().map_err(|_| Errno(libc::EMFILE))?;
+        lifeline::ensure();
         // The child must not take a signal before it is a client of the kernel.
         let mask = signals::set_host_mask(signals::ALL_BLOCKED);
         // SAFETY: fork in the signal handler of the only thread that matters to the child; the
@@ -235,6 +237,7 @@ impl Platform for HostPlatform {
         if pid == 0 {
             drop(server_end);
             close_inherited_fds(&[client_end.as_raw_fd()]);
+            lifeline::arm();
             fastpath::forked();
             fatal_watch::forked();
             let stale = slot.replace(Arc::new(sysproxy::RemoteKernel::new(client_end, child_lwp)));
@@ -431,6 +434,7 @@ pub fn kernel_slot() -> Option<&'static Arc<sysproxy::KernelSlot>> {
 fn close_inherited_fds(keep: &[i32]) {
     let mut keep: Vec<u32> = keep.iter().map(|k| *k as u32).collect();
     keep.extend(STATS_FILE.get().map(|f| f.as_raw_fd() as u32));
+    keep.extend(lifeline::read_end().map(|fd| fd as u32));
     keep.sort_unstable();
     let mut from = 3u32;
     for k in keep {

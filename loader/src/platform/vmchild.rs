@@ -85,6 +85,7 @@ fn last_errno() -> Errno {
 
 /// Starts the child; answers its host pid and the wait for its release.
 pub fn spawn(parent: &Personality, start: ThreadStart) -> Result<VmChild, Errno> {
+    super::lifeline::ensure();
     let slot = super::kernel_slot().expect("the kernel is set before the guest starts");
     let (server_end, client_end) = sysproxy::channel_pair().map_err(|_| Errno(libc::EMFILE))?;
     let ThreadStart { regs, fs_base, thread, lwp } = start;
@@ -197,6 +198,7 @@ extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
     // SAFETY: the helper passes its state, alive until this child has exec'd or ended.
     let vm: &'static VmState = unsafe { &*(arg as *const VmState) };
     super::close_inherited_fds(&[vm.channel_fd, vm.release_fd.load(Ordering::Relaxed)]);
+    super::lifeline::arm();
     VM_CHILD.with(|c| c.set(vm));
     // The child acts as its own lwp, over its own channel.
     vm.kernel.lwproc_switch(vm.lwp).ok();
@@ -301,6 +303,7 @@ pub fn exec(vm: &VmState, h: &ExecHandoff) -> Errno {
     w.u64(vm.channel_fd as u64);
     w.u64(vm.lwp as u64);
     w.u64(stats_fd as i64 as u64);
+    w.u64(super::lifeline::read_end().unwrap_or(-1) as i64 as u64);
     w.u64(vm.personality.trace as u64);
     for id in h.ids {
         w.u64(id as u64);
@@ -369,6 +372,7 @@ pub fn resume(fd: RawFd) -> Result<Infallible, Failure> {
     let channel_fd = r.u64()? as RawFd;
     let lwp = r.u64()? as LwpId;
     let stats_fd = r.u64()? as i64 as RawFd;
+    let lifeline_fd = r.u64()? as i64 as RawFd;
     let trace = r.u64()? != 0;
     let ids = crate::image::Ids { uid: r.u64()? as u32, euid: r.u64()? as u32, gid: r.u64()? as u32, egid: r.u64()? as u32 };
     let sigmask = r.u64()?;
@@ -387,6 +391,8 @@ pub fn resume(fd: RawFd) -> Result<Infallible, Failure> {
     let channel = unsafe { OwnedFd::from_raw_fd(channel_fd) };
     let slot = Arc::new(KernelSlot::new(Arc::new(RemoteKernel::new(channel, lwp))));
     super::KERNEL.set(slot.clone()).ok();
+    // Already armed (its owner and signal are this process's, across exec): only known again.
+    super::lifeline::adopt(lifeline_fd);
     if stats_fd >= 0 {
         set_cloexec(stats_fd);
         // SAFETY: the --stats file `exec` handed over.
