@@ -200,6 +200,23 @@ struct Entry {
     etfs_register_withsize: EtfsSizeFn,
 }
 
+std::thread_local! {
+    /// The lwp the kernel has bound to this host thread (rumpuser keeps it in the thread's own
+    /// storage), or 0: kept by every call here that changes the binding (rfork, newlwp, switch,
+    /// releaselwp), so knowing it costs nothing. Asking the kernel (`rump_pub_lwproc_curlwp`)
+    /// takes and gives back a virtual CPU, and the sysproxy server asks before every request.
+    static BOUND: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// The lwp bound to the calling thread, or null.
+fn bound() -> *mut c_void {
+    BOUND.with(|b| b.get()) as *mut c_void
+}
+
+fn set_bound(lwp: *mut c_void) {
+    BOUND.with(|b| b.set(lwp as usize));
+}
+
 /// Ids for the kernel's `struct lwp *` handles (the trait speaks in small integers).
 #[derive(Default)]
 struct Lwps {
@@ -438,29 +455,62 @@ impl LibrumpKernel {
         // SAFETY: rump entry points with rfork flags; each binds the new process's lwp to this
         // thread. The pump process's first lwp is left unbound, never released (its last lwp
         // leaving would end it).
-        let rv = unsafe { (self.f.rfork)(RUMP_RFCFDG) };
+        let rv = unsafe { self.rfork(RUMP_RFCFDG) };
         if rv != 0 {
             return Err(Errno(rv));
         }
         let pump_pid = self.syscall(nr::SYS_getpid, [0; 6])?[0] as Pid;
         let pump_ends = stdio::Stdio::prepare(self)?;
-        let pump_lwp = unsafe { (self.f.curlwp)() };
-        let rv = unsafe { (self.f.rfork)(RUMP_RFFDG) };
+        let pump_lwp = bound();
+        let rv = unsafe { self.rfork(RUMP_RFFDG) };
         if rv != 0 {
             return Err(Errno(rv));
         }
-        let guest_lwp = unsafe { (self.f.curlwp)() };
+        let guest_lwp = bound();
         for fd in pump_ends {
             self.syscall(nr::SYS_close, [fd as u64, 0, 0, 0, 0, 0])?;
         }
         let pid = self.syscall(nr::SYS_getpid, [0; 6])?[0] as Pid;
         // SAFETY: both lwps were made above and are not bound to any other thread.
-        unsafe { (self.f.switch)(pump_lwp) };
+        unsafe { self.switch_to(pump_lwp) };
         let started = stdio::Stdio::start(&me, pump_pid, pump_ends);
-        unsafe { (self.f.switch)(guest_lwp) };
+        unsafe { self.switch_to(guest_lwp) };
         self.stdio.set(started?).ok();
         self.id_of(guest_lwp);
         Ok(pid)
+    }
+
+    /// `rump_pub_lwproc_rfork`: binds the new process's lwp to this thread.
+    ///
+    /// # Safety
+    /// The calling thread's lwp, if any, is one of the kernel's.
+    unsafe fn rfork(&self, flags: c_int) -> c_int {
+        let rv = (self.f.rfork)(flags);
+        if rv == 0 {
+            set_bound((self.f.curlwp)());
+        }
+        rv
+    }
+
+    /// `rump_pub_lwproc_newlwp`: binds a new lwp of process `pid` to this thread.
+    fn newlwp(&self, pid: Pid) -> c_int {
+        // SAFETY: rump entry points with a pid and without arguments.
+        unsafe {
+            let rv = (self.f.newlwp)(pid);
+            if rv == 0 {
+                set_bound((self.f.curlwp)());
+            }
+            rv
+        }
+    }
+
+    /// `rump_pub_lwproc_switch`: binds `lwp` (or nothing, when null) to this thread.
+    ///
+    /// # Safety
+    /// `lwp` is null or an lwp the kernel handed out, not released, bound to no other thread.
+    unsafe fn switch_to(&self, lwp: *mut c_void) {
+        (self.f.switch)(lwp);
+        set_bound(lwp);
     }
 
     fn path_call(&self, nr: u32, path: &str, rest: [u64; 5]) -> SysResult {
@@ -540,8 +590,7 @@ impl RumpKernel for LibrumpKernel {
     }
 
     fn lwproc_rfork(&self, share_files: bool) -> Result<Pid, Errno> {
-        // SAFETY: rump entry point without arguments.
-        if unsafe { (self.f.curlwp)() }.is_null() {
+        if bound().is_null() {
             return self.first_process();
         }
         let flags = if share_files { RUMP_RFFD_SHARE } else { RUMP_RFFDG };
@@ -562,35 +611,34 @@ impl RumpKernel for LibrumpKernel {
         if rv != 0 {
             return Err(Errno(rv));
         }
-        self.id_of(unsafe { (self.f.curlwp)() });
+        // SAFETY: rump entry point without arguments.
+        set_bound(unsafe { (self.f.curlwp)() });
+        self.id_of(bound());
         self.syscall(nr::SYS_getpid, [0; 6]).map(|r| r[0] as Pid)
     }
 
     fn lwproc_newlwp(&self, pid: Pid) -> Result<LwpId, Errno> {
-        // SAFETY: rump entry point with a pid argument.
-        let rv = unsafe { (self.f.newlwp)(pid) };
+        let rv = self.newlwp(pid);
         if rv != 0 {
             return Err(Errno(rv));
         }
-        self.id_of(unsafe { (self.f.curlwp)() }).ok_or(ne::ESRCH)
+        self.id_of(bound()).ok_or(ne::ESRCH)
     }
 
     fn lwproc_switch(&self, lwp: LwpId) -> Result<(), Errno> {
         let ptr = *self.lwps.lock().unwrap_or_else(|e| e.into_inner()).by_id.get(&lwp).ok_or(ne::ESRCH)?;
         // Already this thread's: NetBSD panics on a switch to a running lwp ("already running"),
         // where the trait's contract (and the embedded backend) makes it a no-op.
-        // SAFETY: rump entry point without arguments.
-        if unsafe { (self.f.curlwp)() } as usize == ptr {
+        if bound() as usize == ptr {
             return Ok(());
         }
         // SAFETY: `ptr` is an lwp the kernel handed out and that was not released through us.
-        unsafe { (self.f.switch)(ptr as *mut c_void) };
+        unsafe { self.switch_to(ptr as *mut c_void) };
         Ok(())
     }
 
     fn lwproc_releaselwp(&self) {
-        // SAFETY: rump entry points without arguments.
-        let cur = unsafe { (self.f.curlwp)() };
+        let cur = bound();
         if cur.is_null() {
             return;
         }
@@ -600,12 +648,14 @@ impl RumpKernel for LibrumpKernel {
                 t.by_id.remove(&id);
             }
         }
+        // SAFETY: rump entry point without arguments; the lwp goes when the call ends, and with
+        // it the thread's binding.
         unsafe { (self.f.releaselwp)() };
+        set_bound(std::ptr::null_mut());
     }
 
     fn lwproc_curlwp(&self) -> Option<LwpId> {
-        // SAFETY: rump entry point without arguments.
-        self.id_of(unsafe { (self.f.curlwp)() })
+        self.id_of(bound())
     }
 
     fn register_host(&self, guest_path: &str, host_path: &str, kind: HostKind, read_only: bool) -> Result<(), Errno> {

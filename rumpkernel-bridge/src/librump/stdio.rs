@@ -78,8 +78,8 @@ impl Stdio {
     /// The run ends: copies what the guest wrote and the pumps did not take yet. The calling
     /// thread leaves its lwp for one in the pump process (it is about to exit).
     pub(super) fn drain(&self, k: &LibrumpKernel) {
-        // SAFETY: rump entry point with a pid; binds a new lwp to this thread.
-        if unsafe { (k.f.newlwp)(self.pump_pid) } != 0 {
+        // Binds a new lwp to this thread.
+        if k.newlwp(self.pump_pid) != 0 {
             return;
         }
         for (fd, host, lock) in &self.outputs {
@@ -96,8 +96,8 @@ fn spawn(k: &Arc<LibrumpKernel>, pump_pid: Pid, name: &str, body: impl FnOnce(&L
     // Spawned with every signal blocked, so the new thread starts that way.
     let spawned = super::with_signals_blocked(|| {
         std::thread::Builder::new().name(name.into()).spawn(move || {
-            // SAFETY: rump entry point with a pid; binds a new lwp to this thread.
-            if unsafe { (k.f.newlwp)(pump_pid) } == 0 {
+            // Binds a new lwp to this thread.
+            if k.newlwp(pump_pid) == 0 {
                 body(&k);
             }
         })
