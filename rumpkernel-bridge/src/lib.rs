@@ -76,6 +76,19 @@ pub trait RumpKernel: Send + Sync {
     fn lwproc_releaselwp(&self);
     /// `rump_pub_lwproc_curlwp`: the lwp the calling thread is bound to, if any.
     fn lwproc_curlwp(&self) -> Option<LwpId>;
+    /// The host process of remote process `pid` is gone while lwps of it may sleep in the kernel
+    /// (their server threads wait there for calls nobody will take the answer of): wake them, so
+    /// that their calls end (EINTR) and every sleep of theirs from now on ends at once, as the
+    /// sysproxy component's `hyp_lwpexit` does for a client that went away. The calling thread
+    /// is bound to no lwp, before and after. Answers an lwp of the process, made for this and
+    /// bound to no thread, that the caller releases (switch to it, then `lwproc_releaselwp`) once
+    /// the process's other lwps are gone, so the process's last files are closed by an lwp that
+    /// was not told to exit. ENOSYS when the kernel has no such way (the server threads are then
+    /// interrupted instead, see `sysproxy::set_interrupts`).
+    fn lwproc_end_remote(&self, pid: Pid) -> Result<LwpId, Errno> {
+        let _ = pid;
+        Err(abi_netbsd::errno::ENOSYS)
+    }
 
     /// Registers a host file or directory under `guest_path` (`rump_pub_etfs_register` style).
     /// Directories are confined: no `..`, symlink or magic link may lead outside `host_path`.

@@ -14,10 +14,20 @@
 //! meanwhile): the client then marks its next request, and the server drops the stale interrupt,
 //! which has certainly arrived by the time that request does, before serving it. An interrupt that
 //! arrives before the call it is meant for has begun is kept: the call fails at once.
+//!
+//! A client that dies (killed, or ended by exit_group while another of its threads waits for an
+//! answer) cannot ask for anything: a server thread asleep in the kernel for it would sleep on,
+//! holding the process, its lwps and its files (a pipe's write end, so the reader never sees its
+//! end). A watcher thread ([`Watcher`]) sees each channel hang up; when its server thread is
+//! inside a call then, the process is ended as NetBSD's sysproxy ends a client that went away:
+//! the kernel wakes every lwp of the process and makes their sleeps fail from then on
+//! ([`RumpKernel::lwproc_end_remote`], `hyp_lwpexit`), with an lwp made for that released last;
+//! a kernel without that way gets the server thread interrupted, as for a signal.
 
 use std::collections::HashMap;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering::SeqCst};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use abi_netbsd::{errno as ne, Errno, SysResult};
 
@@ -198,26 +208,204 @@ fn wait_readable(fd: RawFd, on_signal: &mut dyn FnMut()) {
 /// Guest pid → host pid of every remote client attached in this run (kept by the server).
 static HOST_PIDS: Mutex<Option<HashMap<Pid, i32>>> = Mutex::new(None);
 
-fn record_host_pid(kernel: &dyn RumpKernel, lwp: LwpId, host_pid: i32) {
+/// Records the host pid of the process of `lwp`; answers its guest pid.
+fn record_host_pid(kernel: &dyn RumpKernel, lwp: LwpId, host_pid: i32) -> Option<Pid> {
     // The guest pid is whatever getpid answers for that lwp.
     let own = kernel.lwproc_curlwp();
+    let mut guest = None;
     if kernel.lwproc_switch(lwp).is_ok() {
         if let Ok([pid, _]) = kernel.syscall(abi_netbsd::nr::SYS_getpid, [0; 6]) {
             HOST_PIDS.lock().unwrap().get_or_insert_with(HashMap::new).insert(pid as Pid, host_pid);
+            guest = Some(pid as Pid);
         }
     }
     if let Some(l) = own {
         kernel.lwproc_switch(l).ok();
     }
+    guest
+}
+
+/// A server thread, as the watcher sees it.
+struct Served {
+    kernel: Arc<dyn RumpKernel>,
+    /// The client's guest pid (None when it could not be learnt: then its process is not ended
+    /// by the watcher).
+    pid: Option<Pid>,
+    /// The server thread is inside a kernel call for the client.
+    in_call: AtomicBool,
+    /// The client's end of the channel is closed: nobody will take an answer.
+    gone: AtomicBool,
+    /// The server thread's host tid once it can be interrupted, else 0.
+    tid: AtomicI32,
+}
+
+/// A remote process: how many of its lwps have a server thread, and the lwp made to end it
+/// (released with the last of those).
+#[derive(Default)]
+struct Life {
+    servers: usize,
+    ending: bool,
+    parked: Option<LwpId>,
+}
+
+/// Guest pid → [`Life`] of every remote process served here. A process is in it while one of its
+/// lwps has a server thread that has not released it, so the process (and its pid) exists then.
+static LIVES: Mutex<Option<HashMap<Pid, Life>>> = Mutex::new(None);
+
+/// Sees channels hang up (epoll, EPOLLRDHUP with EPOLLONESHOT: requests do not wake it, and each
+/// channel reports once; keys, not descriptors, name them, as a closed descriptor's number may be
+/// reused before the report is read).
+struct Watcher {
+    epoll: RawFd,
+    next: AtomicU64,
+    watched: Mutex<HashMap<u64, Arc<Served>>>,
+}
+
+static WATCHER: OnceLock<Option<Watcher>> = OnceLock::new();
+
+impl Watcher {
+    /// The watcher of this (the kernel's) process, started at the first call.
+    fn get() -> Option<&'static Watcher> {
+        WATCHER
+            .get_or_init(|| {
+                // SAFETY: a new epoll instance of ours.
+                let epoll = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+                if epoll < 0 {
+                    return None;
+                }
+                // Started with every signal blocked, so it takes none.
+                let spawned = with_signals_blocked(|| std::thread::Builder::new().name("rumplx-hangups".into()).spawn(watch_loop));
+                spawned.ok().map(|_| Watcher { epoll, next: AtomicU64::new(1), watched: Mutex::default() })
+            })
+            .as_ref()
+    }
+
+    fn watch(&self, fd: RawFd, served: Arc<Served>) -> Option<u64> {
+        let key = self.next.fetch_add(1, SeqCst);
+        self.watched.lock().unwrap().insert(key, served);
+        let mut ev = libc::epoll_event { events: (libc::EPOLLRDHUP | libc::EPOLLONESHOT) as u32, u64: key };
+        // SAFETY: adds our descriptor to our epoll instance.
+        if unsafe { libc::epoll_ctl(self.epoll, libc::EPOLL_CTL_ADD, fd, &mut ev) } != 0 {
+            self.watched.lock().unwrap().remove(&key);
+            return None;
+        }
+        Some(key)
+    }
+
+    /// Before the channel closes (the epoll entry goes with the descriptor).
+    fn unwatch(&self, key: u64) {
+        self.watched.lock().unwrap().remove(&key);
+    }
+}
+
+fn watch_loop() {
+    let w = loop {
+        // The OnceLock is being filled by the thread that started this one.
+        if let Some(w) = WATCHER.get() {
+            break w.as_ref();
+        }
+        std::thread::yield_now();
+    };
+    let Some(w) = w else { return };
+    let mut events = [libc::epoll_event { events: 0, u64: 0 }; 16];
+    loop {
+        // SAFETY: fills our array.
+        let n = unsafe { libc::epoll_wait(w.epoll, events.as_mut_ptr(), events.len() as i32, -1) };
+        for ev in events.iter().take(n.max(0) as usize) {
+            let key = ev.u64;
+            let Some(served) = w.watched.lock().unwrap().remove(&key) else { continue };
+            // Ordered with the server thread's in_call/gone (both SeqCst): either it sees `gone`
+            // before it enters the kernel, or this sees `in_call`.
+            served.gone.store(true, SeqCst);
+            if served.in_call.load(SeqCst) {
+                end_client(&served);
+            }
+        }
+    }
+}
+
+/// The client of a server thread that is in a call died: its sleeps in the kernel end.
+fn end_client(served: &Served) {
+    if let Some(pid) = served.pid {
+        let mut lives = LIVES.lock().unwrap();
+        match lives.as_mut().and_then(|m| m.get_mut(&pid)) {
+            // Its last server thread is leaving: nothing sleeps any more.
+            None => return,
+            Some(life) if life.ending => return,
+            Some(life) => match served.kernel.lwproc_end_remote(pid) {
+                Ok(lwp) => {
+                    life.ending = true;
+                    life.parked = Some(lwp);
+                    return;
+                }
+                Err(ne::ENOSYS) => {}
+                Err(_) => {
+                    life.ending = true;
+                    return;
+                }
+            },
+        }
+    }
+    // A kernel whose sleeps the server thread's interrupt ends.
+    let tid = served.tid.load(SeqCst);
+    if let (Some(i), true) = (INTERRUPTS.get(), tid > 0) {
+        // SAFETY: tgkill to a thread of ours (gone since, it fails harmlessly).
+        unsafe { libc::syscall(libc::SYS_tgkill, libc::getpid(), tid, i.signo) };
+    }
+}
+
+/// Runs `f` with every host signal blocked on this thread (threads it creates inherit the mask).
+fn with_signals_blocked<R>(f: impl FnOnce() -> R) -> R {
+    // SAFETY: plain signal-mask calls on this thread.
+    let old = unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
+        old
+    };
+    let r = f();
+    // SAFETY: puts back the mask saved above.
+    unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
+    r
+}
+
+/// A server thread is done with its lwp: it releases it, and, the last of its process's server
+/// threads, the lwp the watcher made to end the process.
+fn leave(kernel: &dyn RumpKernel, lwp: LwpId, served: &Served, key: Option<u64>) {
+    if let (Some(w), Some(k)) = (WATCHER.get().and_then(Option::as_ref), key) {
+        w.unwatch(k);
+    }
+    let parked = served.pid.and_then(|pid| {
+        let mut lives = LIVES.lock().unwrap();
+        let map = lives.as_mut()?;
+        let life = map.get_mut(&pid)?;
+        life.servers -= 1;
+        if life.servers > 0 {
+            return None;
+        }
+        map.remove(&pid)?.parked
+    });
+    kernel.lwproc_switch(lwp).ok();
+    kernel.lwproc_releaselwp();
+    if let Some(l) = parked {
+        if kernel.lwproc_switch(l).is_ok() {
+            kernel.lwproc_releaselwp();
+        }
+    }
 }
 
 /// Starts a server thread for a remote client's lwp on `channel` (in the kernel's process).
 pub fn serve_client(kernel: Arc<dyn RumpKernel>, channel: OwnedFd, lwp: LwpId, host_pid: i32) {
-    record_host_pid(kernel.as_ref(), lwp, host_pid);
-    std::thread::spawn(move || server_loop(kernel, channel, lwp, host_pid));
+    let pid = record_host_pid(kernel.as_ref(), lwp, host_pid);
+    if let Some(pid) = pid {
+        LIVES.lock().unwrap().get_or_insert_with(HashMap::new).entry(pid).or_default().servers += 1;
+    }
+    let served = Arc::new(Served { kernel: kernel.clone(), pid, in_call: AtomicBool::new(false), gone: AtomicBool::new(false), tid: AtomicI32::new(0) });
+    std::thread::spawn(move || server_loop(kernel, channel, lwp, host_pid, served));
 }
 
-fn server_loop(kernel: Arc<dyn RumpKernel>, channel: OwnedFd, lwp: LwpId, host_pid: i32) {
+fn server_loop(kernel: Arc<dyn RumpKernel>, channel: OwnedFd, lwp: LwpId, host_pid: i32, served: Arc<Served>) {
     // A server thread takes no signals: they are the guests', delivered in their own threads.
     // SAFETY: blocks every signal for this thread only.
     unsafe {
@@ -231,8 +419,13 @@ fn server_loop(kernel: Arc<dyn RumpKernel>, channel: OwnedFd, lwp: LwpId, host_p
     // ... but the interrupt signal, once this thread can take it.
     let interruptible = Interruptible::start();
     let interrupts = interruptible.as_ref().map(|i| i.0);
+    if interrupts.is_some() {
+        // SAFETY: gettid has no preconditions.
+        served.tid.store(unsafe { libc::gettid() }, SeqCst);
+    }
     kernel.lwproc_switch(lwp).ok();
     let fd = channel.as_raw_fd();
+    let key = Watcher::get().and_then(|w| w.watch(fd, served.clone()));
     loop {
         let mut req = Request::default();
         // SAFETY: plain-data wire struct.
@@ -240,8 +433,7 @@ fn server_loop(kernel: Arc<dyn RumpKernel>, channel: OwnedFd, lwp: LwpId, host_p
         let (whole, passed) = recv(fd, buf).unwrap_or_default();
         if !whole {
             // The client is gone (exited or killed): its lwp goes with it.
-            kernel.lwproc_switch(lwp).ok();
-            kernel.lwproc_releaselwp();
+            leave(kernel.as_ref(), lwp, &served, key);
             forget_gone(kernel.as_ref());
             return;
         }
@@ -251,7 +443,14 @@ fn server_loop(kernel: Arc<dyn RumpKernel>, channel: OwnedFd, lwp: LwpId, host_p
         }
         let answer: SysResult = match req.kind {
             k if k == Kind::Syscall as u32 => {
-                let r = crate::uaccess::serve(host_pid, || kernel.syscall(req.nr, req.args));
+                served.in_call.store(true, SeqCst);
+                let r = if served.gone.load(SeqCst) {
+                    // The client died after sending it: nobody takes the answer.
+                    Err(ne::EINTR)
+                } else {
+                    crate::uaccess::serve(host_pid, || kernel.syscall(req.nr, req.args))
+                };
+                served.in_call.store(false, SeqCst);
                 note_reaped(req.nr, req.args, &r);
                 r
             }
@@ -270,7 +469,7 @@ fn server_loop(kernel: Arc<dyn RumpKernel>, channel: OwnedFd, lwp: LwpId, host_p
                 [l as u64, 0]
             }),
             k if k == Kind::ReleaseLwp as u32 => {
-                kernel.lwproc_releaselwp();
+                leave(kernel.as_ref(), lwp, &served, key);
                 let _ = send(fd, as_bytes(&Answer::default()), None);
                 return;
             }
@@ -296,7 +495,8 @@ fn server_loop(kernel: Arc<dyn RumpKernel>, channel: OwnedFd, lwp: LwpId, host_p
             Err(e) => Answer { errno: e.0, _pad: 0, rv: [0, 0] },
         };
         if send(fd, as_bytes(&a), None).is_err() {
-            kernel.lwproc_releaselwp();
+            leave(kernel.as_ref(), lwp, &served, key);
+            forget_gone(kernel.as_ref());
             return;
         }
     }
@@ -579,6 +779,9 @@ impl RumpKernel for KernelSlot {
     }
     fn lwproc_curlwp(&self) -> Option<LwpId> {
         self.get().lwproc_curlwp()
+    }
+    fn lwproc_end_remote(&self, pid: Pid) -> Result<LwpId, Errno> {
+        self.get().lwproc_end_remote(pid)
     }
     fn register_host(&self, g: &str, h: &str, k: HostKind, ro: bool) -> Result<(), Errno> {
         self.get().register_host(g, h, k, ro)

@@ -20,7 +20,7 @@ macro_rules! simple_guests {
     };
 }
 
-simple_guests!(proc_fork_wait, proc_children, proc_pipe, proc_script, proc_shm, proc_sigqueue);
+simple_guests!(proc_fork_wait, proc_children, proc_pipe, proc_script, proc_shm, proc_sigqueue, proc_kill_sleeper);
 
 /// /proc/<pid> of other processes: a blocked child's stat, status, comm, cmdline, exe, cwd and fd/
 /// read by its parent, the parent's comm read by the child, after PR_SET_NAME and execve, and

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 /// The pipe's write end while the watcher runs in this process, else -1.
 static WRITE_END: AtomicI32 = AtomicI32::new(-1);
 
-/// Starts the watcher (in the process that holds the kernel).
+/// Starts the watcher (in the process that holds the kernel, and in each process forked from it).
 pub fn start() {
     let mut fds = [0i32; 2];
     // SAFETY: a pipe into our own array.
@@ -54,7 +54,14 @@ pub fn notify(sig: i32) {
     }
 }
 
-/// In a forked child: the watcher thread stayed in the parent.
+/// In a forked child: the watcher thread stayed in the parent; the child, whose calls sleep in
+/// the same kernel through its server threads, gets a watcher of its own. Dying of the signal
+/// closes its channels, and the kernel's process then ends the calls its server threads sleep in
+/// (see rumpkernel_bridge::sysproxy).
 pub fn forked() {
+    let was_armed = armed();
     WRITE_END.store(-1, Ordering::Release);
+    if was_armed {
+        start();
+    }
 }

@@ -234,6 +234,9 @@ pub struct LibrumpKernel {
     /// The sysproxy component's `hyp_rfork`, when it is loaded: makes processes for other host
     /// processes.
     hyp_rfork: Option<HypRforkFn>,
+    /// The component's `hyp_lwpexit`: tells every other lwp of the current process to exit and
+    /// wakes those asleep (their sleeps fail with EINTR from then on).
+    hyp_lwpexit: Option<unsafe extern "C" fn()>,
     /// The guest's stdin/stdout/stderr pumps, once the first process exists.
     stdio: std::sync::OnceLock<stdio::Stdio>,
     /// Images registered so far (numbers their block devices).
@@ -350,16 +353,16 @@ impl LibrumpKernel {
         }
         // With the sysproxy component, forked guests get processes with remote vmspaces whose
         // copyin/copyout reach them through rumplx's own transport.
-        let hyp_rfork = if loaded.iter().any(|l| l == "librumpkern_sysproxy.so") {
+        let (hyp_rfork, hyp_lwpexit) = if loaded.iter().any(|l| l == "librumpkern_sysproxy.so") {
             let ops: *mut remote::SysproxyOps = sym::<*mut c_void>(&libs, "rump_sysproxy_ops").map(|p| p.cast())?;
             // SAFETY: the kernel's hook table, filled by the component during rump_init; no remote
             // process exists yet.
             unsafe {
                 remote::install(ops);
-                (*ops).hyp_rfork
+                ((*ops).hyp_rfork, (*ops).hyp_lwpexit)
             }
         } else {
-            None
+            (None, None)
         };
         let k = Arc::new(LibrumpKernel {
             f,
@@ -368,6 +371,7 @@ impl LibrumpKernel {
             loaded,
             stdio: Default::default(),
             hyp_rfork,
+            hyp_lwpexit,
             images: AtomicUsize::new(0),
             rw_mounts: Mutex::new(Vec::new()),
             _libs: libs,
@@ -656,6 +660,30 @@ impl RumpKernel for LibrumpKernel {
 
     fn lwproc_curlwp(&self) -> Option<LwpId> {
         self.id_of(bound())
+    }
+
+    fn lwproc_end_remote(&self, pid: Pid) -> Result<LwpId, Errno> {
+        let lwpexit = self.hyp_lwpexit.ok_or(ne::ENOSYS)?;
+        if !bound().is_null() {
+            return Err(ne::EBUSY);
+        }
+        // An lwp of the process for this thread: hyp_lwpexit acts on the caller's process and
+        // spares the caller (rumpuser's server keeps a main lwp per client for it). EBUSY when
+        // the process was told to exit already.
+        let rv = self.newlwp(pid);
+        if rv != 0 {
+            return Err(Errno(rv));
+        }
+        let lwp = bound();
+        // SAFETY: the component's hyp_lwpexit, on a virtual CPU like every hyp_* call; then the
+        // thread lets go of the lwp without releasing it (switch to nothing).
+        unsafe {
+            (self.f.schedule)();
+            lwpexit();
+            (self.f.unschedule)();
+            self.switch_to(std::ptr::null_mut());
+        }
+        self.id_of(lwp).ok_or(ne::ESRCH)
     }
 
     fn register_host(&self, guest_path: &str, host_path: &str, kind: HostKind, read_only: bool) -> Result<(), Errno> {

@@ -30,7 +30,8 @@ pub(super) struct SysproxyOps {
     pub hyp_syscall: *const c_void,
     /// `hyp_rfork(priv, flags, comm)`: a new process with a remote vmspace whose hooks get `priv`.
     pub hyp_rfork: Option<unsafe extern "C" fn(*mut c_void, c_int, *const std::ffi::c_char) -> c_int>,
-    pub hyp_lwpexit: *const c_void,
+    /// `hyp_lwpexit()`: every other lwp of the current process is told to exit, those asleep woken.
+    pub hyp_lwpexit: Option<unsafe extern "C" fn()>,
     pub hyp_execnotify: *const c_void,
 }
 
