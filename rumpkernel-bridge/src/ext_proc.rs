@@ -10,8 +10,10 @@
 //! as a Linux fork child has its parent's name and command line until it execs.
 //!
 //! - `SYS_EXT_proc_publish(const struct ProcPublish *)`: the caller's record.
-//! - `SYS_EXT_proc_info(pid_t, struct ProcInfo *)`: what the kernel knows of `pid`; ESRCH if the
-//!   run has no such process.
+//! - `SYS_EXT_proc_info(pid_t, struct ProcInfo *, int flags)`: what the kernel knows of `pid`;
+//!   ESRCH if the run has no such process. With `PROC_INFO_NO_HOST` the host's accounting (state,
+//!   nice, times, faults: a read of the host's /proc) is left out, 0: for a caller asking about
+//!   itself, which has getrusage.
 //! - `SYS_EXT_proc_text(pid_t, int what, char *buf, size_t len)`: `PROC_TEXT_EXE` (the program's
 //!   path), `PROC_TEXT_ARGS` (argv, each NUL-terminated) or `PROC_TEXT_CWD`; answers the full
 //!   length and copies at most `len` bytes of it (no NUL added). EACCES for EXE and CWD of a
@@ -42,6 +44,9 @@ pub const SYS_EXT_proc_fds: u32 = SYS_EXT_BASE + 0x23;
 pub const SYS_EXT_proc_fdstat: u32 = SYS_EXT_BASE + 0x24;
 pub const SYS_EXT_proc_fdpath: u32 = SYS_EXT_BASE + 0x25;
 pub const SYS_EXT_proc_list: u32 = SYS_EXT_BASE + 0x26;
+
+/// `SYS_EXT_proc_info` flag: leave out the host's accounting.
+pub const PROC_INFO_NO_HOST: u64 = 1;
 
 pub const PROC_TEXT_EXE: u32 = 0;
 pub const PROC_TEXT_ARGS: u32 = 1;
@@ -89,7 +94,9 @@ pub struct ProcInfo {
     pub comm: [u8; 16],
     /// Nice value (the host's, 0 when not known).
     pub nice: i32,
-    pub _pad2: i32,
+    /// The foreground process group of its controlling terminal; -1 without a controlling
+    /// terminal (or when that terminal controls no session any more).
+    pub tpgid: i32,
     /// RLIMIT_RSS's current value (NetBSD's RLIM_INFINITY when unlimited).
     pub rsslim: u64,
     /// Page faults and times of the process and of its reaped children, as the host counts them
@@ -102,5 +109,8 @@ pub struct ProcInfo {
     pub stime: Timeval,
     pub cutime: Timeval,
     pub cstime: Timeval,
+    /// Its controlling terminal: the device number of the terminal (NetBSD's `makedev` of the
+    /// host's major and minor, as `st_rdev` of the terminal's stat), 0 without one.
+    pub tty: u64,
 }
-const _: () = assert!(core::mem::size_of::<ProcInfo>() == 176);
+const _: () = assert!(core::mem::size_of::<ProcInfo>() == 184);

@@ -144,6 +144,50 @@ fn other_processes() {
     assert_eq!(info(0).err(), Some(ne::ESRCH));
 }
 
+/// A process's controlling terminal in its record: a new session's leader takes a
+/// pseudo-terminal's slave by opening it; a session without a terminal has none (tty 0, tpgid
+/// -1). `PROC_INFO_NO_HOST` leaves out the host's accounting, and other flags are refused.
+#[test]
+fn controlling_terminal_of_a_process() {
+    use rumpkernel_bridge::ext_proc::*;
+    let k = EmbeddedKernel::new();
+    k.lwproc_rfork(false).unwrap();
+    let me = k.lwproc_curlwp().unwrap();
+    let (leader, leader_lwp) = child(&k);
+    k.lwproc_switch(leader_lwp).unwrap();
+    k.syscall(SYS_setsid, [0; 6]).unwrap();
+    let open = |path: &str, flags: u32| {
+        let c = CString::new(path).unwrap();
+        k.syscall(SYS_openat, [at::AT_FDCWD as u64, c.as_ptr() as u64, flags as u64, 0, 0, 0]).map(|r| r[0] as i32)
+    };
+    let Ok(master) = open("/dev/ptmx", of::O_RDWR | of::O_NOCTTY) else {
+        eprintln!("no host pseudo-terminals here: skipped");
+        return;
+    };
+    // struct ptmget: cfd, sfd, cn[1024], sn[1024].
+    let mut names = vec![0u8; 8 + 2048];
+    k.syscall(SYS_ioctl, [master as u64, abi_netbsd::consts::ioctl::TIOCPTSNAME as u64, names.as_mut_ptr() as u64, 0, 0, 0]).unwrap();
+    let sn = &names[8 + 1024..];
+    let slave_name = std::str::from_utf8(&sn[..sn.iter().position(|&b| b == 0).unwrap()]).unwrap().to_string();
+    let slave = open(&slave_name, of::O_RDWR).unwrap();
+    let mut st = Stat::default();
+    k.syscall(SYS___fstat50, [slave as u64, &mut st as *mut Stat as u64, 0, 0, 0, 0]).unwrap();
+    let (other, other_lwp) = child(&k);
+    k.lwproc_switch(other_lwp).unwrap();
+    k.syscall(SYS_setsid, [0; 6]).unwrap();
+    k.lwproc_switch(me).unwrap();
+
+    let info = |pid: i32, flags: u64| {
+        let mut i = ProcInfo::default();
+        k.syscall(SYS_EXT_proc_info, [pid as u64, &mut i as *mut _ as u64, flags, 0, 0, 0]).map(|_| i)
+    };
+    let i = info(leader, 0).unwrap();
+    assert_eq!((i.tty, i.tpgid), (st.st_rdev, leader), "the slave, its session's group in front");
+    let i = info(other, PROC_INFO_NO_HOST).unwrap();
+    assert_eq!((i.tty, i.tpgid, i.state), (0, -1, 0));
+    assert_eq!(info(other, 2).err(), Some(ne::EINVAL));
+}
+
 fn getpgid(k: &dyn RumpKernel, pid: i32) -> Result<i32, Errno> {
     k.syscall(SYS_getpgid, [pid as u64, 0, 0, 0, 0, 0]).map(|r| r[0] as i32)
 }

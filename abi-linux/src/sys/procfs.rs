@@ -280,6 +280,26 @@ fn info(ctx: &mut Ctx, pid: i32) -> Result<ext::ProcInfo, Errno> {
     Ok(i)
 }
 
+/// The caller's controlling terminal as /proc/<pid>/stat shows it: (tty_nr, tpgid), from the
+/// kernel's record of the caller without the host's accounting (the layer has getrusage). A
+/// backend without the extension (NetBSD's rump kernel) knows of no terminal: (0, -1).
+fn own_terminal(ctx: &mut Ctx, pid: i32) -> (u32, i64) {
+    let mut i = ext::ProcInfo::default();
+    match ctx.nb(ext::SYS_EXT_proc_info, [pid as u64, &mut i as *mut _ as u64, ext::PROC_INFO_NO_HOST, 0, 0, 0]) {
+        Ok(_) => terminal(&i),
+        Err(_) => (0, -1),
+    }
+}
+
+/// tty_nr (Linux's 32-bit device number, 0 without a terminal) and tpgid of a kernel record.
+fn terminal(i: &ext::ProcInfo) -> (u32, i64) {
+    if i.tty == 0 {
+        return (0, -1);
+    }
+    let (major, minor) = crate::xlat::stat::netbsd_dev_split(i.tty);
+    (crate::xlat::stat::linux_dev32(major, minor), i.tpgid as i64)
+}
+
 /// One of process `pid`'s texts (program path, argv, cwd), whatever its length.
 fn text(ctx: &mut Ctx, pid: i32, what: u32) -> Result<Vec<u8>, Errno> {
     let mut buf = alloc::vec![0u8; 4096];
@@ -687,8 +707,8 @@ fn generate(ctx: &mut Ctx, g: Gen, who: Who) -> Result<Vec<u8>, Errno> {
         (Gen::Cmdline, Who::Other(p)) => text(ctx, p, ext::PROC_TEXT_ARGS)?,
         (Gen::Comm, Who::Own) => format!("{}\n", comm(ctx)).into_bytes(),
         (Gen::Comm, Who::Other(p)) => format!("{}\n", other_comm(&info(ctx, p)?)).into_bytes(),
-        (Gen::Status, _) => format_status(&facts(ctx, who)?).into_bytes(),
-        (Gen::Stat, _) => format_stat(&facts(ctx, who)?).into_bytes(),
+        (Gen::Status, _) => format_status(&facts(ctx, who, false)?).into_bytes(),
+        (Gen::Stat, _) => format_stat(&facts(ctx, who, true)?).into_bytes(),
     })
 }
 
@@ -769,6 +789,10 @@ struct Facts {
     cstime: i64,
     nice: i64,
     threads: usize,
+    /// The controlling terminal, Linux's 32-bit device number (0: none), and its foreground
+    /// group (-1: none).
+    tty_nr: u32,
+    tpgid: i64,
     /// Bytes of address space (0: not known).
     vsize: u64,
     rsslim: u64,
@@ -786,10 +810,13 @@ fn linux_rlim(v: u64) -> u64 {
 /// The caller's own facts: ids from the kernel, times and faults from getrusage, sizes from the
 /// map, state R (it is running: it is reading this). Another process's: ids, threads and limit
 /// from the kernel, state, times, faults and nice from the host's accounting of the host process
-/// running it, name as it published it; its address space size is not known (0).
-fn facts(ctx: &mut Ctx, who: Who) -> Result<Facts, Errno> {
+/// running it, name as it published it; its address space size is not known (0). The controlling
+/// terminal is the kernel's for both, asked of it for the caller only if `terminal` (stat shows
+/// it, status does not).
+fn facts(ctx: &mut Ctx, who: Who, terminal_wanted: bool) -> Result<Facts, Errno> {
     if let Who::Other(p) = who {
         let i = info(ctx, p)?;
+        let (tty_nr, tpgid) = terminal(&i);
         return Ok(Facts {
             pid: i.pid as i64,
             comm: other_comm(&i),
@@ -810,6 +837,8 @@ fn facts(ctx: &mut Ctx, who: Who) -> Result<Facts, Errno> {
             cstime: ticks(&i.cstime),
             nice: i.nice as i64,
             threads: (i.nlwp as usize).max(1),
+            tty_nr,
+            tpgid,
             vsize: 0,
             rsslim: linux_rlim(i.rsslim),
         });
@@ -832,6 +861,7 @@ fn facts(ctx: &mut Ctx, who: Who) -> Result<Facts, Errno> {
         _ => u64::MAX,
     };
     let (all, _, _) = space_pages(ctx);
+    let (tty_nr, tpgid) = if terminal_wanted { own_terminal(ctx, pid as i32) } else { (0, -1) };
     Ok(Facts {
         pid,
         comm: comm(ctx),
@@ -853,6 +883,8 @@ fn facts(ctx: &mut Ctx, who: Who) -> Result<Facts, Errno> {
         cstime: ticks(&kids.ru_stime),
         nice,
         threads: ctx.p.threads.lock().len().max(1),
+        tty_nr,
+        tpgid,
         vsize: all * PAGE,
         rsslim,
     })
@@ -929,21 +961,23 @@ fn statm(ctx: &Ctx) -> String {
 /// rsslim startcode endcode startstack kstkesp kstkeip signal blocked sigignore sigcatch wchan
 /// nswap cnswap exit_signal processor rt_priority policy delayacct_blkio_ticks guest_time
 /// cguest_time start_data end_data start_brk arg_start arg_end env_start env_end exit_code`.
-/// The kernel's sessions have no controlling terminal (tty_nr 0, tpgid -1, as Linux shows for a
-/// process without one). Not known to the layer, so 0: flags, starttime (no start time is
-/// recorded), rss (residency), the code/stack/argument addresses and the signal masks (the
-/// obsolete fields; /proc/self/status is where Linux wants them read).
+/// tty_nr and tpgid are the kernel's (0 and -1 without a controlling terminal, as Linux). Not
+/// known to the layer, so 0: flags, starttime (no start time is recorded), rss (residency), the
+/// code/stack/argument addresses and the signal masks (the obsolete fields; /proc/self/status is
+/// where Linux wants them read).
 fn format_stat(f: &Facts) -> String {
     let mut s = String::new();
     let _ = write!(
         s,
-        "{} ({}) {} {} {} {} 0 -1 0 {} {} {} {} {} {} {} {} {} {} {} 0 0 {} 0 {} 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
+        "{} ({}) {} {} {} {} {} {} 0 {} {} {} {} {} {} {} {} {} {} {} 0 0 {} 0 {} 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
         f.pid,
         f.comm,
         f.state as char,
         f.ppid,
         f.pgrp,
         f.session,
+        f.tty_nr,
+        f.tpgid,
         f.minflt,
         f.cminflt,
         f.majflt,
@@ -1005,6 +1039,8 @@ mod tests {
             cstime: 0,
             nice: 0,
             threads: 2,
+            tty_nr: 0,
+            tpgid: -1,
             vsize: 8192,
             rsslim: u64::MAX,
         };
@@ -1015,6 +1051,39 @@ mod tests {
         let rest = &s[s.rfind(')').unwrap() + 2..];
         assert_eq!(rest.split_whitespace().count(), 50);
         assert_eq!(rest.split_whitespace().nth(35), Some("17"), "exit_signal");
+    }
+
+    #[test]
+    fn stat_line_shows_the_controlling_terminal() {
+        // /dev/pts/3 as the kernel's record has it (NetBSD's makedev of the host's 136, 3).
+        let i = ext::ProcInfo { tty: crate::xlat::stat::netbsd_dev(136, 3), tpgid: 42, ..Default::default() };
+        assert_eq!(terminal(&i), (0x8803, 42));
+        assert_eq!(terminal(&ext::ProcInfo { tpgid: 42, ..Default::default() }), (0, -1));
+        let f = Facts {
+            pid: 7,
+            comm: "sh".into(),
+            state: b'S',
+            ppid: 1,
+            pgrp: 42,
+            session: 7,
+            uids: [0; 3],
+            gids: [0; 3],
+            minflt: 0,
+            cminflt: 0,
+            majflt: 0,
+            cmajflt: 0,
+            utime: 0,
+            stime: 0,
+            cutime: 0,
+            cstime: 0,
+            nice: 0,
+            threads: 1,
+            tty_nr: 0x8803,
+            tpgid: 42,
+            vsize: 0,
+            rsslim: 0,
+        };
+        assert!(format_stat(&f).starts_with("7 (sh) S 1 42 7 34819 42 0 "), "{}", format_stat(&f));
     }
 
     #[test]

@@ -26,6 +26,12 @@ pub const fn linux_dev(major: u32, minor: u32) -> u64 {
     ((ma & 0xffff_f000) << 32) | ((ma & 0xfff) << 8) | ((mi & 0xffff_ff00) << 12) | (mi & 0xff)
 }
 
+/// (major, minor) → the kernel's 32-bit `new_encode_dev`, as /proc/<pid>/stat's tty_nr and
+/// TIOCGDEV show a device (major up to 12 bits, minor up to 20).
+pub const fn linux_dev32(major: u32, minor: u32) -> u32 {
+    (minor & 0xff) | (major << 8) | ((minor & !0xff) << 12)
+}
+
 /// Linux dev_t → (major, minor).
 pub const fn linux_dev_split(d: u64) -> (u32, u32) {
     let major = (((d >> 32) & 0xffff_f000) | ((d >> 8) & 0xfff)) as u32;
@@ -120,6 +126,14 @@ pub fn to_statx(s: &nbs::Stat) -> Statx {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn dev32_is_new_encode_dev() {
+        // /dev/pts/3 and /dev/pts/300 (major 137, minor 44 on Linux), a large minor.
+        assert_eq!(linux_dev32(136, 3), 0x8803);
+        assert_eq!(linux_dev32(137, 44), 0x892c);
+        assert_eq!(linux_dev32(4, 0x12345), 0x1230_0445);
+    }
 
     #[test]
     fn devices_keep_major_and_minor() {

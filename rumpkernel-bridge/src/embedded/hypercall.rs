@@ -637,7 +637,7 @@ fn nb_type(host_mode: u32) -> u32 {
 }
 
 /// Host dev_t → NetBSD dev_t (major/minor re-encoded with NetBSD's makedev).
-fn nb_dev(d: u64) -> u64 {
+pub fn nb_dev(d: u64) -> u64 {
     let (ma, mi) = (libc::major(d) as u64, libc::minor(d) as u64);
     ((ma << 8) & 0x000f_ff00) | ((mi << 12) & 0xfff0_0000) | (mi & 0xff)
 }

@@ -3,7 +3,7 @@
 //! layer published of itself, and the host's accounting of the host process running it.
 
 use super::file::OpenFile;
-use super::proc::{Cred, Proc, Published};
+use super::proc::{Cred, Proc, ProcTable, Published};
 use super::syscalls::{buf, buf_mut, get, get_path, ok, put, R};
 use super::{hypercall, name, Current, EmbeddedKernel};
 use crate::ext_proc::*;
@@ -17,7 +17,7 @@ use std::sync::Arc;
 pub(super) fn dispatch(k: &EmbeddedKernel, c: &Current, nr: u32, a: [u64; 6]) -> Option<SysResult> {
     Some(match nr {
         SYS_EXT_proc_publish => publish(k, a[0]),
-        SYS_EXT_proc_info => info(k, a[0] as i32, a[1]),
+        SYS_EXT_proc_info => info(k, a[0] as i32, a[1], a[2]),
         SYS_EXT_proc_text => text(k, c, a[0] as i32, a[1] as u32, a[2], a[3]),
         SYS_EXT_proc_fds => fds(k, c, a[0] as i32, a[1], a[2]),
         SYS_EXT_proc_fdstat => fd_file(k, c, a[0] as i32, a[1] as i32).and_then(|f| put(a[2], f.fstat()?).and(ok(0))),
@@ -44,7 +44,11 @@ fn publish(k: &EmbeddedKernel, rec: u64) -> SysResult {
 
 /// Runs `f` on process `pid` of the run (not proc0, the context of unbound threads).
 fn with_target<T>(k: &EmbeddedKernel, pid: i32, f: impl FnOnce(&Proc) -> R<T>) -> R<T> {
-    let pt = k.procs.lock().unwrap();
+    with_target_in(&k.procs.lock().unwrap(), pid, f)
+}
+
+/// [`with_target`] in a table the caller has locked.
+fn with_target_in<T>(pt: &ProcTable, pid: i32, f: impl FnOnce(&Proc) -> R<T>) -> R<T> {
     let p = pt.procs.get(&pid).filter(|_| pid > 0).ok_or(ne::ESRCH)?;
     f(p)
 }
@@ -61,9 +65,16 @@ fn may_inspect(me: &Cred, t: &Cred) -> R<()> {
     }
 }
 
-fn info(k: &EmbeddedKernel, pid: i32, out: u64) -> SysResult {
-    let mut i = with_target(k, pid, |p| {
+fn info(k: &EmbeddedKernel, pid: i32, out: u64, flags: u64) -> SysResult {
+    if flags & !PROC_INFO_NO_HOST != 0 {
+        return Err(ne::EINVAL);
+    }
+    let pt = k.procs.lock().unwrap();
+    let mut i = with_target_in(&pt, pid, |p| {
         let c = &p.cred;
+        // Linux's tpgid is the foreground group of the process's controlling terminal, whoever
+        // asks (-1 without a terminal).
+        let control = p.ctty.and_then(|t| pt.terminals.control(t));
         Ok(ProcInfo {
             pid: p.pid,
             ppid: p.ppid,
@@ -79,9 +90,15 @@ fn info(k: &EmbeddedKernel, pid: i32, out: u64) -> SysResult {
             nlwp: if p.zombie { 1 } else { p.lwps.len() as u32 },
             comm: p.published.as_ref().map(|r| r.comm).unwrap_or_default(),
             rsslim: p.limits[rl::RLIMIT_RSS as usize].rlim_cur,
+            tpgid: control.map_or(-1, |c| c.pgrp),
+            tty: p.ctty.map_or(0, hypercall::nb_dev),
             ..Default::default()
         })
     })?;
+    drop(pt);
+    if flags & PROC_INFO_NO_HOST != 0 {
+        return put(out, i).and(ok(0));
+    }
     // Outside the table lock: the server's host pid map is locked before the table elsewhere.
     if let Some(h) = crate::sysproxy::host_pid_of_local(pid).and_then(hypercall::host_proc_stat) {
         i.state = h.state;
