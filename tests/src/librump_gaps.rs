@@ -11,6 +11,7 @@ pub const KNOWN_GAPS: &[(&str, &str)] = &[
     ("proc_pgwait", "zombies kept until the reap need the reap bridge extension (ENOSYS on NetBSD's rump kernel): there a zombie is gone from the kernel before the reap, so group waits wait for any child"),
     ("proc_jobctl", "NetBSD's rump kernel has no host pseudo-terminals (/dev/ptmx): the case cannot open one"),
     ("proc_ttysig", "NetBSD's rump kernel has no host pseudo-terminals (/dev/ptmx): the case cannot open one"),
+    ("procfs_tty", "NetBSD's rump kernel has no host pseudo-terminals (/dev/ptmx), and /proc/<pid> of other processes needs the process-record bridge extension"),
     ("proc_pidfs", "/proc/<pid> of other processes needs the process-record bridge extension (ENOSYS on NetBSD's rump kernel)"),
     ("proc_popen", "the case gives the guest a read-only volume, which librump refuses (etfs has no read-only registration)"),
     ("proc_shm", "files in the rump kernel have no host descriptor: a MAP_SHARED file mapping is a private copy, not shared with a child (the case then faults)"),

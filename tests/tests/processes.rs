@@ -47,6 +47,13 @@ fn proc_ttysig() {
     check_guest("proc_ttysig", |c| c.timeout_secs(120));
 }
 
+/// /proc/<pid>/stat's tty_nr and tpgid: a session leader's pseudo-terminal and its foreground
+/// group, from /proc/self/stat and as other processes read them; 0 and -1 without a terminal.
+#[test]
+fn procfs_tty() {
+    check_guest("procfs_tty", |c| c.timeout_secs(60));
+}
+
 /// Process-group waits (waitpid 0 and -pgid, waitid P_PGID) and zombies kept until reaped
 /// (getpgid, getsid and kill of a zombie; ESRCH after the reap); EINTR and SA_RESTART.
 #[test]
