@@ -106,7 +106,7 @@ fn start(args: RunArgs, slot: Arc<KernelSlot>) -> Result<std::convert::Infallibl
         return Err(Failure::Other("the guest was already started".into()));
     }
 
-    rumpkernel_bridge::set_signal_check(signals::host_signals_pending);
+    rumpkernel_bridge::set_signal_word(signals::host_pending_word);
     rumpkernel_bridge::sysproxy::set_interrupts(SERVER_INTERRUPT, start_server_thread, drop_host_signals, end_server_thread);
     // No signal may arrive before this thread has its signal stack and block.
     signals::set_host_mask(signals::ALL_BLOCKED);

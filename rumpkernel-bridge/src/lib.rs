@@ -17,6 +17,7 @@ pub mod ext_proc;
 pub mod ext_tty;
 pub mod fsimage;
 pub mod librump;
+pub mod sleep;
 pub mod sysproxy;
 pub mod uaccess;
 
@@ -24,17 +25,27 @@ pub use abi_netbsd::{Errno, SysResult};
 
 /// How a backend learns that the calling thread has a signal to take, like rumpuser's signal
 /// model: a host wait interrupted by a host signal fails with EINTR when this says so, and is
-/// simply waited again otherwise. The layer above installs it once.
-static SIGNAL_CHECK: std::sync::OnceLock<fn() -> bool> = std::sync::OnceLock::new();
+/// simply waited again otherwise. The layer above installs it once: a function answering the
+/// calling thread's word of noted host signals (non-zero: a signal to take; null: the thread has
+/// none), which its host signal handler sets. [`sleep::syscall`] reads it too, and the handler
+/// must call [`sleep::resume_at`] so no signal is lost before a host sleep starts.
+static SIGNAL_WORD: std::sync::OnceLock<fn() -> *const std::sync::atomic::AtomicU64> = std::sync::OnceLock::new();
 
-/// Installs the check (first caller wins).
-pub fn set_signal_check(check: fn() -> bool) {
-    let _ = SIGNAL_CHECK.set(check);
+/// Installs the word's finder (first caller wins).
+pub fn set_signal_word(word: fn() -> *const std::sync::atomic::AtomicU64) {
+    let _ = SIGNAL_WORD.set(word);
+}
+
+/// The calling thread's word of noted host signals (null when it has none, or nobody installed it).
+pub(crate) fn signal_word() -> *const std::sync::atomic::AtomicU64 {
+    SIGNAL_WORD.get().map_or(std::ptr::null(), |word| word())
 }
 
 /// Whether the calling thread has a signal to take (false when nobody installed a check).
 pub fn signal_pending() -> bool {
-    SIGNAL_CHECK.get().is_some_and(|check| check())
+    let word = signal_word();
+    // SAFETY: a non-null word is the calling thread's, alive while it runs.
+    !word.is_null() && unsafe { (*word).load(std::sync::atomic::Ordering::Acquire) } != 0
 }
 
 /// Process id inside the rump kernel.

@@ -185,23 +185,24 @@ impl Drop for Interruptible {
 /// Waits until `fd` has something to read, calling `on_signal` whenever a host signal may have
 /// come: first with every signal blocked (one that came before the wait is seen there), then after
 /// each one that interrupts the wait. The wait lets in what the thread's mask lets in, switching
-/// masks atomically (ppoll), so no signal slips in between the look and the sleep.
+/// masks atomically (ppoll), so no signal slips in between the look and the sleep. The masks are
+/// the kernel's own 8-byte sets, set with the raw calls: glibc's sigfillset and pthread_sigmask
+/// leave out its internal signals 32 and 33, and 33 is musl's SIGCANCEL.
 fn wait_readable(fd: RawFd, on_signal: &mut dyn FnMut()) {
-    // SAFETY: signal masks of this thread only; ppoll over one pollfd of ours.
+    let all: u64 = !0;
+    let mut old: u64 = 0;
+    // SAFETY: signal masks of this thread only (8-byte kernel sets); ppoll over one pollfd of ours.
     unsafe {
-        let mut all: libc::sigset_t = std::mem::zeroed();
-        let mut old: libc::sigset_t = std::mem::zeroed();
-        libc::sigfillset(&mut all);
-        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
+        libc::syscall(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK, &all as *const u64, &mut old as *mut u64, 8usize);
         loop {
             on_signal();
             let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
-            let r = libc::ppoll(&mut p, 1, std::ptr::null(), &old);
+            let r = libc::syscall(libc::SYS_ppoll, &mut p as *mut libc::pollfd, 1usize, std::ptr::null::<libc::timespec>(), &old as *const u64, 8usize);
             if r != -1 || *libc::__errno_location() != libc::EINTR {
                 break;
             }
         }
-        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+        libc::syscall(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK, &old as *const u64, std::ptr::null_mut::<u64>(), 8usize);
     }
 }
 

@@ -106,10 +106,17 @@ impl Platform for HostPlatform {
     }
 
     fn futex(&self, uaddr: u64, op: u32, val: u32, timeout: u64, uaddr2: u64, val3: u32) -> Result<u64, Errno> {
-        // A wait that a signal already interrupted does not start (futex waits may wake early).
+        // A wait that a signal already interrupted does not start (futex waits may wake early),
+        // also when the signal comes just before the host call (rumpkernel_bridge::sleep).
         const WAITS: [u32; 2] = [0, 9];
-        if WAITS.contains(&(op & 0x7f)) && signals::host_signals_pending() {
-            return Err(Errno(libc::EINTR));
+        if WAITS.contains(&(op & 0x7f)) {
+            let args = [uaddr, op as u64, val as u64, timeout, uaddr2, val3 as u64];
+            // SAFETY: the personality checked the words (and the timespec) are guest memory.
+            return match unsafe { rumpkernel_bridge::sleep::syscall(libc::SYS_futex, args) } {
+                rumpkernel_bridge::sleep::NOT_STARTED => Err(Errno(libc::EINTR)),
+                r if r < 0 => Err(Errno(-r as i32)),
+                r => Ok(r as u64),
+            };
         }
         // SAFETY: the personality checked the words (and the timespec) are guest memory.
         let r = unsafe { libc::syscall(libc::SYS_futex, uaddr, op, val, timeout, uaddr2, val3) };

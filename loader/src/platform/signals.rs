@@ -113,6 +113,11 @@ pub extern "C" fn on_signal(signo: i32, info: *mut libc::siginfo_t, uc: *mut lib
         // SAFETY: only this thread writes its slots, and it is not reading them now.
         unsafe { *block.host_info[i].get() = std::mem::transmute::<Siginfo, [u8; 128]>(raw) };
         block.host_pending.fetch_or(1 << i, Ordering::Release);
+        // On its way into a host call that may sleep: that call must not start (it would sleep
+        // with the signal already noted).
+        if let Some(rip) = rumpkernel_bridge::sleep::resume_at(uc.uc_mcontext.gregs[libc::REG_RIP as usize] as u64) {
+            uc.uc_mcontext.gregs[libc::REG_RIP as usize] = rip as i64;
+        }
         // A kernel whose sleeps signals cannot interrupt would hold a dying guest (see
         // fatal_watch); a CLONE_VM child shares this memory but not the watcher's process.
         // Server threads (tid 0) serve other processes: their signals are interrupts.
@@ -279,6 +284,14 @@ pub fn take_host_signals(sink: &mut dyn FnMut(Siginfo)) {
         let info: Siginfo = unsafe { std::mem::transmute::<[u8; 128], Siginfo>(*block.host_info[i].get()) };
         sink(info);
     }
+}
+
+/// This thread's word of host signals noted inside rumplx (null before its first entry), for
+/// the kernel's `signal_pending` checks and its sleeps.
+pub fn host_pending_word() -> *const std::sync::atomic::AtomicU64 {
+    let block = CURRENT_BLOCK.with(|b| b.get());
+    // SAFETY: the current thread's block, if any; only the field's address is taken.
+    if block.is_null() { std::ptr::null() } else { unsafe { &raw const (*block).host_pending } }
 }
 
 /// Whether host signals are waiting for this thread.

@@ -432,7 +432,7 @@ pub fn resume(fd: RawFd) -> Result<Infallible, Failure> {
     if signals::PERSONALITY.set(personality).is_err() {
         return Err(Failure::Other("resume: the guest was already started".into()));
     }
-    rumpkernel_bridge::set_signal_check(signals::host_signals_pending);
+    rumpkernel_bridge::set_signal_word(signals::host_pending_word);
     signals::set_host_mask(signals::ALL_BLOCKED);
     signals::install().map_err(|e| Failure::Other(format!("cannot install signal handlers: {e}")))?;
     if ignored & signal::bit(signal::SIGCHLD) != 0 {

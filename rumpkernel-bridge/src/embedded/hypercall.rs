@@ -367,29 +367,76 @@ pub fn mkfifoat(dirfd: i32, name: &str, mode: u32) -> HResult<()> {
 // ---------------------------------------------------------------------------------------------
 // I/O.
 
-/// A read or write that may sleep, as a NetBSD kernel sleeps: when the thread already has a signal
-/// to take and the descriptor is not ready, it fails with EINTR at once instead of sleeping (the
-/// signal arrived before the host call, so the host call would not see it). Ready descriptors, and
-/// regular files, which always are, go ahead.
-fn sleeping_io<T: Copy + PartialOrd + Default>(fd: i32, events: i16, f: impl FnMut() -> T) -> HResult<T> {
-    if crate::signal_pending() {
-        let mut p = libc::pollfd { fd, events, revents: 0 };
-        // SAFETY: one pollfd of ours, no waiting.
-        if unsafe { libc::poll(&mut p, 1, 0) } == 0 {
-            return Err(ne::EINTR);
+/// A host call that may sleep until a signal comes, as a NetBSD kernel sleeps: it fails with
+/// EINTR when the thread has a signal to take, whether the signal interrupted the host sleep or
+/// came at any moment before it started ([`crate::sleep`] closes the window between the look and
+/// the host call, which would otherwise sleep for good with the signal noted: musl's
+/// pthread_cancel sends its signal once). A host signal the thread has no use for restarts it.
+/// When the signal came before the call started, `not_started` says what happens instead.
+///
+/// # Safety
+/// As the host call: every pointer in `args` must be valid for it.
+unsafe fn sleeping(nr: libc::c_long, args: [u64; 6], not_started: impl FnOnce() -> HResult<i64>) -> HResult<i64> {
+    loop {
+        // SAFETY: the caller vouches for the arguments.
+        match unsafe { crate::sleep::syscall(nr, args) } {
+            crate::sleep::NOT_STARTED => return not_started(),
+            r if r >= 0 => return Ok(r),
+            r => match errno_from_host(-r as i32) {
+                e if e == ne::EINTR && !crate::signal_pending() => continue,
+                e => return Err(e),
+            },
         }
     }
-    retry(f)
+}
+
+/// The host call `nr` with `args`, plainly (-1 and errno on failure).
+///
+/// # Safety
+/// As the host call.
+unsafe fn plain(nr: libc::c_long, a: [u64; 6]) -> HResult<i64> {
+    // SAFETY: the caller vouches for the arguments.
+    cvt(unsafe { libc::syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]) })
+}
+
+/// Whether a call on host descriptor `fd` waiting for `events` would go ahead now: the
+/// descriptor has them (or an error or hangup to report: regular files always), or it does not
+/// wait (O_NONBLOCK; `dont_wait` for MSG_DONTWAIT).
+fn would_not_sleep(fd: i32, events: i16, dont_wait: bool) -> bool {
+    let mut p = libc::pollfd { fd, events, revents: 0 };
+    // SAFETY: one pollfd of ours, no waiting; F_GETFL has no argument.
+    dont_wait
+        || unsafe { libc::poll(&mut p, 1, 0) } != 0
+        || unsafe { libc::fcntl(fd, libc::F_GETFL) } & libc::O_NONBLOCK != 0
+}
+
+/// [`sleeping`] for a call on host descriptor `fd` that sleeps until it has `events`. A signal
+/// that came before the call started makes it fail with EINTR only if it would sleep: a ready
+/// descriptor, a regular file (always ready) or a non-blocking one goes ahead, as on NetBSD,
+/// where a signal interrupts a sleep, not a call that needs none.
+///
+/// # Safety
+/// As the host call.
+unsafe fn sleeping_io(fd: i32, events: i16, dont_wait: bool, nr: libc::c_long, args: [u64; 6]) -> HResult<i64> {
+    // SAFETY: the caller vouches for the arguments.
+    unsafe {
+        sleeping(nr, args, || match would_not_sleep(fd, events, dont_wait) {
+            true => plain(nr, args),
+            false => Err(ne::EINTR),
+        })
+    }
 }
 
 pub fn read(fd: i32, buf: *mut u8, len: usize) -> HResult<usize> {
     // SAFETY: the caller vouches for buf[..len].
-    sleeping_io(fd, libc::POLLIN, || unsafe { libc::read(fd, buf.cast(), len) }).map(|n| n as usize)
+    unsafe { sleeping_io(fd, libc::POLLIN, false, libc::SYS_read, [fd as u64, buf as u64, len as u64, 0, 0, 0]) }
+        .map(|n| n as usize)
 }
 
 pub fn write(fd: i32, buf: *const u8, len: usize) -> HResult<usize> {
     // SAFETY: the caller vouches for buf[..len].
-    sleeping_io(fd, libc::POLLOUT, || unsafe { libc::write(fd, buf.cast(), len) }).map(|n| n as usize)
+    unsafe { sleeping_io(fd, libc::POLLOUT, false, libc::SYS_write, [fd as u64, buf as u64, len as u64, 0, 0, 0]) }
+        .map(|n| n as usize)
 }
 
 pub fn pread(fd: i32, buf: *mut u8, len: usize, off: i64) -> HResult<usize> {
@@ -405,30 +452,26 @@ pub fn pwrite(fd: i32, buf: *const u8, len: usize, off: i64) -> HResult<usize> {
 const _: () = assert!(std::mem::size_of::<Iovec>() == std::mem::size_of::<libc::iovec>());
 
 /// readv/writev/preadv/pwritev: the NetBSD iovec has the host's layout (checked above).
+/// (preadv/pwritev take the offset as two words, low and high; on x86_64 the low one holds all of
+/// it.)
 pub fn readv(fd: i32, iov: &[Iovec], off: Option<i64>) -> HResult<usize> {
-    let p = iov.as_ptr() as *const libc::iovec;
-    let n = iov.len() as i32;
+    let (p, n) = (iov.as_ptr() as u64, iov.len() as u64);
+    let (nr, args) = match off {
+        Some(o) => (libc::SYS_preadv, [fd as u64, p, n, o as u64, 0, 0]),
+        None => (libc::SYS_readv, [fd as u64, p, n, 0, 0, 0]),
+    };
     // SAFETY: the caller vouches for every iovec buffer.
-    sleeping_io(fd, libc::POLLIN, || unsafe {
-        match off {
-            Some(o) => libc::preadv(fd, p, n, o),
-            None => libc::readv(fd, p, n),
-        }
-    })
-    .map(|n| n as usize)
+    unsafe { sleeping_io(fd, libc::POLLIN, false, nr, args) }.map(|n| n as usize)
 }
 
 pub fn writev(fd: i32, iov: &[Iovec], off: Option<i64>) -> HResult<usize> {
-    let p = iov.as_ptr() as *const libc::iovec;
-    let n = iov.len() as i32;
+    let (p, n) = (iov.as_ptr() as u64, iov.len() as u64);
+    let (nr, args) = match off {
+        Some(o) => (libc::SYS_pwritev, [fd as u64, p, n, o as u64, 0, 0]),
+        None => (libc::SYS_writev, [fd as u64, p, n, 0, 0, 0]),
+    };
     // SAFETY: the caller vouches for every iovec buffer.
-    sleeping_io(fd, libc::POLLOUT, || unsafe {
-        match off {
-            Some(o) => libc::pwritev(fd, p, n, o),
-            None => libc::writev(fd, p, n),
-        }
-    })
-    .map(|n| n as usize)
+    unsafe { sleeping_io(fd, libc::POLLOUT, false, nr, args) }.map(|n| n as usize)
 }
 
 pub fn lseek(fd: i32, off: i64, nb_whence: u32) -> HResult<i64> {
@@ -596,15 +639,20 @@ pub fn poll(fds: &mut [PollFd], timeout: Option<Timespec>) -> HResult<usize> {
     let tp = ts
         .as_ref()
         .map_or(std::ptr::null(), |t| t as *const libc::timespec);
-    // SAFETY: h and ts outlive the call. Not retried: EINTR is the guest's to see.
-    let n = cvt(unsafe {
-        libc::ppoll(
-            h.as_mut_ptr(),
-            h.len() as libc::nfds_t,
-            tp,
-            std::ptr::null(),
-        )
-    })?;
+    // SAFETY: h and ts outlive the call. Not retried: EINTR is the guest's to see. A signal
+    // that came before the wait started ends it with EINTR unless something is ready now.
+    let n = match unsafe { crate::sleep::syscall(libc::SYS_ppoll, [h.as_mut_ptr() as u64, h.len() as u64, tp as u64, 0, 8, 0]) } {
+        crate::sleep::NOT_STARTED => {
+            let now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+            // SAFETY: as above, without waiting.
+            match cvt(unsafe { libc::ppoll(h.as_mut_ptr(), h.len() as libc::nfds_t, &now, std::ptr::null()) })? {
+                0 => return Err(ne::EINTR),
+                n => n as i64,
+            }
+        }
+        r if r < 0 => return Err(errno_from_host(-r as i32)),
+        r => r,
+    };
     for (p, hp) in fds.iter_mut().zip(&h) {
         let mut r = POLL_BITS
             .iter()
@@ -985,8 +1033,20 @@ pub fn fcntl_lock(fd: i32, cmd: LockCmd, ofd: bool, fl: &mut Flock) -> HResult<(
         (LockCmd::Set, true) => libc::F_OFD_SETLK,
         (LockCmd::SetWait, true) => libc::F_OFD_SETLKW,
     };
-    // SAFETY: valid flock.
-    let r = retry(|| unsafe { libc::fcntl(fd, hc, &mut h) });
+    // SAFETY: valid flock. A signal that came before a wait started makes it fail with EINTR
+    // only if the lock cannot be had at once.
+    let r = match hc {
+        libc::F_SETLKW | libc::F_OFD_SETLKW => unsafe {
+            let now = if hc == libc::F_SETLKW { libc::F_SETLK } else { libc::F_OFD_SETLK };
+            let hp = &mut h as *mut libc::flock;
+            sleeping(libc::SYS_fcntl, [fd as u64, hc as u64, hp as u64, 0, 0, 0], || match retry(|| libc::fcntl(fd, now, hp)) {
+                Err(e) if e == ne::EAGAIN || e == ne::EACCES => Err(ne::EINTR),
+                r => r.map(|_| 0),
+            })
+            .map(|_| 0)
+        },
+        _ => retry(|| unsafe { libc::fcntl(fd, hc, &mut h) }),
+    };
     match r {
         // POSIX lets a refused F_SETLK be EACCES; NetBSD says EAGAIN.
         Err(e) if e == ne::EACCES => return Err(ne::EAGAIN),
@@ -1026,8 +1086,17 @@ pub fn flock(fd: i32, how: u32) -> HResult<()> {
     if how & c::LOCK_NB != 0 {
         h |= libc::LOCK_NB;
     }
-    // SAFETY: plain call.
-    retry(|| unsafe { libc::flock(fd, h) }).map(|_| ())
+    // SAFETY: plain calls. A signal that came before the wait started makes it fail with EINTR
+    // only if the lock cannot be had at once.
+    unsafe {
+        sleeping(libc::SYS_flock, [fd as u64, h as u64, 0, 0, 0, 0], || {
+            match retry(|| libc::flock(fd, h | libc::LOCK_NB)) {
+                Err(e) if e == ne::EWOULDBLOCK && h & libc::LOCK_NB == 0 => Err(ne::EINTR),
+                r => r.map(|_| 0),
+            }
+        })
+    }
+    .map(|_| ())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1458,17 +1527,22 @@ pub fn clock_nanosleep(c: HostClock, abs: bool, t: &Timespec) -> Result<(), (Err
         tv_nsec: 0,
     };
     let fl = if abs { libc::TIMER_ABSTIME } else { 0 };
-    if crate::signal_pending() {
+    if c == HostClock::ThreadCpu {
+        // As the host's C library answers (the host kernel has no such sleep).
+        return Err((ne::EINVAL, *t));
+    }
+    let args = [host_clock(c) as u64, fl as u64, &req as *const _ as u64, &mut rem as *mut _ as u64, 0, 0];
+    // SAFETY: valid buffers.
+    let r = unsafe { crate::sleep::syscall(libc::SYS_clock_nanosleep, args) };
+    if r == crate::sleep::NOT_STARTED {
         // The signal came before the sleep: it is interrupted before any time passed.
         return Err((ne::EINTR, *t));
     }
-    // SAFETY: valid buffers. clock_nanosleep returns the error number.
-    let r = unsafe { libc::clock_nanosleep(host_clock(c), fl, &req, &mut rem) };
     if r == 0 {
         Ok(())
     } else {
         Err((
-            errno_from_host(r),
+            errno_from_host(-r as i32),
             Timespec {
                 tv_sec: rem.tv_sec,
                 tv_nsec: rem.tv_nsec,
@@ -1686,14 +1760,9 @@ pub fn accept(fd: i32) -> HResult<(HostFd, SockAddr)> {
     // SAFETY: valid out buffers.
     let mut ss: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
     let mut len = std::mem::size_of_val(&ss) as libc::socklen_t;
-    let nfd = retry(|| unsafe {
-        libc::accept4(
-            fd,
-            &mut ss as *mut _ as *mut libc::sockaddr,
-            &mut len,
-            libc::SOCK_CLOEXEC,
-        )
-    })?;
+    let args = [fd as u64, &mut ss as *mut _ as u64, &mut len as *mut _ as u64, libc::SOCK_CLOEXEC as u64, 0, 0];
+    // SAFETY: as above.
+    let nfd = unsafe { sleeping_io(fd, libc::POLLIN, false, libc::SYS_accept4, args) }? as i32;
     Ok((HostFd(nfd), from_host_addr(&ss, len)))
 }
 
@@ -1777,8 +1846,10 @@ pub fn sendmsg(
         }
     }
     let fl = host_msg_flags(nb_flags);
+    let dont_wait = fl & libc::MSG_DONTWAIT != 0;
     // SAFETY: m and everything it points to are valid.
-    retry(|| unsafe { libc::sendmsg(fd, &m, fl) }).map(|n| n as usize)
+    unsafe { sleeping_io(fd, libc::POLLOUT, dont_wait, libc::SYS_sendmsg, [fd as u64, &m as *const _ as u64, fl as u64, 0, 0, 0]) }
+        .map(|n| n as usize)
 }
 
 /// What recvmsg brought besides data.
@@ -1808,8 +1879,10 @@ pub fn recvmsg(fd: i32, iov: &[Iovec], nb_flags: u32, max_rights: usize) -> HRes
         m.msg_controllen = control.len() * 8;
     }
     let fl = host_msg_flags(nb_flags) | libc::MSG_CMSG_CLOEXEC;
+    let dont_wait = fl & libc::MSG_DONTWAIT != 0;
+    let args = [fd as u64, &mut m as *mut _ as u64, fl as u64, 0, 0, 0];
     // SAFETY: m and everything it points to are valid.
-    let n = retry(|| unsafe { libc::recvmsg(fd, &mut m, fl) })? as usize;
+    let n = unsafe { sleeping_io(fd, libc::POLLIN, dont_wait, libc::SYS_recvmsg, args) }? as usize;
     let mut rights = Vec::new();
     if max_rights > 0 {
         // SAFETY: walking the control data the host wrote.
