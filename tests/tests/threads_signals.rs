@@ -31,6 +31,7 @@ simple_guests!(
     thr_tls,
     thr_join,
     thr_cancel,
+    thr_cancel_race,
     thr_many,
     thr_sched,
     sig_basic,
