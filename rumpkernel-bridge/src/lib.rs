@@ -16,6 +16,7 @@ pub mod ext_events;
 pub mod ext_proc;
 pub mod ext_tty;
 pub mod fsimage;
+pub mod hostmask;
 pub mod librump;
 pub mod sleep;
 pub mod sysproxy;

@@ -160,24 +160,15 @@ struct Interruptible(&'static Interrupts);
 impl Interruptible {
     fn start() -> Option<Interruptible> {
         let i = INTERRUPTS.get().filter(|i| (i.init_thread)())?;
-        // SAFETY: unblocks one signal for this thread only.
-        unsafe {
-            let mut one: libc::sigset_t = std::mem::zeroed();
-            libc::sigaddset(&mut one, i.signo);
-            libc::pthread_sigmask(libc::SIG_UNBLOCK, &one, std::ptr::null_mut());
-        }
+        crate::hostmask::unblock(i.signo);
         Some(Interruptible(i))
     }
 }
 
 impl Drop for Interruptible {
     fn drop(&mut self) {
-        // SAFETY: blocks every signal for this thread only, before its signal stack goes.
-        unsafe {
-            let mut all: libc::sigset_t = std::mem::zeroed();
-            libc::sigfillset(&mut all);
-            libc::pthread_sigmask(libc::SIG_SETMASK, &all, std::ptr::null_mut());
-        }
+        // Every signal blocked before the thread's signal stack goes.
+        crate::hostmask::set(crate::hostmask::ALL);
         (self.0.fini_thread)();
     }
 }
@@ -185,15 +176,12 @@ impl Drop for Interruptible {
 /// Waits until `fd` has something to read, calling `on_signal` whenever a host signal may have
 /// come: first with every signal blocked (one that came before the wait is seen there), then after
 /// each one that interrupts the wait. The wait lets in what the thread's mask lets in, switching
-/// masks atomically (ppoll), so no signal slips in between the look and the sleep. The masks are
-/// the kernel's own 8-byte sets, set with the raw calls: glibc's sigfillset and pthread_sigmask
-/// leave out its internal signals 32 and 33, and 33 is musl's SIGCANCEL.
+/// masks atomically (ppoll), so no signal slips in between the look and the sleep (masks as
+/// [`crate::hostmask`]'s 8-byte sets).
 fn wait_readable(fd: RawFd, on_signal: &mut dyn FnMut()) {
-    let all: u64 = !0;
-    let mut old: u64 = 0;
-    // SAFETY: signal masks of this thread only (8-byte kernel sets); ppoll over one pollfd of ours.
+    let old = crate::hostmask::set(crate::hostmask::ALL);
+    // SAFETY: ppoll over one pollfd of ours, with an 8-byte mask.
     unsafe {
-        libc::syscall(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK, &all as *const u64, &mut old as *mut u64, 8usize);
         loop {
             on_signal();
             let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
@@ -202,8 +190,8 @@ fn wait_readable(fd: RawFd, on_signal: &mut dyn FnMut()) {
                 break;
             }
         }
-        libc::syscall(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK, &old as *const u64, std::ptr::null_mut::<u64>(), 8usize);
     }
+    crate::hostmask::set(old);
 }
 
 /// Guest pid → host pid of every remote client attached in this run (kept by the server).
@@ -275,7 +263,7 @@ impl Watcher {
                     return None;
                 }
                 // Started with every signal blocked, so it takes none.
-                let spawned = with_signals_blocked(|| std::thread::Builder::new().name("rumplx-hangups".into()).spawn(watch_loop));
+                let spawned = crate::hostmask::with_all_blocked(|| std::thread::Builder::new().name("rumplx-hangups".into()).spawn(watch_loop));
                 spawned.ok().map(|_| Watcher { epoll, next: AtomicU64::new(1), watched: Mutex::default() })
             })
             .as_ref()
@@ -355,21 +343,6 @@ fn end_client(served: &Served) {
     }
 }
 
-/// Runs `f` with every host signal blocked on this thread (threads it creates inherit the mask).
-fn with_signals_blocked<R>(f: impl FnOnce() -> R) -> R {
-    // SAFETY: plain signal-mask calls on this thread.
-    let old = unsafe {
-        let mut all: libc::sigset_t = std::mem::zeroed();
-        let mut old: libc::sigset_t = std::mem::zeroed();
-        libc::sigfillset(&mut all);
-        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
-        old
-    };
-    let r = f();
-    // SAFETY: puts back the mask saved above.
-    unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
-    r
-}
 
 /// A server thread is done with its lwp: it releases it, and, the last of its process's server
 /// threads, the lwp the watcher made to end the process.
@@ -408,15 +381,7 @@ pub fn serve_client(kernel: Arc<dyn RumpKernel>, channel: OwnedFd, lwp: LwpId, h
 
 fn server_loop(kernel: Arc<dyn RumpKernel>, channel: OwnedFd, lwp: LwpId, host_pid: i32, served: Arc<Served>) {
     // A server thread takes no signals: they are the guests', delivered in their own threads.
-    // SAFETY: blocks every signal for this thread only.
-    unsafe {
-        let all: libc::sigset_t = {
-            let mut s = std::mem::zeroed();
-            libc::sigfillset(&mut s);
-            s
-        };
-        libc::pthread_sigmask(libc::SIG_SETMASK, &all, std::ptr::null_mut());
-    }
+    crate::hostmask::set(crate::hostmask::ALL);
     // ... but the interrupt signal, once this thread can take it.
     let interruptible = Interruptible::start();
     let interrupts = interruptible.as_ref().map(|i| i.0);

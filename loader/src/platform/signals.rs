@@ -87,10 +87,7 @@ pub fn set_auto_reap(on: bool) {
 
 /// Sets this thread's host signal mask (the kernel's 8-byte set); answers the previous one.
 pub fn set_host_mask(mask: u64) -> u64 {
-    let mut old: u64 = 0;
-    // SAFETY: rt_sigprocmask with 8-byte sets.
-    unsafe { libc::syscall(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK, &mask as *const u64, &mut old as *mut u64, 8usize) };
-    old
+    rumpkernel_bridge::hostmask::set(mask)
 }
 
 /// While rumplx serves a syscall, any signal may interrupt it except SIGSYS (ours).

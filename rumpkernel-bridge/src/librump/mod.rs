@@ -346,7 +346,7 @@ impl LibrumpKernel {
         // symbol hash, for one) is kept aside: the guest's stderr is its own. It is shown when
         // the boot fails.
         // SAFETY: rump_init has no preconditions; it runs once (under BOOTED's lock).
-        let (rv, boot_log) = with_signals_blocked(|| capturing_stderr(|| unsafe { init() }));
+        let (rv, boot_log) = crate::hostmask::with_all_blocked(|| capturing_stderr(|| unsafe { init() }));
         if rv != 0 {
             let said = boot_log.lines().last().map(|l| format!(" ({l})")).unwrap_or_default();
             return Err(format!("librump: rump_init failed: {}{said}", errno_name(rv)));
@@ -522,23 +522,6 @@ impl LibrumpKernel {
         let [a, b, c2, d, e] = rest;
         self.syscall(nr, [c.as_ptr() as u64, a, b, c2, d, e])
     }
-}
-
-/// Runs `f` with every host signal blocked on this thread (threads it creates inherit the mask),
-/// then puts the old mask back.
-pub(super) fn with_signals_blocked<R>(f: impl FnOnce() -> R) -> R {
-    // SAFETY: plain signal-mask calls on this thread.
-    let old = unsafe {
-        let mut all: libc::sigset_t = std::mem::zeroed();
-        let mut old: libc::sigset_t = std::mem::zeroed();
-        libc::sigfillset(&mut all);
-        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
-        old
-    };
-    let r = f();
-    // SAFETY: puts back the mask saved above.
-    unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
-    r
 }
 
 /// Runs `f` with fd 2 pointed at a memory file, then puts fd 2 back; returns what `f` wrote

@@ -94,7 +94,7 @@ impl Stdio {
 fn spawn(k: &Arc<LibrumpKernel>, pump_pid: Pid, name: &str, body: impl FnOnce(&LibrumpKernel) + Send + 'static) {
     let k = k.clone();
     // Spawned with every signal blocked, so the new thread starts that way.
-    let spawned = super::with_signals_blocked(|| {
+    let spawned = crate::hostmask::with_all_blocked(|| {
         std::thread::Builder::new().name(name.into()).spawn(move || {
             // Binds a new lwp to this thread.
             if k.newlwp(pump_pid) == 0 {
