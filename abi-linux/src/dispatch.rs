@@ -460,14 +460,22 @@ impl Personality {
             match signal::disposition(&action, sig) {
                 Disposition::Ignore => {}
                 Disposition::Stop => self.stop(sig),
-                Disposition::Terminate => self.platform.die_of_signal(sig),
+                Disposition::Terminate => self.die(thread, regs, sig),
                 Disposition::Handle(a) => {
                     if signal::push_frame(self, thread, regs, sig, &a, &info).is_err() {
-                        self.platform.die_of_signal(signal::SIGSEGV);
+                        self.die(thread, regs, signal::SIGSEGV);
                     }
                 }
             }
         }
+    }
+
+    /// Ends the process as killed by `sig`. A session leader hangs up its terminal's foreground
+    /// group first, as Linux's exit does whatever ends the leader.
+    fn die(&self, thread: &mut Thread, regs: &mut Sigcontext, sig: u32) -> ! {
+        let mut ctx = Ctx { args: [0; 6], p: self, thread, regs, regs_replaced: false, trace: None };
+        crate::sys::jobctl::leader_exit(&mut ctx);
+        self.platform.die_of_signal(sig)
     }
 
     /// Stops the process with stop signal `sig`; where the host will not, with SIGSTOP, telling
@@ -492,10 +500,10 @@ impl Personality {
             match signal::disposition(&action, sig) {
                 Disposition::Handle(a) if !blocked => {
                     if signal::push_frame(self, thread, regs, sig, &a, &info).is_err() {
-                        self.platform.die_of_signal(signal::SIGSEGV);
+                        self.die(thread, regs, signal::SIGSEGV);
                     }
                 }
-                _ => self.platform.die_of_signal(sig),
+                _ => self.die(thread, regs, sig),
             }
             return;
         }

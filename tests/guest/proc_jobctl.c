@@ -230,7 +230,7 @@ static int hup_job(int tty)
 	return 0;
 }
 
-static int second_leader(void)
+static int second_leader(int killed)
 {
 	setsid();
 	int tty = open(slave_name, O_RDWR);
@@ -240,7 +240,31 @@ static int second_leader(void)
 	char ready;
 	read(hup_answer[0], &ready, 1);
 	fflush(stdout);
+	if (killed)
+		raise(SIGTERM); /* killed: the same hang-up */
 	return 0; /* exit: the terminal's foreground group, j's, gets SIGHUP */
+}
+
+/* A session on the freed terminal whose leader exits (or is killed): what its foreground job
+ * saw. */
+static void hang_up_case(const char *how, int killed)
+{
+	if (pipe(hup_wait) != 0 || pipe(hup_answer) != 0)
+		exit(1);
+	fflush(stdout);
+	pid_t l = fork();
+	if (l == 0)
+		_exit(second_leader(killed));
+	int st;
+	waitpid(l, &st, 0);
+	status_line(how, st);
+	close(hup_wait[1]);
+	close(hup_answer[1]);
+	char ans = 0;
+	read(hup_answer[0], &ans, 1);
+	printf("foreground job at the leader's end: %s\n", ans == 'H' ? "SIGHUP" : "nothing");
+	close(hup_wait[0]);
+	close(hup_answer[0]);
 }
 
 int main(void)
@@ -279,19 +303,9 @@ int main(void)
 	 * and ended, which frees it. */
 	T(tcgetpgrp(master));
 
-	/* The terminal is free again: another session takes it; its leader's exit hangs up. */
-	if (pipe(hup_wait) != 0 || pipe(hup_answer) != 0)
-		return 1;
-	fflush(stdout);
-	l = fork();
-	if (l == 0)
-		_exit(second_leader());
-	waitpid(l, &st, 0);
-	status_line("second leader", st);
-	close(hup_wait[1]);
-	close(hup_answer[1]);
-	char ans = 0;
-	read(hup_answer[0], &ans, 1);
-	printf("foreground job at the leader's exit: %s\n", ans == 'H' ? "SIGHUP" : "nothing");
+	/* The terminal is free again: another session takes it; its leader's end hangs up, by
+	 * exit or by a signal. */
+	hang_up_case("second leader", 0);
+	hang_up_case("third leader", 1);
 	return 0;
 }

@@ -37,8 +37,8 @@ pub fn after_refusal(ctx: &mut Ctx, e: abi_netbsd::Errno) -> Option<Result<(), a
     Some(Err(ne::EINTR))
 }
 
-/// A session leader is ending (exit_group): its terminal's foreground group gets SIGHUP, as
-/// Linux's disassociate_ctty sends at a leader's exit.
+/// A session leader is ending (exit_group, or killed by a signal): its terminal's foreground
+/// group gets SIGHUP, as Linux's disassociate_ctty sends at a leader's exit.
 pub fn leader_exit(ctx: &mut Ctx) {
     if let Ok([fg, _]) = ctx.nb_raw(et::SYS_EXT_tty_leader_exit, [0; 6]) {
         if fg != 0 {
