@@ -55,9 +55,15 @@ pub const SYS_EXT_tty_leader_exit: u32 = SYS_EXT_BASE + 0x32;
 /// Marks a second return value that names terminal signals ("RT" in the top 16 bits).
 pub const TTY_SIGNALS_TAG: u64 = 0x5254 << 48;
 
-/// The signals a terminal sends (Linux numbers: INT, QUIT, TSTP, WINCH); bit i of the word's
-/// signal set (bits 32..48) stands for the i-th.
-pub const TERMINAL_SIGNALS: [u32; 4] = [2, 3, 20, 28];
+/// The signals a terminal sends, Linux's numbers.
+pub const SIGINT: u32 = 2;
+pub const SIGQUIT: u32 = 3;
+pub const SIGTSTP: u32 = 20;
+pub const SIGWINCH: u32 = 28;
+
+/// Every signal a terminal sends; bit i of the word's signal set (bits 32..48) stands for the
+/// i-th.
+pub const TERMINAL_SIGNALS: [u32; 4] = [SIGINT, SIGQUIT, SIGTSTP, SIGWINCH];
 
 /// The second return value asking the caller to send `signals` (from [`TERMINAL_SIGNALS`]) to
 /// process group `pgrp`.
@@ -86,9 +92,9 @@ mod tests {
 
     #[test]
     fn signal_words_round_trip() {
-        let w = tty_signals(&[2, 20], 1234);
+        let w = tty_signals(&[SIGINT, SIGTSTP], 1234);
         let (sigs, g) = decode_tty_signals(w).unwrap();
-        assert_eq!((sigs.collect::<Vec<_>>(), g), (vec![2, 20], 1234));
+        assert_eq!((sigs.collect::<Vec<_>>(), g), (vec![SIGINT, SIGTSTP], 1234));
         assert!(decode_tty_signals(0).is_none());
         assert!(decode_tty_signals(5).is_none());
     }

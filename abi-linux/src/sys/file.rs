@@ -501,11 +501,8 @@ fn ioctl(ctx: &mut Ctx) -> LxResult {
             };
             ok(ctx.nb(nb::SYS_ioctl, [fd, r as u64, 0, 0, 0, 0])?)
         }
-        Req::PtyNumber | Req::PtyLock => {
-            let lock = match xlat::termios::req(req) {
-                Some(Req::PtyLock) => Some(ctx.read_struct::<i32>(arg)?),
-                _ => None,
-            };
+        r @ (Req::PtyNumber | Req::PtyLock) => {
+            let lock = if r == Req::PtyLock { Some(ctx.read_struct::<i32>(arg)?) } else { None };
             // NetBSD's struct ptmget: cfd, sfd, cn[1024], sn[1024].
             let mut names = alloc::vec![0u8; 8 + 2 * 1024];
             ctx.nb(nb::SYS_ioctl, [fd, nbc::ioctl::TIOCPTSNAME as u64, names.as_mut_ptr() as u64, 0, 0, 0])

@@ -55,9 +55,5 @@ fn ignored_or_blocked(ctx: &mut Ctx, sig: u32) -> bool {
 
 /// Keyboard signals a terminal sends to its foreground group (Linux: si_code SI_KERNEL).
 pub fn is_keyboard_signal(sig: u32, code: i32) -> bool {
-    const SIGINT: u32 = 2;
-    const SIGQUIT: u32 = 3;
-    const SIGTSTP: u32 = 20;
-    const SIGWINCH: u32 = 28;
-    code == crate::sys::sigframe::SI_KERNEL && matches!(sig, SIGINT | SIGQUIT | SIGTSTP | SIGWINCH)
+    code == crate::sys::sigframe::SI_KERNEL && et::TERMINAL_SIGNALS.contains(&sig)
 }

@@ -241,7 +241,8 @@ pub fn current_block() -> *mut ThreadBlock {
 /// session leader, say) where the guest's group need not be: no SIGCONT came back then, and the
 /// answer is false (the caller stops with SIGSTOP instead).
 pub fn stop_with(sig: i32) -> bool {
-    let cont = 1u64 << (libc::SIGCONT - 1);
+    use rumpkernel_bridge::hostmask::bit;
+    let cont = bit(libc::SIGCONT);
     let block = CURRENT_BLOCK.with(|b| b.get());
     // SAFETY: the current thread's block, if any.
     let noted_cont = || !block.is_null() && unsafe { (*block).host_pending.load(Ordering::Acquire) } & cont != 0;
@@ -249,7 +250,7 @@ pub fn stop_with(sig: i32) -> bool {
         let dfl = KernelSigaction { handler: libc::SIG_DFL as u64, flags: 0, restorer: 0, mask: 0 };
         // SAFETY: a valid kernel sigaction.
         unsafe { libc::syscall(libc::SYS_rt_sigaction, sig, &dfl as *const KernelSigaction, 0usize, 8usize) };
-        let mask = set_host_mask(!((1u64 << (sig - 1)) | cont));
+        let mask = set_host_mask(!(bit(sig) | cont));
         // SAFETY: signals this very thread; the stop happens before tgkill returns, and the
         // SIGCONT that ends it is noted by our entry before we go on.
         unsafe { libc::syscall(libc::SYS_tgkill, libc::getpid(), libc::gettid(), sig) };

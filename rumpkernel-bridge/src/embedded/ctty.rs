@@ -76,8 +76,7 @@ impl Terminals {
     pub fn adopt_host(&mut self, host: Option<TtyId>, first: &mut Proc) {
         self.host = host;
         if let Some(t) = host {
-            self.owned.insert(t, Control { sid: first.sid, pgrp: first.pgid });
-            first.ctty = Some(t);
+            self.give(t, first);
         }
     }
 
@@ -91,6 +90,44 @@ impl Terminals {
         self.owned.get(&host).is_some_and(|c| c.pgrp == p.pgid && c.sid == p.sid)
     }
 
+    /// `tty` becomes the controlling terminal of `p` and of its session, `p`'s group in the
+    /// foreground.
+    fn give(&mut self, tty: TtyId, p: &mut Proc) {
+        self.owned.insert(tty, Control { sid: p.sid, pgrp: p.pgid });
+        p.ctty = Some(tty);
+    }
+
+    /// TIOCGPGRP / TIOCGSID: the terminal's control (None: it controls no session), for its
+    /// session's members (or through the master side, for anyone).
+    pub fn query(&self, p: &Proc, t: TtyRef) -> Result<Option<Control>, Errno> {
+        if !t.master && p.ctty != Some(t.id) {
+            return Err(ne::ENOTTY);
+        }
+        Ok(self.owned.get(&t.id).copied())
+    }
+
+    /// Linux's `__tty_check_change`, up to where signal dispositions matter: Ok when `p` may go
+    /// ahead (not its controlling terminal, the master side, or its group is the foreground
+    /// one), else the extension errno telling the personality what to do.
+    pub fn check(&self, pt: &ProcTable, p: &Proc, t: TtyRef, access: Access) -> Result<(), Errno> {
+        // A pass is for the very next check only.
+        let pass = PASS.with(|p| p.replace(false));
+        if t.master || p.ctty != Some(t.id) || (pass && access == Access::Change) {
+            return Ok(());
+        }
+        match self.owned.get(&t.id) {
+            Some(c) if c.pgrp != p.pgid => {}
+            _ => return Ok(()),
+        }
+        let orphaned = orphaned(pt, p, p.pgid);
+        Err(match (access, orphaned) {
+            // SIGTTIN to an orphaned group would stop it for good: EIO whatever its disposition.
+            (Access::Read, true) => ne::EIO,
+            (Access::Read, false) => ext_tty::EBGREAD,
+            (Access::Change, false) => ext_tty::EBGCHANGE,
+            (Access::Change, true) => ext_tty::EBGCHANGE_ORPHANED,
+        })
+    }
 }
 
 /// TIOCSCTTY: session leader `p` (out of the table), without a controlling terminal, takes `tty`
@@ -110,8 +147,7 @@ pub fn acquire(pt: &mut ProcTable, p: &mut Proc, tty: TtyId, steal: bool) -> Res
             release(pt, tty);
         }
     }
-    pt.terminals.owned.insert(tty, Control { sid: p.sid, pgrp: p.pgid });
-    p.ctty = Some(tty);
+    pt.terminals.give(tty, p);
     Ok(())
 }
 
@@ -119,8 +155,7 @@ pub fn acquire(pt: &mut ProcTable, p: &mut Proc, tty: TtyId, steal: bool) -> Res
 /// gets this one if no session has it; nothing happens otherwise.
 pub fn acquire_on_open(pt: &mut ProcTable, p: &mut Proc, tty: TtyId) {
     if p.sid == p.pid && p.ctty.is_none() && pt.terminals.control(tty).is_none() {
-        pt.terminals.owned.insert(tty, Control { sid: p.sid, pgrp: p.pgid });
-        p.ctty = Some(tty);
+        pt.terminals.give(tty, p);
     }
 }
 
@@ -157,40 +192,6 @@ pub fn leader_exited(pt: &mut ProcTable, leader: Pid) -> Option<Pid> {
     mine.first().map(|(_, fg)| *fg)
 }
 
-impl Terminals {
-    /// TIOCGPGRP / TIOCGSID: the terminal's control (None: it controls no session), for its
-    /// session's members (or through the master side, for anyone).
-    pub fn query(&self, p: &Proc, t: TtyRef) -> Result<Option<Control>, Errno> {
-        if !t.master && p.ctty != Some(t.id) {
-            return Err(ne::ENOTTY);
-        }
-        Ok(self.owned.get(&t.id).copied())
-    }
-
-    /// Linux's `__tty_check_change`, up to where signal dispositions matter: Ok when `p` may go
-    /// ahead (not its controlling terminal, the master side, or its group is the foreground
-    /// one), else the extension errno telling the personality what to do.
-    pub fn check(&self, pt: &ProcTable, p: &Proc, t: TtyRef, access: Access) -> Result<(), Errno> {
-        // A pass is for the very next check only.
-        let pass = PASS.with(|p| p.replace(false));
-        if t.master || p.ctty != Some(t.id) || (pass && access == Access::Change) {
-            return Ok(());
-        }
-        match self.owned.get(&t.id) {
-            Some(c) if c.pgrp != p.pgid => {}
-            _ => return Ok(()),
-        }
-        let orphaned = orphaned(pt, p, p.pgid);
-        Err(match (access, orphaned) {
-            // SIGTTIN to an orphaned group would stop it for good: EIO whatever its disposition.
-            (Access::Read, true) => ne::EIO,
-            (Access::Read, false) => ext_tty::EBGREAD,
-            (Access::Change, false) => ext_tty::EBGCHANGE,
-            (Access::Change, true) => ext_tty::EBGCHANGE_ORPHANED,
-        })
-    }
-}
-
 /// TIOCSPGRP by `p` (out of the table): its terminal's foreground group becomes `pgrp`, a group
 /// of its session.
 pub fn set_foreground(pt: &mut ProcTable, p: &Proc, tty: TtyId, pgrp: Pid) -> Result<(), Errno> {
@@ -225,34 +226,4 @@ fn orphaned(pt: &ProcTable, caller: &Proc, pgrp: Pid) -> bool {
         let parent = if m.ppid == caller.pid { Some(caller) } else { pt.procs.get(&m.ppid) };
         parent.is_some_and(|pp| pp.pgid != pgrp && pp.sid == m.sid)
     })
-}
-
-/// Whether an open file description's terminal is the `id` one, for /dev/tty: the host's
-/// controlling terminal or a host pseudo-terminal slave (`/dev/pts/N` has major 136 + N / 256).
-pub fn pts_number(id: TtyId) -> Option<u32> {
-    let (major, minor) = (libc_major(id), libc_minor(id));
-    (136..=143).contains(&major).then(|| (major - 136) * 256 + minor)
-}
-
-/// glibc's gnu_dev_major/minor encoding of a Linux dev_t.
-fn libc_major(d: u64) -> u32 {
-    (((d >> 32) & 0xffff_f000) | ((d >> 8) & 0x0000_0fff)) as u32
-}
-
-fn libc_minor(d: u64) -> u32 {
-    (((d >> 12) & 0xffff_ff00) | (d & 0x0000_00ff)) as u32
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pts_numbers_from_device_numbers() {
-        let dev = |ma: u64, mi: u64| ((ma & 0xfff) << 8) | (mi & 0xff) | ((mi & !0xff) << 12) | ((ma & !0xfff) << 32);
-        assert_eq!(pts_number(dev(136, 3)), Some(3));
-        assert_eq!(pts_number(dev(137, 1)), Some(257));
-        assert_eq!(pts_number(dev(4, 1)), None);
-        assert_eq!(pts_number(dev(5, 0)), None);
-    }
 }

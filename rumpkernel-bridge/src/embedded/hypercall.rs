@@ -1121,6 +1121,13 @@ pub fn host_ctty() -> Option<u64> {
 /// The host's ptmx (`/dev/ptmx` and `/dev/pts/ptmx` alike): major 5, minor 2.
 const PTMX_RDEV: u64 = (5 << 8) | 2;
 
+/// The N of pseudo-terminal slave `/dev/pts/N` whose host device number is `rdev` (major 136 +
+/// N / 256, minor N % 256; the inverse of [`tty_identity`]'s naming of a master's slave).
+pub fn pts_number(rdev: u64) -> Option<u32> {
+    let (major, minor) = (libc::major(rdev), libc::minor(rdev));
+    (136..=143).contains(&major).then(|| (major - 136) * 256 + minor)
+}
+
 /// The terminal host descriptor `fd` reaches: the device number of the terminal (of the slave,
 /// for a pseudo-terminal master) and whether `fd` is a master. None when it is no terminal.
 pub fn tty_identity(fd: i32) -> Option<(u64, bool)> {
@@ -2458,5 +2465,13 @@ mod host_proc_stat_tests {
         // The leader's state: the test harness's main thread may be running or waiting.
         let p = host_proc_stat(std::process::id() as i32).unwrap();
         assert!(p.state.is_ascii_uppercase(), "{}", p.state as char);
+    }
+
+    #[test]
+    fn pts_numbers_from_device_numbers() {
+        assert_eq!(pts_number(libc::makedev(136, 3)), Some(3));
+        assert_eq!(pts_number(libc::makedev(137, 1)), Some(257));
+        assert_eq!(pts_number(libc::makedev(4, 1)), None);
+        assert_eq!(pts_number(libc::makedev(5, 0)), None);
     }
 }

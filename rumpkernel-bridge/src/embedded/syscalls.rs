@@ -599,8 +599,7 @@ pub(super) fn dispatch(k: &EmbeddedKernel, nr: u32, a: [u64; 6]) -> SysResult {
         crate::ext_events::SYS_EXT_stop_signal_of => {
             let pid = int(a[0]);
             k.with_proc(|p, pt| match pid {
-                0 => Ok(p.stop_signal),
-                _ if pid == p.pid => Ok(p.stop_signal),
+                _ if pid == 0 || pid == p.pid => Ok(p.stop_signal),
                 _ => pt.procs.get(&pid).map(|q| q.stop_signal).ok_or(ne::ESRCH),
             })
             .map(|s| [s as u64, 0])
@@ -812,7 +811,7 @@ fn open_controlling_tty(k: &EmbeddedKernel, flags: u32) -> R<Opened> {
     let fd = match ctty {
         None => return Err(ne::ENXIO),
         Some(t) if Some(t) == host => hypercall::open_tty(flags).map_err(|_| ne::ENXIO)?,
-        Some(t) => hypercall::open_host_pts(ctty::pts_number(t).ok_or(ne::ENXIO)?, flags)?,
+        Some(t) => hypercall::open_host_pts(hypercall::pts_number(t).ok_or(ne::ENXIO)?, flags)?,
     };
     Ok(Opened::Object(Object::Host { fd, ty: HostType::Stream, ro: false }))
 }
@@ -1419,6 +1418,7 @@ fn sys_ioctl(k: &EmbeddedKernel, c: &Current, fd: i32, cmd: u32, data: u64) -> S
 /// to send (see [`crate::ext_tty`]): the slave's INTR, QUIT and SUSP characters under ISIG,
 /// for the foreground group of the session the slave controls (nobody when it controls none).
 fn master_write_signals(k: &EmbeddedKernel, f: &OpenFile, written: impl Iterator<Item = u8>) -> u64 {
+    use crate::ext_tty::{SIGINT, SIGQUIT, SIGTSTP};
     use abi_netbsd::consts::{termios_cc_index as cc, termios_lflag as lf};
     let (Some(t), Object::Host { fd, .. }) = (f.tty().filter(|t| t.master), &f.obj) else {
         return 0;
@@ -1433,7 +1433,7 @@ fn master_write_signals(k: &EmbeddedKernel, f: &OpenFile, written: impl Iterator
     if tio.c_lflag & lf::ISIG == 0 {
         return 0;
     }
-    let keys = [(cc::VINTR, 2), (cc::VQUIT, 3), (cc::VSUSP, 20)].map(|(i, s)| (tio.c_cc[i as usize], s));
+    let keys = [(cc::VINTR, SIGINT), (cc::VQUIT, SIGQUIT), (cc::VSUSP, SIGTSTP)].map(|(i, s)| (tio.c_cc[i as usize], s));
     let mut signals = Vec::new();
     for b in written {
         for &(key, sig) in &keys {
@@ -1458,7 +1458,7 @@ fn window_change_signal(k: &EmbeddedKernel, f: &OpenFile) -> u64 {
     };
     let pt = k.procs.lock().unwrap();
     match pt.terminals.control(t.id) {
-        Some(c) if pt.terminals.host != Some(t.id) => crate::ext_tty::tty_signals(&[28], c.pgrp),
+        Some(c) if pt.terminals.host != Some(t.id) => crate::ext_tty::tty_signals(&[crate::ext_tty::SIGWINCH], c.pgrp),
         _ => 0,
     }
 }
