@@ -65,6 +65,24 @@ __attribute__((unused)) static long report_ok(const char *what, long r)
 
 #define CHECK(cond) printf("%s: %s\n", #cond, (cond) ? "yes" : "NO")
 
+/* A new pseudo-terminal: answers its master (opened O_NOCTTY) and puts its slave's name in
+ * `name`. On failure prints the step that failed and exits 1. */
+__attribute__((unused)) static int open_pty(char *name, size_t size)
+{
+	int master = posix_openpt(O_RDWR | O_NOCTTY);
+	if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0) {
+		printf("posix_openpt: %s\n", errname(errno));
+		exit(1);
+	}
+	const char *n = ptsname(master);
+	if (!n) {
+		printf("ptsname: %s\n", errname(errno));
+		exit(1);
+	}
+	snprintf(name, size, "%s", n);
+	return master;
+}
+
 __attribute__((unused)) static void write_file(const char *path, const char *data)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);

@@ -270,17 +270,7 @@ static void hang_up_case(const char *how, int killed)
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	master = posix_openpt(O_RDWR | O_NOCTTY);
-	if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0) {
-		printf("posix_openpt: %s\n", errname(errno));
-		return 1;
-	}
-	const char *n = ptsname(master);
-	if (!n) {
-		printf("ptsname: %s\n", errname(errno));
-		return 1;
-	}
-	snprintf(slave_name, sizeof slave_name, "%s", n);
+	master = open_pty(slave_name, sizeof slave_name);
 	CHECK(strncmp(slave_name, "/dev/pts/", 9) == 0);
 	/* The master side: no session yet, so no foreground group (0) and no session (ENOTTY). */
 	T(tcgetpgrp(master));

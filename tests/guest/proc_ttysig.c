@@ -116,12 +116,7 @@ static void await_job(void)
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	int master = posix_openpt(O_RDWR | O_NOCTTY);
-	if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0 || !ptsname(master)) {
-		printf("posix_openpt: %s\n", errname(errno));
-		return 1;
-	}
-	snprintf(slave_name, sizeof slave_name, "%s", ptsname(master));
+	int master = open_pty(slave_name, sizeof slave_name);
 	pipe(ready);
 	fflush(stdout);
 	pid_t l = fork();

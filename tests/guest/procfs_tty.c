@@ -126,18 +126,8 @@ static int no_terminal(void)
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	int master = posix_openpt(O_RDWR | O_NOCTTY);
-	if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0) {
-		printf("posix_openpt: %s\n", errname(errno));
-		return 1;
-	}
-	const char *n = ptsname(master);
-	if (!n) {
-		printf("ptsname: %s\n", errname(errno));
-		return 1;
-	}
 	char slave_name[64];
-	snprintf(slave_name, sizeof slave_name, "%s", n);
+	int master = open_pty(slave_name, sizeof slave_name);
 	struct stat sst;
 	OK(stat(slave_name, &sst));
 	unsigned ma = major(sst.st_rdev), mi = minor(sst.st_rdev);
